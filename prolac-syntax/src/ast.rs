@@ -82,11 +82,11 @@ pub struct Item {
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub enum ItemKind {
     /// `module Name :> Parent has Import { … } ops;`
-    Module(ModuleDef),
+    Module(Box<ModuleDef>),
     /// `module Name ::= module-expression;`
-    Equation(ModuleEq),
+    Equation(Box<ModuleEq>),
     /// `Name { … }`
-    Namespace(Namespace),
+    Namespace(Box<Namespace>),
     /// `export A.b, C.all;`
     Export(Vec<ExportRef>),
     /// `%{ … %}`
@@ -94,13 +94,13 @@ pub enum ItemKind {
     /// `include "file.pc";`
     Include(StrLit),
     /// `layer Name requires A, B { … }`
-    Layer(Layer),
+    Layer(Box<Layer>),
     /// `compose Name = A, B, C;`
-    Compose(Compose),
+    Compose(Box<Compose>),
     /// A method or constructor.
-    Method(Method),
+    Method(Box<Method>),
     /// `field name :> T @ k;`
-    Field(Field),
+    Field(Box<Field>),
     /// `exception name;`
     Exception(DefName),
     /// Something that did not parse; its diagnostic has been reported.
@@ -424,7 +424,7 @@ pub enum TypeKind {
     /// `uint`, `seqint`, …
     Builtin(BuiltinType),
     /// A module, through a view.
-    Module(ModuleExpr),
+    Module(Box<ModuleExpr>),
     /// `*T`
     Pointer(Box<Type>),
     /// `T[k]`
@@ -752,7 +752,7 @@ pub enum ExprKind {
     /// `(T) e`
     Cast {
         /// The target type.
-        ty: Type,
+        ty: Box<Type>,
         /// The converted expression.
         operand: Box<Expr>,
     },
@@ -761,7 +761,7 @@ pub enum ExprKind {
         /// The expression.
         expr: Box<Expr>,
         /// The type it must convert to.
-        ty: Type,
+        ty: Box<Type>,
     },
     /// `M hide x`: module operators on a module name used in an expression.
     ModOps {

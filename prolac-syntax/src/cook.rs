@@ -11,6 +11,8 @@
 //! 3. **Implicit commas** (§12.10): a [`Tok::Seq`] is inserted before a host block that follows
 //!    the end of an operand, and after one that is followed by the start of an operand.
 
+use crate::codes::P0615;
+use crate::diagnostic::Diagnostic;
 use crate::span::Span;
 use crate::token::Tok;
 
@@ -211,14 +213,50 @@ fn matching_parens(tokens: &[(Tok, Span)]) -> Vec<Option<usize>> {
     matches
 }
 
-fn mark_casts(tokens: &mut [(Tok, Span)]) {
+/// `(int) ++x`: a type in parentheses followed by `++`/`--` and an operand. The `++` can only
+/// be postfix there (§12.2), so the type is used as a value (P0615). Reported here, with a
+/// span covering the `++`, so that the syntax error that necessarily follows is recognised as
+/// its consequence.
+fn type_then_increment(tokens: &[(Tok, Span)], open: usize, close: usize) -> Option<Diagnostic> {
+    let inner = &tokens[open + 1..close];
+    let (last, stars) = inner.split_last()?;
+    if !last.0.is_type_word() || stars.iter().any(|(t, _)| *t != Tok::Star) {
+        return None;
+    }
+    let (op, op_span) = *tokens.get(close + 1)?;
+    let next = tokens.get(close + 2)?.0;
+    if !matches!(op, Tok::PlusPlus | Tok::MinusMinus) || !begins_operand(next) {
+        return None;
+    }
+    Some(
+        Diagnostic::new(
+            P0615,
+            tokens[open].1.to(op_span),
+            "a type is used as a value",
+        )
+        .with_label("a cast cannot be followed by `++` or `--`: this reads as `(type)++`")
+        .with_help("parenthesise the operand: `(int)(++x)`"),
+    )
+}
+
+/// Marks casts; returns, for each token, whether an operand is expected after it.
+fn mark_casts(tokens: &mut [(Tok, Span)], diags: &mut Vec<Diagnostic>) -> Vec<bool> {
     let parens = matching_parens(tokens);
     // expects[i]: after token i, an operand is expected.
     let mut expects = vec![false; tokens.len()];
     let mut brackets: Vec<bool> = Vec::new(); // for each open `[`: does it follow a prefix operator?
+    let mut cast_closes = vec![false; tokens.len()]; // the `)` of each cast: an operand follows
+    // From `module`/`class` to the `{` of the body (or the `;` of an equation) come only
+    // module expressions, where parentheses group and never cast.
+    let mut in_header = false;
     for i in 0..tokens.len() {
-        let before = i > 0 && expects[i - 1];
+        let before = i > 0 && expects[i - 1] && !in_header;
         let t = tokens[i].0;
+        match t {
+            Tok::Module | Tok::Class => in_header = true,
+            Tok::LBrace | Tok::Semi | Tok::RBrace | Tok::Host => in_header = false,
+            _ => {}
+        }
         expects[i] = match t {
             _ if t.is_code_op() => before, // a prefix operator only in operand position
             Tok::LBracket => {
@@ -229,6 +267,7 @@ fn mark_casts(tokens: &mut [(Tok, Span)]) {
                 true
             }
             Tok::RBracket => brackets.pop().unwrap_or(false),
+            Tok::RParen => cast_closes[i],
             _ => operator_before_operand(t),
         };
         if t == Tok::LParen && before {
@@ -237,6 +276,7 @@ fn mark_casts(tokens: &mut [(Tok, Span)]) {
                 continue;
             };
             if !starts_cast_operand(after) {
+                diags.extend(type_then_increment(tokens, i, close));
                 continue;
             }
             // `(name)(…)` and `(a.b)(…)` stay calls of a parenthesised name.
@@ -254,16 +294,30 @@ fn mark_casts(tokens: &mut [(Tok, Span)]) {
                 continue;
             }
             tokens[i].0 = Tok::CastLParen;
+            cast_closes[close] = true;
         }
+    }
+    expects
+}
+
+/// Does token `i` end an operand, for the implicit-comma rule? As §12.10 lists, except that
+/// a `++`/`--` in prefix position and the `]` of an `inline[k]`/`outline[k]` level are
+/// operators, not operand ends (so `outline[2] {C}` and `++ {C}` are not split by a comma).
+fn ends_operand_at(tokens: &[(Tok, Span)], expects: &[bool], i: usize) -> bool {
+    match tokens[i].0 {
+        Tok::PlusPlus | Tok::MinusMinus => i > 0 && !expects[i - 1],
+        Tok::RBracket => !expects[i],
+        t => ends_operand(t),
     }
 }
 
-fn insert_seqs(tokens: Vec<(Tok, Span)>) -> Vec<(Tok, Span)> {
-    let mut out: Vec<(Tok, Span)> = Vec::with_capacity(tokens.len());
-    for (t, span) in tokens {
+fn insert_seqs(tokens: Vec<(Tok, Span)>, expects: &[bool]) -> Vec<(Tok, Span)> {
+    let mut out: Vec<(Tok, Span)> = Vec::with_capacity(tokens.len() + 8);
+    for (i, &(t, span)) in tokens.iter().enumerate() {
         if let Some(&(prev, prev_span)) = out.last() {
             let after_host = prev == Tok::Host && begins_operand(t);
-            let before_host = t == Tok::Host && ends_operand(prev);
+            let before_host =
+                t == Tok::Host && prev != Tok::Seq && ends_operand_at(&tokens, expects, i - 1);
             if after_host || before_host {
                 out.push((
                     Tok::Seq,
@@ -280,12 +334,16 @@ fn insert_seqs(tokens: Vec<(Tok, Span)>) -> Vec<(Tok, Span)> {
     out
 }
 
-/// Applies the three decisions to a token stream.
-pub(crate) fn cook(mut tokens: Vec<(Tok, Span)>, src: &str) -> Vec<(Tok, Span)> {
+/// Applies the three decisions to a token stream; reports what it can already tell is wrong.
+pub(crate) fn cook(
+    mut tokens: Vec<(Tok, Span)>,
+    src: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<(Tok, Span)> {
     contextual_keywords(&mut tokens, src);
-    mark_casts(&mut tokens);
+    let expects = mark_casts(&mut tokens, diags);
     if tokens.iter().any(|(t, _)| *t == Tok::Host) {
-        tokens = insert_seqs(tokens);
+        tokens = insert_seqs(tokens, &expects);
     }
     tokens
 }
@@ -298,7 +356,7 @@ mod tests {
 
     fn kinds(src: &str) -> Vec<Tok> {
         let lexed = lex(FileId(0), src, HostLang::Rust);
-        cook(lexed.tokens, src)
+        cook(lexed.tokens, src, &mut Vec::new())
             .into_iter()
             .map(|(t, _)| t)
             .collect()
@@ -316,7 +374,15 @@ mod tests {
         // A call's parentheses and module-operator lists are never casts.
         assert!(!kinds("f ::= g(x) y;").contains(&CastLParen));
         assert!(!kinds("module M has A hide (a, b) inline all {}").contains(&CastLParen));
+        // Parentheses in module expressions group.
+        assert!(!kinds("module Q ::= (Counter) inline all;").contains(&CastLParen));
+        assert!(
+            !kinds("module M has A, (B) inline all { f ::= (int) x; }")[..12].contains(&CastLParen)
+        );
+        assert!(kinds("module M has A, (B) inline all { f ::= (int) x; }").contains(&CastLParen));
         assert_eq!(kinds("f ::= inline[2] (int) x;")[6], CastLParen);
+        // A cast's operand may itself be a cast.
+        assert_eq!(kinds("f ::= (int) (uint) x;")[5], CastLParen);
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub(crate) enum Prefix {
     Op(PrefixOp),
     Code(CodeOp),
     Outline(Option<Box<Expr>>),
-    Cast(Type),
+    Cast(Box<Type>),
 }
 
 /// An infix operator in a sequence.
@@ -42,7 +42,7 @@ pub(crate) enum Infix {
 #[derive(Clone, Debug)]
 pub(crate) enum Post {
     Catch(CatchList),
-    TypeAssert(Type),
+    TypeAssert(Box<Type>),
 }
 
 /// One element of an operator sequence.
@@ -173,14 +173,14 @@ impl Folder<'_> {
         match self.next() {
             Some(Elem::Operand(e)) => e,
             Some(Elem::Prefix(prefix, span)) => {
-                let (operand, kind_of): (Expr, fn(Prefix, Box<Expr>) -> ExprKind) = match &prefix {
-                    Prefix::Outline(_) => (self.expr(ARG_LEVEL, span.end()), prefix_kind),
-                    Prefix::Cast(_) => (self.cast_operand(span), prefix_kind),
-                    Prefix::Op(_) | Prefix::Code(_) => (self.expr(26, span.end()), prefix_kind),
+                let operand = match &prefix {
+                    Prefix::Outline(_) => self.expr(ARG_LEVEL, span.end()),
+                    Prefix::Cast(_) => self.cast_operand(span),
+                    Prefix::Op(_) | Prefix::Code(_) => self.expr(26, span.end()),
                 };
                 let whole = span.to(operand.span);
                 Expr {
-                    kind: kind_of(prefix, boxed(operand)),
+                    kind: prefix_kind(prefix, boxed(operand)),
                     span: whole,
                 }
             }
@@ -226,6 +226,42 @@ impl Folder<'_> {
 
     fn combine(&mut self, op: Infix, op_span: Span, lhs: Expr, rhs: Expr) -> Expr {
         let span = lhs.span.to(rhs.span);
+        // `(T) * e` and `(T) & e` were read as binary operators because `*` and `&` may be
+        // either; when `T` is visibly a type (built on a built-in type word), they are the
+        // cast `(T)(*e)` / `(T)(&e)` (§12.2). Module names are left to name resolution.
+        if let Infix::Bin {
+            op: op @ (BinOp::Mul | BinOp::BitAnd),
+            ..
+        } = op
+            && let ExprKind::Paren(inner) = &lhs.kind
+            && is_builtin_type(inner)
+        {
+            let ExprKind::Paren(inner) = lhs.kind else {
+                unreachable!("matched a parenthesis")
+            };
+            if let Some(ty) = expr_to_type(*inner) {
+                let prefix = if op == BinOp::Mul {
+                    PrefixOp::Deref
+                } else {
+                    PrefixOp::AddrOf
+                };
+                let operand = Expr {
+                    kind: ExprKind::Prefix {
+                        op: prefix,
+                        operand: boxed(rhs),
+                    },
+                    span: op_span.to(span.end()),
+                };
+                return Expr {
+                    kind: ExprKind::Cast {
+                        ty: Box::new(ty),
+                        operand: boxed(operand),
+                    },
+                    span,
+                };
+            }
+            return error_expr(span);
+        }
         let kind = match op {
             Infix::Bin { op, implicit } => ExprKind::Binary {
                 op,
@@ -345,6 +381,20 @@ impl Folder<'_> {
     }
 }
 
+/// Is `e` a type built on a built-in type word: `int`, `*uchar`, `uint[4]`?
+fn is_builtin_type(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::TypeWord(_) => true,
+        ExprKind::Prefix {
+            op: PrefixOp::Deref,
+            operand,
+        } => is_builtin_type(operand),
+        ExprKind::Index { base, .. } => is_builtin_type(base),
+        ExprKind::Paren(inner) => is_builtin_type(inner),
+        _ => false,
+    }
+}
+
 fn prefix_kind(prefix: Prefix, operand: Box<Expr>) -> ExprKind {
     match prefix {
         Prefix::Op(op) => ExprKind::Prefix { op, operand },
@@ -400,4 +450,100 @@ pub(crate) fn fold_arg(elems: Vec<Elem>, span: Span, diags: &mut Vec<Diagnostic>
         diags,
     };
     folder.expr(min, span)
+}
+
+/// Reads an expression parsed inside cast parentheses as a type. `*T[4]` parses as
+/// `*(T[4])` but means an array of pointers: the dereferences are collected first, then the
+/// index suffixes, as in the type grammar.
+pub(crate) fn expr_to_type(e: Expr) -> Option<Type> {
+    let span = e.span;
+    let mut stars = Vec::new();
+    let mut e = e;
+    while let ExprKind::Prefix {
+        op: PrefixOp::Deref,
+        operand,
+    } = e.kind
+    {
+        stars.push(e.span);
+        e = *operand;
+    }
+    let mut suffixes = Vec::new();
+    while let ExprKind::Index { base, index } = e.kind {
+        suffixes.push((*index, e.span));
+        e = *base;
+    }
+    let base_span = e.span;
+    let mut ty = match e.kind {
+        ExprKind::TypeWord(b) => Type {
+            kind: TypeKind::Builtin(b),
+            span: base_span,
+        },
+        ExprKind::Paren(inner) => Type {
+            kind: TypeKind::Paren(Box::new(expr_to_type(*inner)?)),
+            span: base_span,
+        },
+        ExprKind::ModOps { base, ops } => {
+            let module_ref = module_ref(*base)?;
+            Type {
+                kind: TypeKind::Module(Box::new(ModuleExpr {
+                    base: module_ref,
+                    ops,
+                    span: base_span,
+                })),
+                span: base_span,
+            }
+        }
+        kind => Type {
+            kind: TypeKind::Module(Box::new(ModuleExpr {
+                base: module_ref(Expr {
+                    kind,
+                    span: base_span,
+                })?,
+                ops: Vec::new(),
+                span: base_span,
+            })),
+            span: base_span,
+        },
+    };
+    for star in stars.into_iter().rev() {
+        ty = Type {
+            kind: TypeKind::Pointer(Box::new(ty)),
+            span: star.to(base_span),
+        };
+    }
+    for (len, at) in suffixes.into_iter().rev() {
+        ty = Type {
+            kind: TypeKind::Array(Box::new(ty), Box::new(len)),
+            span: at,
+        };
+    }
+    ty.span = span;
+    Some(ty)
+}
+
+/// A module reference written as an expression: `M`, `.M`, `A.B`, `(T)`.
+fn module_ref(e: Expr) -> Option<ModuleRef> {
+    match e.kind {
+        ExprKind::Name(id) => Some(ModuleRef::Path {
+            global: false,
+            path: vec![id],
+        }),
+        ExprKind::GlobalName(id) => Some(ModuleRef::Path {
+            global: true,
+            path: vec![id],
+        }),
+        ExprKind::Member {
+            base,
+            name,
+            arrow: false,
+        } => match module_ref(*base)? {
+            ModuleRef::Path { global, mut path } => {
+                path.push(name);
+                Some(ModuleRef::Path { global, path })
+            }
+            ModuleRef::Paren(_) => None,
+        },
+        ExprKind::Paren(inner) => Some(ModuleRef::Paren(Box::new(expr_to_type(*inner)?))),
+        _ => None,
+    }
 }

@@ -50,8 +50,13 @@ pub fn parse(file: FileId, text: &str, options: ParseOptions) -> Parsed {
     let lexed = lexer::lex(file, text, options.host);
     let mut diagnostics = lexed.diagnostics;
     let token_count = lexed.tokens.len();
-    let tokens = cook::cook(lexed.tokens, text);
-    let items = parser::parse_tokens(file, text, tokens, &mut diagnostics);
+    let tokens = cook::cook(lexed.tokens, text, &mut diagnostics);
+    let lexical_errors: Vec<Span> = diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.primary.span)
+        .collect();
+    let items = parser::parse_tokens(file, text, tokens, &lexical_errors, &mut diagnostics);
     let file = ast::File { items };
     validate::validate(&file, &mut diagnostics);
     diagnostic::sort(&mut diagnostics);

@@ -6,7 +6,7 @@ use lalrpop_util::{ErrorRecovery, ParseError};
 use crate::ast::*;
 use crate::codes::*;
 use crate::diagnostic::Diagnostic;
-use crate::fold::{self, Elem};
+use crate::fold::{self, Elem, expr_to_type};
 use crate::lexer::literal::decode_string;
 use crate::span::{FileId, Span};
 use crate::token::Tok;
@@ -14,6 +14,7 @@ use crate::token::Tok;
 #[allow(
     clippy::all,
     clippy::pedantic,
+    clippy::unwrap_used,
     unreachable_pub,
     missing_docs,
     unused_qualifications
@@ -30,7 +31,12 @@ pub(crate) enum Never {}
 pub(crate) struct Ctx<'s> {
     src: &'s str,
     file: FileId,
+    /// Diagnostics from grammar actions (casts, folding).
     pub(crate) diags: Vec<Diagnostic>,
+    /// Syntax errors the parser recovered from, filtered before they are reported.
+    parse_errors: Vec<Diagnostic>,
+    /// Where each error recovery resumed normal parsing.
+    recovery_ends: Vec<usize>,
 }
 
 impl<'s> Ctx<'s> {
@@ -106,7 +112,7 @@ impl<'s> Ctx<'s> {
                 span,
             },
             base => Type {
-                kind: TypeKind::Module(ModuleExpr { base, ..m }),
+                kind: TypeKind::Module(Box::new(ModuleExpr { base, ..m })),
                 span,
             },
         }
@@ -133,7 +139,12 @@ impl<'s> Ctx<'s> {
     /// Turns a recovered parse error into a diagnostic.
     pub(crate) fn recover(&mut self, e: ErrorRecovery<usize, Tok, Never>) {
         let d = self.convert(e.error);
-        self.diags.push(d);
+        self.parse_errors.push(d);
+    }
+
+    /// Records that a recovery skipped input up to offset `end`.
+    pub(crate) fn recovered_to(&mut self, end: usize) {
+        self.recovery_ends.push(end);
     }
 
     /// The one conversion from lalrpop's error type.
@@ -181,115 +192,50 @@ impl<'s> Ctx<'s> {
     }
 }
 
-/// Reads an expression parsed inside cast parentheses as a type. `*T[4]` parses as
-/// `*(T[4])` but means an array of pointers: the dereferences are collected first, then the
-/// index suffixes, as in the type grammar.
-fn expr_to_type(e: Expr) -> Option<Type> {
-    let span = e.span;
-    let mut stars = Vec::new();
-    let mut e = e;
-    while let ExprKind::Prefix {
-        op: PrefixOp::Deref,
-        operand,
-    } = e.kind
-    {
-        stars.push(e.span);
-        e = *operand;
-    }
-    let mut suffixes = Vec::new();
-    while let ExprKind::Index { base, index } = e.kind {
-        suffixes.push((*index, e.span));
-        e = *base;
-    }
-    let base_span = e.span;
-    let mut ty = match e.kind {
-        ExprKind::TypeWord(b) => Type {
-            kind: TypeKind::Builtin(b),
-            span: base_span,
-        },
-        ExprKind::Paren(inner) => Type {
-            kind: TypeKind::Paren(Box::new(expr_to_type(*inner)?)),
-            span: base_span,
-        },
-        ExprKind::ModOps { base, ops } => {
-            let module_ref = module_ref(*base)?;
-            Type {
-                kind: TypeKind::Module(ModuleExpr {
-                    base: module_ref,
-                    ops,
-                    span: base_span,
-                }),
-                span: base_span,
-            }
-        }
-        kind => Type {
-            kind: TypeKind::Module(ModuleExpr {
-                base: module_ref(Expr {
-                    kind,
-                    span: base_span,
-                })?,
-                ops: Vec::new(),
-                span: base_span,
-            }),
-            span: base_span,
-        },
-    };
-    for star in stars.into_iter().rev() {
-        ty = Type {
-            kind: TypeKind::Pointer(Box::new(ty)),
-            span: star.to(base_span),
-        };
-    }
-    for (len, at) in suffixes.into_iter().rev() {
-        ty = Type {
-            kind: TypeKind::Array(Box::new(ty), Box::new(len)),
-            span: at,
-        };
-    }
-    ty.span = span;
-    Some(ty)
-}
-
-/// A module reference written as an expression: `M`, `.M`, `A.B`, `(T)`.
-fn module_ref(e: Expr) -> Option<ModuleRef> {
-    match e.kind {
-        ExprKind::Name(id) => Some(ModuleRef::Path {
-            global: false,
-            path: vec![id],
-        }),
-        ExprKind::GlobalName(id) => Some(ModuleRef::Path {
-            global: true,
-            path: vec![id],
-        }),
-        ExprKind::Member {
-            base,
-            name,
-            arrow: false,
-        } => match module_ref(*base)? {
-            ModuleRef::Path { global, mut path } => {
-                path.push(name);
-                Some(ModuleRef::Path { global, path })
-            }
-            ModuleRef::Paren(_) => None,
-        },
-        ExprKind::Paren(inner) => Some(ModuleRef::Paren(Box::new(expr_to_type(*inner)?))),
-        _ => None,
-    }
-}
-
 /// Names the expected tokens the way a reader thinks of them.
 fn describe_expected(expected: &[String]) -> String {
     let names: Vec<&str> = expected.iter().map(|s| s.trim_matches('"')).collect();
     let has = |n: &str| names.contains(&n);
     let expression = has("intlit") && has("ident") && has("(");
     let operator = has("+") && has("*") && has("==");
+    let definition = has("module") && has("field") && has("exception");
+    let ty = !expression && has("uint") && has("seqint") && has("*");
+    let modop = !operator && has("hide") && has("show") && has("using");
     let mut parts: Vec<String> = Vec::new();
+    if definition {
+        parts.push("a definition".into());
+    }
+    if ty {
+        parts.push("a type".into());
+    }
+    if modop {
+        parts.push("a module operator".into());
+    }
     if expression {
         parts.push("an expression".into());
     }
     if operator {
         parts.push("an operator".into());
     }
+    let definition_start = [
+        "module",
+        "class",
+        "field",
+        "static",
+        "exception",
+        "export",
+        "include",
+        "layer",
+        "compose",
+        "support",
+        "ident",
+        "(",
+        "constructor",
+    ];
+    let type_start = [
+        "void", "bool", "char", "short", "int", "long", "uchar", "ushort", "uint", "ulong",
+        "seqint", "*", "(", ".", "ident",
+    ];
     let expression_start = [
         "intlit",
         "charlit",
@@ -389,8 +335,22 @@ fn describe_expected(expected: &[String]) -> String {
         "defaultinline",
         "pathinline",
     ];
+    let module_ops = [
+        "hide",
+        "show",
+        "rename",
+        "using",
+        "notusing",
+        "inline",
+        "noinline",
+        "defaultinline",
+        "pathinline",
+    ];
     let mut rest: Vec<String> = names
         .iter()
+        .filter(|n| !(modop && module_ops.contains(n)))
+        .filter(|n| !(definition && definition_start.contains(n)))
+        .filter(|n| !(ty && type_start.contains(n)))
         .filter(|n| !(expression && expression_start.contains(n)))
         .filter(|n| !(operator && operators.contains(n)))
         .map(|n| describe_terminal(n))
@@ -430,6 +390,12 @@ fn describe_terminal(name: &str) -> String {
 fn hint(found: Tok, expected: &[String]) -> Option<&'static str> {
     let expects = |t: &str| expected.iter().any(|e| e.trim_matches('"') == t);
     match found {
+        Tok::Colon if expects("has") => {
+            Some("a parent is named with `:>`: `module Child :> Parent { … }`")
+        }
+        Tok::Colon | Tok::Eq if expects("::=") => {
+            Some("a method is defined with `::=`: `name ::= body;`")
+        }
         _ if expects(";") && !expects("ident") => {
             Some("a definition ends with `;`; is one missing before this?")
         }
@@ -441,16 +407,25 @@ fn hint(found: Tok, expected: &[String]) -> Option<&'static str> {
 }
 
 /// Parses a cooked token stream into items; diagnostics go to `diags`.
+///
+/// Two kinds of syntax errors are consequences of an earlier mistake and are not reported
+/// (one mistake, one diagnostic): an error at the first token after a lexical error (the bad
+/// text was dropped or swallowed, as in `a $ b` or an unterminated string), and an error at
+/// the first token after the input an error recovery skipped.
 pub(crate) fn parse_tokens(
     file: FileId,
     src: &str,
     tokens: Vec<(Tok, Span)>,
+    lexical_errors: &[Span],
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<Item> {
+    let spans: Vec<(u32, u32)> = tokens.iter().map(|(_, s)| (s.lo, s.hi)).collect();
     let mut ctx = Ctx {
         src,
         file,
         diags: Vec::new(),
+        parse_errors: Vec::new(),
+        recovery_ends: Vec::new(),
     };
     let stream = tokens
         .into_iter()
@@ -461,13 +436,28 @@ pub(crate) fn parse_tokens(
         Err(e) => {
             let d = ctx.convert(e);
             let span = d.primary.span;
-            ctx.diags.push(d);
+            ctx.parse_errors.push(d);
             vec![Item {
                 kind: ItemKind::Error,
                 span,
             }]
         }
     };
+    let follows_mistake = |lo: u32| {
+        let next = spans.partition_point(|s| s.0 < lo);
+        let (prev_lo, prev_hi) = match next {
+            0 => (0, 0),
+            n => spans[n - 1],
+        };
+        ctx.recovery_ends.contains(&(prev_hi as usize))
+            || lexical_errors.iter().any(|e| e.lo < lo && e.hi > prev_lo)
+    };
+    let parse_errors = std::mem::take(&mut ctx.parse_errors);
+    diags.extend(
+        parse_errors
+            .into_iter()
+            .filter(|d| !follows_mistake(d.primary.span.lo)),
+    );
     diags.append(&mut ctx.diags);
     items
 }

@@ -271,7 +271,7 @@ mod tests {
     #[test]
     fn locations_follow_line_directives() {
         let mut sm = SourceMap::new();
-        let text = "a\n# 10 \"orig.pc\"\nb\nc\n#line 3\nd\n".to_string();
+        let text = "aa\n# 10 \"orig.pc\"\nbb\ncc\n#line 3\ndd\n".to_string();
         let id = sm.add("pre.i", text.clone());
         sm.set_line_directives(
             id,
@@ -288,46 +288,21 @@ mod tests {
                 },
             ],
         );
-        let at = |c: char| sm.location(id, text.find(c).unwrap_or(0));
-        assert_eq!(
-            at('a'),
-            Location {
-                file: "pre.i",
-                line: 1,
-                column: 1
-            }
-        );
-        assert_eq!(
-            at('b'),
-            Location {
-                file: "orig.pc",
-                line: 10,
-                column: 1
-            }
-        );
-        assert_eq!(
-            at('c'),
-            Location {
-                file: "orig.pc",
-                line: 11,
-                column: 1
-            }
-        );
-        assert_eq!(
-            at('d'),
-            Location {
-                file: "orig.pc",
-                line: 3,
-                column: 1
-            }
-        );
+        let at = |s: &str| {
+            let loc = sm.location(id, text.find(s).unwrap_or(usize::MAX));
+            (loc.file.to_string(), loc.line, loc.column)
+        };
+        assert_eq!(at("aa"), ("pre.i".into(), 1, 1));
+        assert_eq!(at("bb"), ("orig.pc".into(), 10, 1));
+        assert_eq!(at("cc"), ("orig.pc".into(), 11, 1));
+        assert_eq!(at("dd"), ("orig.pc".into(), 3, 1));
     }
 
     #[test]
     fn columns_count_characters() {
         let mut sm = SourceMap::new();
         let id = sm.add("x.pc", "// é\n  x".to_string());
-        assert_eq!(sm.location(id, 9).column, 3);
-        assert_eq!(sm.location(id, 4).column, 4);
+        assert_eq!(sm.location(id, 8).column, 3); // `x`
+        assert_eq!(sm.location(id, 5).column, 5); // the line end after `é`
     }
 }

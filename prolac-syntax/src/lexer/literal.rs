@@ -304,7 +304,7 @@ mod tests {
     fn escapes() {
         let (bytes, end, errors) = scan_quoted(br#"a\n\t\x41\101\0\\\"" rest"#, b'"');
         assert_eq!(bytes, b"a\n\tAA\0\\\"");
-        assert_eq!(end, Some(21));
+        assert_eq!(end, Some(20));
         assert!(errors.is_empty());
         let (_, _, errors) = scan_quoted(br#"\q\777\x123""#, b'"');
         assert_eq!(errors.len(), 3);

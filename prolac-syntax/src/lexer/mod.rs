@@ -278,11 +278,9 @@ impl<'s> Driver<'s> {
     }
 
     fn bad_char(&mut self, lex: &mut logos::Lexer<'s, Raw>, lo: usize) {
-        let b = self.src.as_bytes()[lo];
-        let len = utf8_len(b);
-        let end = (lo + len).min(self.src.len());
         let ch = self.src[lo..].chars().next().unwrap_or('?');
-        if b.is_ascii() {
+        let mut end = lo + ch.len_utf8();
+        if ch.is_ascii() {
             self.error(
                 Diagnostic::new(
                     P0101,
@@ -292,15 +290,33 @@ impl<'s> Driver<'s> {
                 .with_label("not part of any Prolac token"),
             );
         } else {
+            // A word with non-ASCII letters (`Größe`) is reported once and kept as one
+            // identifier, so that the parser sees the word the user wrote.
+            let word = |c: char| c.is_alphanumeric() || c == '_';
+            if word(ch) {
+                end += self.src[end..]
+                    .chars()
+                    .take_while(|&c| word(c))
+                    .map(char::len_utf8)
+                    .sum::<usize>();
+            }
             self.error(
                 Diagnostic::new(
                     P0100,
-                    self.span(lo, end),
+                    self.span(lo, lo + ch.len_utf8()),
                     format!("non-ASCII character `{ch}` (U+{:04X})", ch as u32),
                 )
                 .with_label("only ASCII may appear here")
                 .with_help("non-ASCII text may appear in comments, literals and host code"),
             );
+            if word(ch) {
+                match self.out.tokens.last_mut() {
+                    Some((Tok::Ident, span)) if span.hi as usize == lo => {
+                        *span = Span::new(self.file, span.lo as usize, end);
+                    }
+                    _ => self.push(Tok::Ident, lo, end),
+                }
+            }
         }
         let at = lex.span().end;
         if end > at {
@@ -496,7 +512,8 @@ impl<'s> Driver<'s> {
 
     fn ident(&mut self, lo: usize, hi: usize) {
         let text = &self.src[lo..hi];
-        if text.replace('-', "_").contains("__") {
+        let sep = |b: &u8| *b == b'-' || *b == b'_';
+        if text.as_bytes().windows(2).any(|w| sep(&w[0]) && sep(&w[1])) {
             self.error(
                 Diagnostic::new(
                     P0103,

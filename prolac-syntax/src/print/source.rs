@@ -278,7 +278,7 @@ impl Printer {
         }
         self.out.push_str(" ::=");
         match &m.body {
-            MethodBody::Empty => self.out.push_str(" "),
+            MethodBody::Empty => self.out.push(' '),
             MethodBody::Extern(link) => {
                 self.out.push_str(" extern");
                 if let Some(link) = link {
@@ -356,8 +356,9 @@ impl Printer {
                 self.out.push(char::from(b));
             }
             0x20..=0x7e => self.out.push(char::from(b)),
+            // Three octal digits: a following digit can never extend the escape.
             _ => {
-                let _ = write!(self.out, "\\x{b:02x}");
+                let _ = write!(self.out, "\\{b:03o}");
             }
         }
     }

@@ -1,0 +1,108 @@
+//! The Prolac examples in the documentation are checked: every ```prolac block of
+//! `docs/language.md` and `README.md` must pass `prolacc --emit check` with no diagnostics,
+//! unless the block names the diagnostics it demonstrates (`error[P0205]` in a comment), in
+//! which case exactly those codes must be reported.
+//!
+//! A block starting with `// file: NAME` is stored under that name, so that examples can
+//! include each other; includes no block provides resolve to empty files. A block containing
+//! `// prolacc --host c` is checked with C host rules.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use prolac_compiler::fs::MemFs;
+use prolac_compiler::{HostLang, Options, check_program};
+
+fn blocks(markdown: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current: Option<String> = None;
+    for line in markdown.lines() {
+        match &mut current {
+            None if line.trim_end() == "```prolac" => current = Some(String::new()),
+            None => {}
+            Some(_) if line.trim_end() == "```" => out.extend(current.take()),
+            Some(text) => {
+                text.push_str(line);
+                text.push('\n');
+            }
+        }
+    }
+    out
+}
+
+fn codes_named(text: &str) -> BTreeSet<String> {
+    let mut codes = BTreeSet::new();
+    for kind in ["error[", "warning["] {
+        for (i, _) in text.match_indices(kind) {
+            let code = &text[i + kind.len()..];
+            if code.len() >= 5 && code.as_bytes()[0] == b'P' {
+                codes.insert(code[..5].to_string());
+            }
+        }
+    }
+    codes
+}
+
+fn check_markdown(file: &str) -> usize {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(file);
+    let markdown = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let blocks = blocks(&markdown);
+    let mut fs = MemFs::new();
+    let mut names = Vec::new();
+    for (i, b) in blocks.iter().enumerate() {
+        let name = b
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("// file: "))
+            .map_or_else(|| format!("block{:02}.pc", i + 1), |n| n.trim().to_string());
+        fs.add(&name, b.as_bytes());
+        names.push(name);
+    }
+    for b in &blocks {
+        for line in b.lines() {
+            if let Some(rest) = line.trim().strip_prefix("include \"")
+                && let Some(inc) = rest.split('"').next()
+                && !names.iter().any(|n| n == inc)
+            {
+                fs.add(inc, "// provided by the test\n");
+            }
+        }
+    }
+    let mut failures = Vec::new();
+    for (b, name) in blocks.iter().zip(&names) {
+        let options = Options {
+            host: if b.contains("// prolacc --host c") {
+                HostLang::C
+            } else {
+                HostLang::Rust
+            },
+            ..Options::default()
+        };
+        let program = check_program(&[PathBuf::from(name)], &fs, &options).expect("in memory");
+        let got: BTreeSet<String> = program
+            .diagnostics
+            .iter()
+            .map(|d| d.code.to_string())
+            .collect();
+        let expected = codes_named(b);
+        if got != expected {
+            failures.push(format!(
+                "{file} {name}: expected {expected:?}, got {got:?}:\n{}",
+                prolac_syntax::render::to_string(&program.sources, &program.diagnostics)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    blocks.len()
+}
+
+#[test]
+fn language_guide_examples_check() {
+    let n = check_markdown("docs/language.md");
+    assert!(n >= 20, "only {n} examples found in the guide");
+}
+
+#[test]
+fn readme_examples_check() {
+    check_markdown("README.md");
+}
