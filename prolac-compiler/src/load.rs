@@ -115,9 +115,10 @@ impl Loader<'_> {
         self.seen.insert(canonical, id);
         if let Some(at) = bad_utf8 {
             self.program.diagnostics.push(
+                // The invalid bytes became U+FFFD, which starts at the same offset.
                 Diagnostic::new(
                     P0114,
-                    Span::new(id, at, at + 1),
+                    Span::new(id, at, at + '\u{FFFD}'.len_utf8()),
                     "source file is not valid UTF-8",
                 )
                 .with_label("the first invalid byte is here")

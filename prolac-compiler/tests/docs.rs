@@ -106,3 +106,25 @@ fn language_guide_examples_check() {
 fn readme_examples_check() {
     check_markdown("README.md");
 }
+
+/// Every fixture the checklist of `docs/language.md` cites exists.
+#[test]
+fn checklist_cites_existing_fixtures() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let guide = std::fs::read_to_string(root.join("docs/language.md")).expect("guide");
+    let checklist = &guide[guide
+        .find("## Appendix B")
+        .expect("the guide has a checklist")..];
+    let mut cited = 0;
+    for piece in checklist.split('`') {
+        if (piece.starts_with("ok/") || piece.starts_with("err/")) && piece.ends_with(".pc") {
+            let path = root.join("prolac-syntax/tests/fixtures").join(piece);
+            assert!(
+                path.is_file(),
+                "the checklist cites {piece}, which does not exist"
+            );
+            cited += 1;
+        }
+    }
+    assert!(cited >= 40, "only {cited} fixtures cited");
+}

@@ -842,3 +842,24 @@ impl Expr {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// L02: names are equal after `-` is replaced by `_`.
+    #[test]
+    fn hyphen_and_underscore_spellings_are_one_name() {
+        let id = |t: &str| Ident {
+            text: t.into(),
+            span: Span::default(),
+        };
+        assert_eq!(id("send-next").key(), id("send_next").key());
+        assert_eq!(id("snd-una").key(), "snd_una");
+        assert_ne!(
+            id("Send-next").key(),
+            id("send-next").key(),
+            "case-sensitive"
+        );
+    }
+}

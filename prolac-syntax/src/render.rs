@@ -12,9 +12,16 @@ use crate::source_map::{RegionId, SourceMap};
 
 fn convert(sm: &SourceMap, d: &Diagnostic) -> cs::Diagnostic<RegionId> {
     let label = |style: cs::LabelStyle, l: &Label| {
-        let file = sm.get(l.span.file).map_or(0, |f| f.text().len());
-        let lo = (l.span.lo as usize).min(file);
-        let hi = (l.span.hi as usize).clamp(lo, file);
+        // Clamp into the file and onto character boundaries, whatever the span says.
+        let text = sm.get(l.span.file).map_or("", |f| f.text());
+        let mut lo = (l.span.lo as usize).min(text.len());
+        while !text.is_char_boundary(lo) {
+            lo -= 1;
+        }
+        let mut hi = (l.span.hi as usize).clamp(lo, text.len());
+        while !text.is_char_boundary(hi) {
+            hi += 1;
+        }
         cs::Label::new(style, sm.region_id(l.span.file, lo), lo..hi).with_message(&l.message)
     };
     let severity = match d.severity() {

@@ -644,3 +644,53 @@ pub fn lex(file: FileId, src: &str, host: HostLang) -> Lexed {
     }
     .run()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(src: &str) -> Vec<String> {
+        lex(FileId(0), src, HostLang::Rust)
+            .tokens
+            .iter()
+            .map(|(t, s)| match t {
+                Tok::Ident | Tok::IntLit(_) => src[s.range()].to_string(),
+                other => other.describe().trim_matches('`').to_string(),
+            })
+            .collect()
+    }
+
+    /// L01, L04: the table of §2.3, row by row.
+    #[test]
+    fn identifier_table_of_section_2_3() {
+        assert_eq!(texts("snd-next+1"), ["snd-next", "+", "1"]);
+        assert_eq!(texts("count-1"), ["count-1"]);
+        assert_eq!(texts("count - 1"), ["count", "-", "1"]);
+        assert_eq!(texts("x--"), ["x", "--"]);
+        assert_eq!(texts("ack- "), ["ack", "-"]);
+        assert_eq!(texts("23_x"), ["23", "_x"]);
+        assert_eq!(texts("a--b"), ["a", "--", "b"]);
+        let lexed = lex(FileId(0), "-23x_y-23", HostLang::Rust);
+        assert_eq!(texts("-23x_y-23"), ["-", "23x", "_y-23"]);
+        assert_eq!(lexed.diagnostics.len(), 1);
+        assert_eq!(lexed.diagnostics[0].code, P0109);
+    }
+
+    /// L12: `min=` is one token only when `=` is not followed by `=`.
+    #[test]
+    fn min_assign_is_longest_match_but_not_min_eqeq() {
+        assert_eq!(texts("x min= y"), ["x", "min=", "y"]);
+        assert_eq!(texts("min==y"), ["min", "==", "y"]);
+        assert_eq!(texts("max= min ="), ["max=", "min", "="]);
+    }
+
+    #[test]
+    fn unknown_directive_words_and_null_directives() {
+        let lexed = lex(FileId(0), "#\n# 7\n#pragma once\n", HostLang::C);
+        assert_eq!(lexed.directives.len(), 1);
+        assert_eq!(lexed.directives[0].line, 7);
+        assert_eq!(lexed.directives[0].applies_from, 2);
+        assert_eq!(lexed.diagnostics.len(), 1);
+        assert_eq!(lexed.diagnostics[0].code, P0108);
+    }
+}
