@@ -7,7 +7,9 @@
 //! The core does no IO of its own: files are read through a [`fs::FileSystem`].
 
 pub mod check;
+pub mod ir;
 pub mod fs;
+pub mod layout;
 pub mod load;
 pub mod stats;
 
