@@ -43,6 +43,12 @@ pub struct Program {
     pub files: Vec<ProgramFile>,
     /// Diagnostics, in the order they were found.
     pub diagnostics: Vec<Diagnostic>,
+    /// The analysed and optimised program, once semantic analysis has run without errors.
+    pub ir: Option<crate::ir::Program>,
+    /// What the optimiser did.
+    pub report: Option<crate::opt::Report>,
+    /// Object layouts of the optimised program.
+    pub layouts: Option<crate::layout::Layouts>,
 }
 
 impl Program {

@@ -14,12 +14,19 @@ pub struct Stats {
     pub lines: usize,
     /// Tokens.
     pub tokens: usize,
-    /// Module definitions (including those inside layers and modules).
+    /// Modules: of the analysed program (layer modules once per composition), or module
+    /// definitions if analysis did not run.
     pub modules: usize,
     /// Method definitions (including constructors).
     pub methods: usize,
     /// Layer definitions.
     pub layers: usize,
+    /// Methods that generate code after optimisation.
+    pub methods_emitted: usize,
+    /// Dynamic dispatches left after devirtualisation.
+    pub dynamic_dispatches: usize,
+    /// Call sites expanded by inlining.
+    pub inlined_calls: usize,
     /// Errors reported.
     pub errors: usize,
     /// Warnings reported.
@@ -57,6 +64,14 @@ impl Stats {
             s.tokens += f.tokens;
             count(&f.ast.items, &mut s);
         }
+        if let Some(ir) = &program.ir {
+            s.modules = ir.modules.len();
+        }
+        if let Some(r) = &program.report {
+            s.methods_emitted = r.emitted.len();
+            s.dynamic_dispatches = r.dynamic_dispatches;
+            s.inlined_calls = r.inlined_calls;
+        }
         s.errors = program.diagnostics.iter().filter(|d| d.is_error()).count();
         s.warnings = program.diagnostics.len() - s.errors;
         s
@@ -71,6 +86,9 @@ impl Stats {
             ("modules", self.modules),
             ("methods", self.methods),
             ("layers", self.layers),
+            ("methods-emitted", self.methods_emitted),
+            ("dynamic-dispatches", self.dynamic_dispatches),
+            ("inlined-calls", self.inlined_calls),
             ("errors", self.errors),
             ("warnings", self.warnings),
         ]

@@ -1,5 +1,5 @@
 //! The `prolacc` command-line contract: exit statuses (0 success, 1 compile errors, 2 usage or
-//! IO error), `--emit ast|check`, `-o`, `--stats` keys, `-I`, `--without`, `--host`,
+//! IO error), `--emit ast|check|ir`, `-o`, `--stats` keys, `-I`, `--without`, `--host`,
 //! `--deny-warnings`, `--explain`, and diagnostics on standard error.
 
 use std::path::{Path, PathBuf};
@@ -320,4 +320,52 @@ fn help_teaches_the_options_and_exit_statuses() {
     ] {
         assert!(text.contains(needle), "help lacks {needle}:\n{text}");
     }
+}
+
+#[test]
+fn emit_ir_prints_the_optimised_ir_which_parses_back() {
+    let o = prolacc(&["--emit", "ir", "examples/ping/ping.pc"], &repo());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.starts_with("t0 = void\n"), "{text}");
+    assert!(text.contains("\nexports fn"), "{text}");
+    let back = prolac_compiler::ir::parse::program(&text).expect("the IR text parses");
+    assert_eq!(prolac_compiler::ir::print::program(&back), text);
+    prolac_compiler::ir::verify::verify(&back).expect("the IR verifies");
+    // -O0 inlines nothing; -O3 inlines: the texts differ.
+    let o0 = prolacc(&["--emit", "ir", "-O0", "examples/ping/ping.pc"], &repo());
+    assert_ne!(stdout(&o0), text);
+}
+
+#[test]
+fn emit_ir_warns_when_nothing_is_exported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "n.pc",
+        "module M { field x :> uint; bump ::= x += 1; }\n",
+    );
+    let o = prolacc(&["--emit", "ir", "n.pc"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("warning[P0302]"), "{}", stderr(&o));
+    let o = prolacc(&["n.pc"], dir.path());
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        !stderr(&o).contains("P0302"),
+        "check mode generates nothing: no warning"
+    );
+}
+
+#[test]
+fn emit_ir_writes_nothing_for_a_program_with_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "e.pc",
+        "module M { f ::= nope; }\nexport M.f;\n",
+    );
+    let o = prolacc(&["--emit", "ir", "e.pc"], dir.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).is_empty());
+    assert!(stderr(&o).contains("error[P0802]"), "{}", stderr(&o));
 }

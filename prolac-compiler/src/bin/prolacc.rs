@@ -19,6 +19,7 @@ const EXAMPLES: &str = "\
 Examples:
   prolacc examples/ping/ping.pc              check a program (the default --emit check)
   prolacc --emit ast -o ping.ast ping.pc     write the syntax tree as S-expressions
+  prolacc --emit ir -O0 ping.pc              print the IR before inlining (devirtualised)
   prolacc --host c --stats legacy.i          check a preprocessed program with C host code
   prolacc -I lib --without rtt stack.pc      search lib/ for includes, leave out layer `rtt`
   prolacc --explain P0105                    explain a diagnostic code
@@ -85,6 +86,8 @@ enum Emit {
     Ast,
     /// Run every analysis and write nothing.
     Check,
+    /// Print the optimised IR in its text form (it parses back; see `ir::parse`).
+    Ir,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -122,7 +125,7 @@ fn run(cli: &Cli) -> Result<ExitCode, UsageError> {
     }
     if cli.emit == Emit::Check && cli.output.is_some() {
         return Err(UsageError(
-            "`--emit check` writes nothing; use `--emit ast` with `-o`".into(),
+            "`--emit check` writes nothing; use `--emit ast` or `--emit ir` with `-o`".into(),
         ));
     }
     let options = Options {
@@ -133,6 +136,7 @@ fn run(cli: &Cli) -> Result<ExitCode, UsageError> {
         include_dirs: cli.include.clone(),
         without: cli.without.clone(),
         opt_level: cli.opt_level,
+        generate: cli.emit == Emit::Ir,
     };
     let program =
         prolac_compiler::check_program(&cli.files, &prolac_compiler::fs::RealFs, &options)
@@ -147,6 +151,13 @@ fn run(cli: &Cli) -> Result<ExitCode, UsageError> {
     // The tree is written even when there are errors: it shows how the parser recovered.
     if cli.emit == Emit::Ast {
         write_output(cli, &ast_text(&program))?;
+    }
+    // The IR exists only for a program without errors.
+    if cli.emit == Emit::Ir
+        && !program.has_errors()
+        && let Some(ir) = &program.ir
+    {
+        write_output(cli, &prolac_compiler::ir::print::program(ir))?;
     }
     let failed = program.has_errors() || (cli.deny_warnings && !program.diagnostics.is_empty());
     Ok(if failed {

@@ -17,9 +17,11 @@
 //! The text form is produced by [`print`] and read back by [`parse`]; [`verify`] checks the
 //! invariants listed in its module documentation.
 
+pub mod eval;
 pub mod parse;
 pub mod print;
 pub mod verify;
+pub mod walk;
 
 use cranelift_entity::{PrimaryMap, entity_impl};
 use prolac_syntax::Span;
@@ -362,8 +364,9 @@ pub enum ExprKind {
         callee: Callee,
         /// The arguments, converted to the parameter types.
         args: Vec<ExprId>,
-        /// The effective inline level requested at this site (0–3), before `-O` caps it.
-        inline: u8,
+        /// The inline level requested at this site (0–3) by an expression operator or a
+        /// module operator, before `-O` caps it; `None` leaves it to the callee's default.
+        inline: Option<u8>,
     },
     /// Evaluate in order; the value is the last one's (at least one element).
     Seq(Vec<ExprId>),

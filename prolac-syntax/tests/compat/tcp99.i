@@ -23,8 +23,8 @@ static const char *const state_names[] = { "CLOSED", "LISTEN", "SYN-SENT", "SYN-
 module Segment {
   field sport :> ushort @ 0;
   field dport :> ushort @ 2;
-  field seqno :> seqint @ 4;
-  field ackno :> seqint @ 8;
+  field th-seq :> seqint @ 4;
+  field th-ack :> seqint @ 8;
   field off-flags :> ushort @ 12;
   field win :> ushort @ 14;
   field csum :> ushort @ 16;
@@ -40,6 +40,8 @@ module Segment {
     static ack :> ushort ::= 0x10;
   }
 
+  seqno :> seqint ::= th-seq;
+  ackno :> seqint ::= th-ack;
   flags :> ushort ::= (ntohs)(off-flags) & 0x3F;
   syn :> bool ::= flags & F.syn;
   fin :> bool ::= flags & F.fin;
@@ -98,7 +100,7 @@ module Base.TCB has State, .Segment {
 
 
 
-module Base.Input has .Segment, .TCB, .Output {
+module Base.Input has .Segment, .TCB, .Output, .Input {
   field tcb :> *TCB using all;
   field seg :> *Segment using all;
 
@@ -109,7 +111,7 @@ module Base.Input has .Segment, .TCB, .Output {
   exception reset-drop;
 
   static run(s :> *Segment, t :> *TCB) ::=
-    pathinline CUR_INPUT(s, t).do-input catch all;
+    pathinline Input(s, t).do-input catch all;
 
   do-input ::=
     process
@@ -121,16 +123,16 @@ module Base.Input has .Segment, .TCB, .Output {
     listen ==> do-listen
     ||| check-sequence, check-reset, check-ack, do-data;
 
-  do-listen ::= syn ==> (irs = seqno, rcv-next = seqno + 1) ||| drop;
+  do-listen ::= syn ==> (tcb->irs = seqno, tcb->rcv-next = seqno + 1) ||| drop;
   check-sequence ::= in-window(seg) || (rst ==> drop ||| ack-drop);
   check-reset ::= rst ==> { tcp_abort(tcb); } drop;
   check-ack ::=
     !ack ==> drop
-    ||| ack-acceptable(ackno) ==> (snd-una = ackno, new-ack-hook(ackno))
-    ||| ackno > snd-max ==> ack-drop;
+    ||| ack-acceptable(ackno) ==> (tcb->snd-una = ackno, new-ack-hook(ackno))
+    ||| ackno > tcb->snd-max ==> ack-drop;
   do-data ::=
-    seqlen > 0 && left == rcv-next ==>
-      (rcv-next += seqlen, { deliver_data(seg, len); } true)
+    seqlen > 0 && left == tcb->rcv-next ==>
+      (tcb->rcv-next += seqlen, { deliver_data(seg, len); } true)
     ||| seqlen > 0 ==> ack-drop;
 } inline (do-listen, check-sequence, check-reset, check-ack, do-data);
 
@@ -154,7 +156,7 @@ module Delay-Ack.TCB :> Base.TCB {
 } hide (delack-timer);
 
 module Delay-Ack.Input :> Base.Input {
-  do-data ::= inline super.do-data, pending-ack ==> tick;
+  do-data ::= inline super.do-data, tcb->pending-ack ==> tick;
 }
 # 16 "tcp99/tcp.pc" 2
 
