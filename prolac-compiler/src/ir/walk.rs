@@ -265,7 +265,9 @@ fn copy_memo(
 }
 
 /// Rebuilds a body so that its arena holds exactly the nodes of its tree, in a canonical
-/// order (children before parents, left to right). Locals keep their ids.
+/// order (children before parents, left to right). Locals keep their ids. Nodes are moved, not
+/// cloned, and the walk is iterative (any depth). A node reached twice (which the verifier
+/// rejects) stays shared rather than being duplicated.
 pub fn compact(body: &mut Body) {
     if is_exact_tree(body) {
         return;
@@ -274,12 +276,44 @@ pub fn compact(body: &mut Body) {
         body.exprs = Default::default();
         return;
     };
-    let mut fresh = Body {
-        locals: body.locals.clone(),
-        ..Body::default()
-    };
-    let mut identity: BTreeMap<LocalId, LocalId> = body.locals.keys().map(|l| (l, l)).collect();
-    let new_root = copy_tree(body, root, &mut fresh, &mut identity);
-    fresh.root = Some(new_root);
-    *body = fresh;
+    let n = body.exprs.len();
+    let mut new_id: Vec<Option<ExprId>> = vec![None; n];
+    let mut entered = vec![false; n];
+    let mut order: Vec<ExprId> = Vec::new();
+    // Post-order: (node, children pushed yet?). A node entered but not finished that is
+    // reached again lies on a cycle; that edge is not followed.
+    let mut stack: Vec<(ExprId, bool)> = vec![(root, false)];
+    let mut kids: Vec<ExprId> = Vec::new();
+    while let Some((e, expanded)) = stack.pop() {
+        let index = e.as_u32() as usize;
+        if index >= n || new_id[index].is_some() || (!expanded && entered[index]) {
+            continue;
+        }
+        entered[index] = true;
+        if expanded {
+            new_id[index] = Some(ExprId::from_u32(order.len() as u32));
+            order.push(e);
+            continue;
+        }
+        stack.push((e, true));
+        kids.clear();
+        body.exprs[e].kind.for_each_child(|k| kids.push(k));
+        stack.extend(kids.iter().rev().map(|&k| (k, false)));
+    }
+    let mut old = std::mem::take(&mut body.exprs);
+    for e in order {
+        let node = &mut old[e];
+        let mut kind = std::mem::replace(&mut node.kind, ExprKind::Zero);
+        kind.for_each_child_mut(|c| {
+            if let Some(Some(id)) = new_id.get(c.as_u32() as usize) {
+                *c = *id;
+            }
+        });
+        body.exprs.push(super::Expr {
+            kind,
+            ty: node.ty,
+            span: node.span,
+        });
+    }
+    body.root = new_id[root.as_u32() as usize];
 }

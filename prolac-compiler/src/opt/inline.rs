@@ -5,16 +5,17 @@
 //! constructors with small bodies, and small methods — at most [`SMALL`] nodes after folding —
 //! and 1 otherwise. Only statically bound calls with a body are inlined. At `-O2` and above,
 //! calls of level 2 or more are expanded; at `-O3` a level-3 (path-inline) call also raises
-//! the calls inside the expanded body to level 2 unless they ask for 0. Methods are expanded
-//! callees first, so each copy is of an already expanded body (a chain of `inline super`
-//! hooks costs time linear in its result); a call into a recursive cycle through the method
-//! being expanded stays a call. Bodies that name their receiver from host text are not
-//! expanded (the substitution names the receiver implicitly).
+//! the calls inside the expanded body to level 2 unless they ask for 0. Expansion runs
+//! top-down from the exports and visits only methods that remain called, so a method that is
+//! only ever inlined is not expanded for nothing (a chain of `inline super` hooks costs time
+//! linear in the code that remains); a method is never expanded inside its own expansion, so
+//! recursive cycles are cut. Bodies that name their receiver from host text are not expanded
+//! (the substitution names the receiver implicitly).
 //!
 //! Expansion is structural: the call becomes a sequence that assigns the arguments to fresh
 //! locals for the callee's receiver and parameters, followed by a copy of the callee's body.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use cranelift_entity::EntityRef;
 
@@ -64,79 +65,58 @@ fn expandable(p: &Program, t: MethodId) -> bool {
     })
 }
 
-/// Expands the calls of the given methods (and of the methods they call), callees first, so
-/// that a callee is copied already expanded and chains of `inline super` hooks cost time
-/// linear in their expanded size. Returns how many calls were expanded.
-pub fn methods(p: &mut Program, roots: &[MethodId], path_inlining: bool) -> usize {
+/// Expands calls top-down from `roots` (the exports): a method is expanded, then every method
+/// its expanded body still calls is expanded in turn. A method that is only ever inlined
+/// (the middle of a chain of `inline super` hooks) is therefore never expanded on its own, so
+/// the work is proportional to the code that remains. `reachable` bounds the targets of calls
+/// still dispatched dynamically. Returns how many calls were expanded.
+pub fn methods(
+    p: &mut Program,
+    roots: &[MethodId],
+    reachable: &BTreeSet<MethodId>,
+    path_inlining: bool,
+) -> usize {
     let n = p.methods.len();
     let can_expand: Vec<bool> = p.methods.keys().map(|t| expandable(p, t)).collect();
-    let void = void_type(p);
-    // Post-order over the static call graph; a callee still in progress (a cycle) is not
-    // expanded into its caller.
-    let mut state = vec![State::Todo; n];
+    let cx = Cx {
+        can_expand: &can_expand,
+        void: void_type(p),
+        path_inlining,
+    };
+    let mut done = vec![false; n];
+    let mut work: Vec<MethodId> = roots.to_vec();
     let mut count = 0;
-    for &root in roots {
-        if state[root.index()] != State::Todo {
+    while let Some(m) = work.pop() {
+        if std::mem::replace(&mut done[m.index()], true) {
             continue;
         }
-        let mut work: Vec<(MethodId, Vec<MethodId>)> = vec![(root, direct_callees(p, root))];
-        state[root.index()] = State::InProgress;
-        while let Some((m, pending)) = work.last_mut() {
-            if let Some(t) = pending.pop() {
-                if state[t.index()] == State::Todo {
-                    state[t.index()] = State::InProgress;
-                    let callees = direct_callees(p, t);
-                    work.push((t, callees));
-                }
-                continue;
+        count += expand_method(p, m, &cx);
+        let Some(body) = &p.methods[m].body else {
+            continue;
+        };
+        for e in body.exprs.values() {
+            match e.kind {
+                ExprKind::Call {
+                    callee: Callee::Direct(t),
+                    ..
+                } if !done[t.index()] => work.push(t),
+                ExprKind::Call {
+                    callee: Callee::Virtual(sel),
+                    ..
+                } => work.extend(reachable.iter().filter(|t| {
+                    p.methods[**t].kind == MethodKind::Dynamic(sel) && !done[t.index()]
+                })),
+                _ => {}
             }
-            let m = *m;
-            work.pop();
-            let cx = Cx {
-                can_expand: &can_expand,
-                state: &state,
-                void,
-                path_inlining,
-            };
-            count += expand_method(p, m, &cx);
-            state[m.index()] = State::Done;
         }
     }
     count
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum State {
-    Todo,
-    InProgress,
-    Done,
-}
-
 struct Cx<'a> {
     can_expand: &'a [bool],
-    state: &'a [State],
     void: crate::ir::TypeId,
     path_inlining: bool,
-}
-
-fn direct_callees(p: &Program, m: MethodId) -> Vec<MethodId> {
-    let Some(body) = &p.methods[m].body else {
-        return Vec::new();
-    };
-    let mut out: Vec<MethodId> = body
-        .exprs
-        .values()
-        .filter_map(|e| match e.kind {
-            ExprKind::Call {
-                callee: Callee::Direct(t),
-                ..
-            } => Some(t),
-            _ => None,
-        })
-        .collect();
-    out.sort();
-    out.dedup();
-    out
 }
 
 fn expand_method(p: &mut Program, m: MethodId, cx: &Cx<'_>) -> usize {
@@ -152,6 +132,8 @@ fn expand_method(p: &mut Program, m: MethodId, cx: &Cx<'_>) -> usize {
     count
 }
 
+/// Expands the calls in the tree at `e`; an expanded copy is expanded in turn (with `stack`
+/// holding the methods being expanded, so recursion stops at a cycle).
 fn expand(
     p: &Program,
     body: &mut Body,
@@ -172,11 +154,8 @@ fn expand(
         if boosted && level != 0 {
             level = level.max(2);
         }
-        // A callee is copied once it is expanded itself (`Done`); one in progress is part of
-        // a recursive cycle through this method.
         let wanted = level >= 2
             && !stack.contains(&t)
-            && cx.state.get(t.index()) == Some(&State::Done)
             && cx.can_expand.get(t.index()).copied().unwrap_or(false)
             && body.exprs.len() < BUDGET;
         if wanted && let Some(callee) = &p.methods[t].body {
@@ -202,13 +181,10 @@ fn expand(
             seq.push(copy);
             body.exprs[e].kind = ExprKind::Seq(seq);
             *count += 1;
-            // The copy is already expanded; only path inlining asks for more inside it.
+            stack.push(t);
             let boost = boosted || (cx.path_inlining && level == 3);
-            if boost {
-                stack.push(t);
-                expand(p, body, copy, stack, true, cx, count);
-                stack.pop();
-            }
+            expand(p, body, copy, stack, boost, cx, count);
+            stack.pop();
             // The argument expressions are expanded in the caller's context.
             for arg in args {
                 expand(p, body, arg, stack, boosted, cx, count);
@@ -216,7 +192,9 @@ fn expand(
             return;
         }
     }
-    for child in body.exprs[e].kind.children() {
+    let mut kids = Vec::new();
+    body.exprs[e].kind.for_each_child(|c| kids.push(c));
+    for child in kids {
         expand(p, body, child, stack, boosted, cx, count);
     }
 }

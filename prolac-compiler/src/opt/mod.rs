@@ -56,9 +56,9 @@ pub fn optimise(p: &mut Program, level: u8) -> Report {
     inline::defaults(p);
     let mut inlined = 0;
     if level >= 2 {
-        let reachable: Vec<MethodId> = first.reachable.iter().copied().collect();
-        inlined += inline::methods(p, &reachable, level >= 3);
-        for &m in &reachable {
+        let exports = p.exports.clone();
+        inlined += inline::methods(p, &exports, &first.reachable, level >= 3);
+        for &m in &first.reachable {
             fold::method(p, m);
         }
     }
@@ -73,9 +73,9 @@ pub fn optimise(p: &mut Program, level: u8) -> Report {
         while reach::devirtualise(p, &after) > 0 {
             after = reach::analyse(p);
         }
-        let reachable: Vec<MethodId> = after.reachable.iter().copied().collect();
-        inlined += inline::methods(p, &reachable, level >= 3);
-        for &m in &reachable {
+        let exports = p.exports.clone();
+        inlined += inline::methods(p, &exports, &after.reachable, level >= 3);
+        for &m in &after.reachable {
             fold::method(p, m);
         }
         after = reach::analyse(p);

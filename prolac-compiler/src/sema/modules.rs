@@ -173,9 +173,20 @@ impl<'a> Sema<'a> {
 
     pub(crate) fn unknown_module(&mut self, path: &[ast::Ident], span: Span) {
         let name = path.iter().map(|p| &*p.text).collect::<Vec<_>>().join(".");
+        // Every module name bound at file level or in a file-level namespace, for a suggestion.
+        let known: Vec<String> = self
+            .scopes
+            .values()
+            .flat_map(|sc| sc.entries.keys())
+            .map(|n| self.names.text(*n).to_string())
+            .collect();
+        let last = path.last().map_or("", |i| &*i.text);
+        let help = match super::names::suggest(last, known.iter().map(String::as_str)) {
+            Some(close) => format!("did you mean `{close}`?"),
+            None => "inside a module, list other modules in its header (`has Window`)".to_string(),
+        };
         self.error(
-            Diagnostic::new(P0410, span, format!("unknown module `{name}`"))
-                .with_help("inside a module, list other modules in its header (`has Window`)"),
+            Diagnostic::new(P0410, span, format!("unknown module `{name}`")).with_help(help),
         );
     }
 

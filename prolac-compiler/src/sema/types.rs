@@ -446,6 +446,21 @@ impl<'a> Sema<'a> {
         let name = path.iter().map(|p| &*p.text).collect::<Vec<_>>().join(".");
         let module = self.module_name(ctx.module).to_string();
         let short = module.rsplit('.').next().unwrap_or(&module).to_string();
+        let visible: Vec<String> = ctx
+            .ns_path
+            .iter()
+            .flat_map(|ns| self.namespaces[*ns].entries.iter())
+            .filter(|(_, e)| matches!(e.member, Member::Module(_)))
+            .map(|(n, _)| self.names.text(*n).to_string())
+            .collect();
+        if let Some(close) = super::names::suggest(&name, visible.iter().map(String::as_str)) {
+            self.error(
+                Diagnostic::new(P0410, span, format!("unknown module `{name}`"))
+                    .with_label(format!("not visible in `{module}`"))
+                    .with_help(format!("did you mean `{close}`?")),
+            );
+            return None;
+        }
         self.error(
             Diagnostic::new(P0410, span, format!("unknown module `{name}`"))
                 .with_label(format!("not visible in `{module}`"))

@@ -331,6 +331,13 @@ impl<'a> Sema<'a> {
     fn select(&mut self, v: ViewId, item: &OpItem, kind: ModOpKind) -> Vec<(Vec<Sym>, Entry)> {
         let m = self.views[v].module;
         let ns = self.views[v].ns;
+        // A simple name that is in the view selects itself (the common case, and cheap).
+        if let OpItem::Name(path) = item {
+            let syms: Vec<Sym> = path.iter().map(|i| self.names.intern(&i.text)).collect();
+            if let Some(e) = self.ns_lookup(ns, &syms) {
+                return vec![(syms, e)];
+            }
+        }
         let mut all = Vec::new();
         self.flatten(ns, "", &mut all, &mut Vec::new());
         let inline_op = !matches!(kind, ModOpKind::Hide);

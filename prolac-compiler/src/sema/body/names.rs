@@ -192,11 +192,35 @@ impl<'a> Fcx<'_, 'a> {
             return Res::Value(self.error_val(id.span));
         }
         let module = self.s.module_name(self.module).to_string();
-        Res::Value(self.report(
-            Diagnostic::new(P0802, id.span, format!("`{}` is not defined in `{module}`", id.text))
+        let mut known: Vec<String> = self
+            .scopes
+            .iter()
+            .flatten()
+            .map(|(n, _, _)| self.s.names.text(*n).to_string())
+            .collect();
+        for ns in &self.ns_path {
+            known.extend(
+                self.s.namespaces[*ns]
+                    .entries
+                    .keys()
+                    .map(|n| self.s.names.text(*n).to_string()),
+            );
+        }
+        let help = match crate::sema::names::suggest(&id.text, known.iter().map(String::as_str)) {
+            Some(close) => format!("did you mean `{close}`?"),
+            None => "name the object that has it (`win->left`), or admit it with `using` for the implicit search".to_string(),
+        };
+        Res::Value(
+            self.report(
+                Diagnostic::new(
+                    P0802,
+                    id.span,
+                    format!("`{}` is not defined in `{module}`", id.text),
+                )
                 .with_label("unknown name")
-                .with_help("name the object that has it (`win->left`), or admit it with `using` for the implicit search"),
-        ))
+                .with_help(help),
+            ),
+        )
     }
 
     /// Interprets a namespace entry.
@@ -577,16 +601,33 @@ impl<'a> Fcx<'_, 'a> {
             }
             None => {
                 let module = self.s.module_name(m).to_string();
-                Res::Value(
-                    self.report(
-                        Diagnostic::new(
-                            P0802,
-                            name.span,
-                            format!("`{module}` has no visible member `{}`", name.text),
-                        )
-                        .with_label("not in the view of its type"),
-                    ),
+                let visible: Vec<String> = self.s.namespaces[ns]
+                    .entries
+                    .keys()
+                    .map(|n| self.s.names.text(*n).to_string())
+                    .collect();
+                let mut d = Diagnostic::new(
+                    P0802,
+                    name.span,
+                    format!("`{module}` has no visible member `{}`", name.text),
                 )
+                .with_label("not in the view of its type");
+                if let Some(close) =
+                    crate::sema::names::suggest(&name.text, visible.iter().map(String::as_str))
+                {
+                    d = d.with_help(format!("did you mean `{close}`?"));
+                } else if let Some(entry) = self
+                    .s
+                    .original_ns(m)
+                    .and_then(|o| self.s.namespaces[o].entries.get(&s).copied())
+                {
+                    d = d.with_help(if entry.forwarder {
+                        format!("`{module}` finds `{}` implicitly for its own methods only; `show {}` re-exposes it", name.text, name.text)
+                    } else {
+                        format!("`{}` is hidden in this view of `{module}`", name.text)
+                    });
+                }
+                Res::Value(self.report(d))
             }
         }
     }
