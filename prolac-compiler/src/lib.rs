@@ -21,6 +21,13 @@ use std::path::PathBuf;
 pub use load::{LoadError, Program, load_program};
 pub use prolac_syntax::HostLang;
 
+/// Runs `f` with enough stack, growing it on the heap when little is left: analyses that
+/// recurse over expression trees call this at each level, so a program nested 100,000 deep
+/// is analysed rather than crashing the process.
+pub(crate) fn deep<R>(f: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(128 * 1024, 2 * 1024 * 1024, f)
+}
+
 /// Options that affect what a program means or how it is compiled.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -62,7 +69,9 @@ pub fn check_program(
         program.diagnostics.extend(analysis.diagnostics);
         let mut ir = analysis.program;
         if !program.has_errors() {
+            ir::verify::verify_in_debug(&ir);
             let report = opt::optimise(&mut ir, options.opt_level);
+            ir::verify::verify_in_debug(&ir);
             for (span, target) in opt::bodyless_calls(&ir, &report) {
                 let reported = program
                     .diagnostics

@@ -164,6 +164,11 @@ registry! {
         "The operand of a cast `(T) e` is a postfix expression, or a prefix expression \
          introduced by `!`, `~` or an expression inline operator.\n\nFix: parenthesise the \
          operand: `(T)(outline e)`.";
+    P0209 = 209, Error, "nested too deeply",
+        "An expression or type may nest at most 1000 levels deep (operators, parentheses, \
+         prefix operators, pointer stars all count). Deeper nesting is almost always generated \
+         text, and the limit keeps every pass of the compiler within its stack.\n\nFix: give \
+         parts of the expression names with `let`, or move them into methods.";
     P0301 = 301, Error, "duplicate definition",
         "A name is defined twice in one namespace of a module, a layer is defined twice, or a \
          qualified name's prefix is a module rather than a namespace. Namespaces are open and \

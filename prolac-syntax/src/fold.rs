@@ -125,8 +125,14 @@ impl Folder<'_> {
         self.peeked.take().or_else(|| self.elems.next())
     }
 
-    /// `binary(min)`: an operand followed by operators of level `min` or tighter.
+    /// `binary(min)`: an operand followed by operators of level `min` or tighter. Chains of
+    /// prefix operators and right-associative operators recurse here, so the stack grows on
+    /// the heap when needed; the nesting limit is applied to the finished tree (`depth.rs`).
     fn expr(&mut self, min: u8, fallback: Span) -> Expr {
+        stacker::maybe_grow(128 * 1024, 2 * 1024 * 1024, || self.expr_now(min, fallback))
+    }
+
+    fn expr_now(&mut self, min: u8, fallback: Span) -> Expr {
         let mut lhs = self.unary(fallback);
         loop {
             match self.peek() {
@@ -221,7 +227,7 @@ impl Folder<'_> {
                 .with_help("parenthesise the operand: `(T)(outline e)`"),
             );
         }
-        self.unary(cast_span.end())
+        stacker::maybe_grow(128 * 1024, 2 * 1024 * 1024, || self.unary(cast_span.end()))
     }
 
     fn combine(&mut self, op: Infix, op_span: Span, lhs: Expr, rhs: Expr) -> Expr {
@@ -295,6 +301,12 @@ impl Folder<'_> {
     /// | `if … end` without `else` | error P0616 |
     /// | anything else | `L \|\| X` |
     fn case_bar(&mut self, lhs: Expr, x: Expr, bar: Span) -> Expr {
+        stacker::maybe_grow(128 * 1024, 2 * 1024 * 1024, || {
+            self.case_bar_now(lhs, x, bar)
+        })
+    }
+
+    fn case_bar_now(&mut self, lhs: Expr, x: Expr, bar: Span) -> Expr {
         let span = lhs.span.to(x.span);
         let mut l = lhs;
         while let ExprKind::Paren(_) = l.kind {
@@ -456,6 +468,10 @@ pub(crate) fn fold_arg(elems: Vec<Elem>, span: Span, diags: &mut Vec<Diagnostic>
 /// `*(T[4])` but means an array of pointers: the dereferences are collected first, then the
 /// index suffixes, as in the type grammar.
 pub(crate) fn expr_to_type(e: Expr) -> Option<Type> {
+    stacker::maybe_grow(128 * 1024, 2 * 1024 * 1024, || expr_to_type_now(e))
+}
+
+fn expr_to_type_now(e: Expr) -> Option<Type> {
     let span = e.span;
     let mut stars = Vec::new();
     let mut e = e;

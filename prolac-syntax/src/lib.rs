@@ -7,6 +7,7 @@
 pub mod ast;
 pub mod codes;
 mod cook;
+mod depth;
 pub mod diagnostic;
 mod fold;
 pub mod lexer;
@@ -20,6 +21,7 @@ mod validate;
 
 /// Re-exported so that drivers render diagnostics with the same version.
 pub use codespan_reporting;
+pub use depth::MAX_DEPTH;
 pub use diagnostic::{Diagnostic, Severity};
 pub use lexer::HostLang;
 pub use source_map::SourceMap;
@@ -57,7 +59,8 @@ pub fn parse(file: FileId, text: &str, options: ParseOptions) -> Parsed {
         .map(|d| d.primary.span)
         .collect();
     let items = parser::parse_tokens(file, text, tokens, &lexical_errors, &mut diagnostics);
-    let file = ast::File { items };
+    let mut file = ast::File { items };
+    depth::limit(&mut file, &mut diagnostics);
     validate::validate(&file, &mut diagnostics);
     diagnostic::sort(&mut diagnostics);
     Parsed {

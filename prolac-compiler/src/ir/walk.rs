@@ -256,7 +256,9 @@ fn copy_memo(
         }
         _ => {}
     }
-    kind.for_each_child_mut(|slot| *slot = copy_memo(src, *slot, dst, locals, memo));
+    kind.for_each_child_mut(|slot| {
+        *slot = crate::deep(|| copy_memo(src, *slot, dst, locals, memo))
+    });
     let id = dst.push(kind, node.ty, node.span);
     if let Some(m) = memo.get_mut(root.as_u32() as usize) {
         *m = Some(id);

@@ -24,6 +24,10 @@ fn constant_of(p: &Program, m: MethodId, depth: u32) -> Option<crate::ir::Const>
 
 /// Evaluates a side-effect-free constant tree without changing it.
 fn evaluate(p: &Program, body: &Body, e: ExprId, depth: u32) -> Option<crate::ir::Const> {
+    crate::deep(|| evaluate_now(p, body, e, depth))
+}
+
+fn evaluate_now(p: &Program, body: &Body, e: ExprId, depth: u32) -> Option<crate::ir::Const> {
     let node = &body.exprs[e];
     let ty = p.types.kind(node.ty);
     match &node.kind {
@@ -69,7 +73,7 @@ fn fold_node(p: &Program, body: &mut Body, e: ExprId, stack: &mut Vec<ExprId>) {
     let end = stack.len();
     for i in start..end {
         let child = stack[i];
-        fold_node(p, body, child, stack);
+        crate::deep(|| fold_node(p, body, child, stack));
     }
     stack.truncate(start);
     let ty = p.types.kind(body.exprs[e].ty);

@@ -183,11 +183,11 @@ fn expand(
             *count += 1;
             stack.push(t);
             let boost = boosted || (cx.path_inlining && level == 3);
-            expand(p, body, copy, stack, boost, cx, count);
+            crate::deep(|| expand(p, body, copy, stack, boost, cx, count));
             stack.pop();
             // The argument expressions are expanded in the caller's context.
             for arg in args {
-                expand(p, body, arg, stack, boosted, cx, count);
+                crate::deep(|| expand(p, body, arg, stack, boosted, cx, count));
             }
             return;
         }
@@ -195,7 +195,7 @@ fn expand(
     let mut kids = Vec::new();
     body.exprs[e].kind.for_each_child(|c| kids.push(c));
     for child in kids {
-        expand(p, body, child, stack, boosted, cx, count);
+        crate::deep(|| expand(p, body, child, stack, boosted, cx, count));
     }
 }
 

@@ -80,8 +80,9 @@ pub fn optimise(p: &mut Program, level: u8) -> Report {
         }
         after = reach::analyse(p);
     }
-    for &m in &after.reachable {
-        if let Some(body) = &mut p.methods[m].body {
+    // Every body the passes touched (inlining also expands methods that end up unreachable).
+    for (_, method) in p.methods.iter_mut() {
+        if let Some(body) = &mut method.body {
             crate::ir::walk::compact(body);
         }
     }

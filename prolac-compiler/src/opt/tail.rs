@@ -11,6 +11,10 @@
 use crate::ir::{Body, Callee, ConvKind, ExprId, ExprKind, LocalId, MethodId, Program, TypeKind};
 
 fn tail_calls(body: &Body, e: ExprId, void: bool, me: MethodId, out: &mut Vec<ExprId>) {
+    crate::deep(|| tail_calls_now(body, e, void, me, out))
+}
+
+fn tail_calls_now(body: &Body, e: ExprId, void: bool, me: MethodId, out: &mut Vec<ExprId>) {
     match &body.exprs[e].kind {
         ExprKind::Call {
             callee: Callee::Direct(t),

@@ -133,6 +133,10 @@ impl<'a> Sema<'a> {
     }
 
     fn fold(&mut self, body: &Body, e: ExprId) -> Result<Const, Fail> {
+        crate::deep(|| self.fold_now(body, e))
+    }
+
+    fn fold_now(&mut self, body: &Body, e: ExprId) -> Result<Const, Fail> {
         let node = &body.exprs[e];
         let ty = self.kind(node.ty);
         match &node.kind {

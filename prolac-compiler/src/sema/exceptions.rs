@@ -4,6 +4,7 @@
 //! returning `void` or `bool` may have a non-empty set (P1001, with the path by which the
 //! exception escapes). Extern methods and host blocks never raise.
 
+use cranelift_entity::EntityRef;
 use std::collections::{BTreeMap, BTreeSet};
 
 use prolac_syntax::codes::P1001;
@@ -58,19 +59,19 @@ fn walk(
                 Handles::All => None,
                 Handles::Only(xs) => Some(xs.iter().copied().collect()),
             });
-            walk(body, *inner, caught, out);
+            crate::deep(|| walk(body, *inner, caught, out));
             caught.pop();
         }
         ExprKind::Call { callee, args, .. } => {
             for a in args {
-                walk(body, *a, caught, out);
+                crate::deep(|| walk(body, *a, caught, out));
             }
             out.calls
                 .push((*callee, body.exprs[e].span, caught.clone()));
         }
         other => {
             for child in children(other) {
-                walk(body, child, caught, out);
+                crate::deep(|| walk(body, child, caught, out));
             }
         }
     }
@@ -110,6 +111,40 @@ pub(crate) fn children(k: &ExprKind) -> Vec<ExprId> {
     }
 }
 
+/// For each module, the entry and exit times of a depth-first walk of the inheritance forest
+/// (iterative, any depth): a module is entered after its ancestors, and `a` descends from `b`
+/// exactly when `a`'s interval lies in `b`'s.
+fn subclass_intervals(p: &crate::ir::Program) -> Vec<(u32, u32)> {
+    let n = p.modules.len();
+    let mut children: Vec<Vec<crate::ir::ModuleId>> = vec![Vec::new(); n];
+    let mut roots = Vec::new();
+    for (m, module) in p.modules.iter() {
+        match module.parent {
+            Some(parent) if parent.index() < n && parent != m => children[parent.index()].push(m),
+            _ => roots.push(m),
+        }
+    }
+    let mut out = vec![(u32::MAX, 0); n];
+    let mut clock = 0u32;
+    let mut stack: Vec<(crate::ir::ModuleId, bool)> =
+        roots.into_iter().rev().map(|r| (r, false)).collect();
+    while let Some((m, done)) = stack.pop() {
+        if done {
+            out[m.index()].1 = clock;
+            clock += 1;
+            continue;
+        }
+        if out[m.index()].0 != u32::MAX {
+            continue;
+        }
+        out[m.index()].0 = clock;
+        clock += 1;
+        stack.push((m, true));
+        stack.extend(children[m.index()].iter().rev().map(|&c| (c, false)));
+    }
+    out
+}
+
 impl Sema<'_> {
     pub(crate) fn compute_exceptions(&mut self) {
         self.propagate_forwarders();
@@ -131,6 +166,8 @@ impl Sema<'_> {
                 by_selector.entry(sel).or_default().insert(id);
             }
         }
+        // Depth-first entry times: a module is entered after all of its ancestors.
+        let order = subclass_intervals(&self.ir);
         let mut sets: BTreeMap<MethodId, BTreeMap<ExceptionId, Cause>> =
             ids.iter().map(|&id| (id, BTreeMap::new())).collect();
         for (&id, esc) in &escapes {
@@ -141,54 +178,62 @@ impl Sema<'_> {
                     .or_insert(Cause::Raise(*span));
             }
         }
+        // A selector's origin definition: its set will include every overrider's.
+        let mut origin_method: BTreeMap<SelectorId, MethodId> = BTreeMap::new();
+        for (&sel, methods) in &by_selector {
+            let origin = self.ir.selectors[sel].origin;
+            if let Some(&m) = methods
+                .iter()
+                .find(|&&m| self.ir.methods[m].owner == origin)
+            {
+                origin_method.insert(sel, m);
+            }
+        }
+        // Each override's exceptions join the definition it overrides (§6.5): the one its
+        // owner's parent uses. Descendants first, so one sweep carries a set to the top.
+        let mut overrides: Vec<(u32, MethodId, MethodId)> = Vec::new();
+        for &id in &ids {
+            if let MethodKind::Dynamic(sel) = self.ir.methods[id].kind
+                && let Some(parent) = self.ir.modules[self.ir.methods[id].owner].parent
+                && let Some(overridden) = self.ir.actual(parent, sel)
+                && overridden != id
+            {
+                let entered = order[self.ir.methods[id].owner.index()].0;
+                overrides.push((entered, id, overridden));
+            }
+        }
+        overrides.sort_by_key(|b| std::cmp::Reverse(b.0));
         let mut changed = true;
         while changed {
             changed = false;
+            for &(_, o, overridden) in &overrides {
+                let new: Vec<ExceptionId> = sets[&o]
+                    .keys()
+                    .filter(|x| !sets[&overridden].contains_key(x))
+                    .copied()
+                    .collect();
+                for x in new {
+                    sets.entry(overridden)
+                        .or_default()
+                        .insert(x, Cause::Call(self.ir.methods[o].span, o));
+                    changed = true;
+                }
+            }
             for &id in &ids {
                 let mut add: Vec<(ExceptionId, Cause)> = Vec::new();
                 for (callee, span, caught) in &escapes[&id].calls {
-                    let targets: Vec<MethodId> = match callee {
-                        Callee::Direct(m) => vec![*m],
-                        Callee::Virtual(sel) => by_selector
-                            .get(sel)
-                            .map(|s| s.iter().copied().collect())
-                            .unwrap_or_default(),
+                    // A dynamic call can reach any definition; the origin's set has them all.
+                    let target = match callee {
+                        Callee::Direct(m) => Some(*m),
+                        Callee::Virtual(sel) => origin_method.get(sel).copied(),
                     };
-                    for t in targets {
-                        // A dynamic method's set includes its overriders'.
-                        let mut reach = vec![t];
-                        if let MethodKind::Dynamic(sel) = self.ir.methods[t].kind {
-                            let owner = self.ir.methods[t].owner;
-                            for &o in by_selector.get(&sel).into_iter().flatten() {
-                                let oo = self.ir.methods[o].owner;
-                                if o != t && self.ir.is_subclass(oo, owner) {
-                                    reach.push(o);
-                                }
-                            }
-                        }
-                        for r in reach {
-                            for &x in sets[&r].keys() {
-                                let stopped = caught
-                                    .iter()
-                                    .any(|c| c.as_ref().is_none_or(|set| set.contains(&x)));
-                                if !stopped && !sets[&id].contains_key(&x) {
-                                    add.push((x, Cause::Call(*span, r)));
-                                }
-                            }
-                        }
-                    }
-                }
-                // Overriders' exceptions propagate to the overridden method (§6.5).
-                if let MethodKind::Dynamic(sel) = self.ir.methods[id].kind {
-                    let owner = self.ir.methods[id].owner;
-                    for &o in by_selector.get(&sel).into_iter().flatten() {
-                        let oo = self.ir.methods[o].owner;
-                        if o != id && self.ir.is_subclass(oo, owner) {
-                            for &x in sets[&o].keys() {
-                                if !sets[&id].contains_key(&x) {
-                                    add.push((x, Cause::Call(self.ir.methods[o].span, o)));
-                                }
-                            }
+                    let Some(t) = target else { continue };
+                    for &x in sets[&t].keys() {
+                        let stopped = caught
+                            .iter()
+                            .any(|c| c.as_ref().is_none_or(|set| set.contains(&x)));
+                        if !stopped && !sets[&id].contains_key(&x) {
+                            add.push((x, Cause::Call(*span, t)));
                         }
                     }
                 }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use prolac_syntax::Diagnostic;
-use prolac_syntax::codes::{P0617, P0708, P0709, P0717, P1103, P1104, P1106};
+use prolac_syntax::codes::{P0617, P0708, P0709, P0717, P0722, P1103, P1104, P1106};
 
 use super::types::TypeCtx;
 use super::{Sema, State, Ty};
@@ -59,6 +59,20 @@ impl<'a> Sema<'a> {
         }
         let (ast, m) = self.field_src[f]?;
         if !self.typing_fields.insert(f) {
+            // Reached again while its own type is being resolved (`field buf :> uchar[buf]`).
+            if self.cyclic_fields.insert(f) {
+                let name = self.ir.fields[f].name.clone();
+                self.error(
+                    Diagnostic::new(
+                        P0722,
+                        ast.ty.span,
+                        format!("the type of `{name}` depends on `{name}` itself"),
+                    )
+                    .with_help(
+                        "array sizes are constant expressions: literals and symbolic constants",
+                    ),
+                );
+            }
             return None;
         }
         let ns = self.original_ns(m)?;

@@ -219,7 +219,7 @@ pub(crate) struct ModInfo<'a> {
     pub(crate) refines: Option<ModuleId>,
     /// The simple name.
     pub(crate) name: Sym,
-    pub(crate) header: State<Header>,
+    pub(crate) header: State<std::rc::Rc<Header>>,
     pub(crate) original: State<NsId>,
     pub(crate) default: State<ViewId>,
     /// The original view (what its own methods see).
@@ -300,6 +300,8 @@ pub(crate) struct Sema<'a> {
     pub(crate) broken: std::collections::BTreeSet<ScopeId>,
     /// Methods already linted with P0701.
     pub(crate) linted: std::collections::BTreeSet<MethodId>,
+    /// Fields whose type was found to depend on itself (reported once).
+    pub(crate) cyclic_fields: std::collections::BTreeSet<FieldId>,
 }
 
 /// The result of analysing a program.
@@ -389,6 +391,7 @@ impl<'a> Sema<'a> {
             const_errors: std::collections::BTreeSet::new(),
             broken: std::collections::BTreeSet::new(),
             linted: std::collections::BTreeSet::new(),
+            cyclic_fields: std::collections::BTreeSet::new(),
         }
     }
 

@@ -263,7 +263,7 @@ impl<'a> Sema<'a> {
     }
 
     /// The resolved header of a module (`None` if it has none or it failed).
-    pub(crate) fn header(&mut self, m: ModuleId) -> Option<Header> {
+    pub(crate) fn header(&mut self, m: ModuleId) -> Option<std::rc::Rc<Header>> {
         match &self.info(m).header {
             State::Done(h) => return Some(h.clone()),
             State::Failed => return None,
@@ -286,9 +286,9 @@ impl<'a> Sema<'a> {
             State::Todo => {}
         }
         self.info_mut(m).header = State::Busy;
-        let h = self.compute_header(m);
+        let h = std::rc::Rc::new(self.compute_header(m));
         if matches!(self.info(m).header, State::Busy) {
-            self.info_mut(m).header = State::Done(h.clone());
+            self.info_mut(m).header = State::Done(h);
         }
         let parent = match &self.info(m).header {
             State::Done(h) => h.parent.map(|(p, _, _)| p),

@@ -49,15 +49,19 @@ impl Names {
 }
 
 /// The candidate closest to `name` by edit distance (on underscore spellings, ignoring case),
-/// if it is close enough to be a likely misspelling: at most one edit for short names, about
-/// one in four for longer ones.
+/// if it is close enough to be a likely misspelling: one edit for names of 3 to 7 characters,
+/// about one in four for longer ones, none for names shorter than 3.
 pub(crate) fn suggest<'c>(
     name: &str,
     candidates: impl IntoIterator<Item = &'c str>,
 ) -> Option<&'c str> {
     let norm = |s: &str| s.replace('-', "_").to_ascii_lowercase();
     let target = norm(name);
-    let limit = (target.chars().count() / 4).max(1);
+    let len = target.chars().count();
+    if len < 3 {
+        return None; // every short name is one edit from another
+    }
+    let limit = (len / 4).max(1);
     let mut best: Option<(usize, &str)> = None;
     for c in candidates {
         let d = distance(&target, &norm(c));
@@ -111,8 +115,13 @@ mod tests {
         assert_eq!(suggest("Timer", names), None);
         assert_eq!(
             suggest("x", ["y", "xy"]),
-            Some("xy"),
-            "one edit, ties broken by name"
+            None,
+            "short names get no suggestion"
+        );
+        assert_eq!(
+            suggest("cwnd", ["swnd", "rwnd", "cwnd-max"]),
+            Some("rwnd"),
+            "ties broken by name"
         );
     }
 }

@@ -248,9 +248,7 @@ impl<'a> Sema<'a> {
             return Some(c);
         }
         match (self.kind(from.id), self.kind(to.id)) {
-            (TypeKind::Bool, TypeKind::Int { .. } | TypeKind::SeqInt) => {
-                Some(Some(ConvKind::FromBool))
-            }
+            (TypeKind::Bool, TypeKind::Int { .. }) => Some(Some(ConvKind::FromBool)),
             (TypeKind::Ptr(a), TypeKind::Ptr(b))
                 if matches!(
                     (self.kind(a), self.kind(b)),

@@ -603,6 +603,21 @@ impl Printer {
                 // Inside an argument only implicit commas may stay bare (an explicit one
                 // would separate arguments).
                 let (lmin, rmin) = if c.arg { (6, 7) } else { (5, 6) };
+                // `A {h} ||| X` parses as `A, ({h} ||| X)` by the `|||` rewrite (§12.7): an
+                // implicit comma's case-bar right operand is printed bare, since parentheses
+                // would separate the host block from its neighbour.
+                let case_bar = matches!(
+                    rhs.kind,
+                    ExprKind::Binary {
+                        op: BinOp::CaseOr,
+                        ..
+                    }
+                );
+                let rmin = if *implicit && case_bar && !c.arg {
+                    2
+                } else {
+                    rmin
+                };
                 self.expr(lhs, c.left(lmin));
                 self.out.push_str(if *implicit { " " } else { ", " });
                 self.expr(rhs, c.right(rmin));

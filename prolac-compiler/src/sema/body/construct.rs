@@ -469,7 +469,7 @@ fn flatten_seq<'a>(e: &'a ast::Expr, out: &mut Vec<&'a ast::Expr>) {
             rhs,
             ..
         } => {
-            flatten_seq(lhs, out);
+            crate::deep(|| flatten_seq(lhs, out));
             flatten_seq(rhs, out);
         }
         _ => out.push(e),

@@ -12,7 +12,18 @@ impl<'a> Fcx<'_, 'a> {
     /// A condition: bool, integer, seqint or pointer, converted to bool (§11.11).
     pub(crate) fn cond(&mut self, e: &'a ast::Expr) -> Val {
         let v = self.lower(e);
-        self.truth(v, e.span)
+        let v = self.truth(v, e.span);
+        // A raise is a condition of every type; an `if` needs one of type `bool`.
+        if self.s.kind(v.ty.id) == TypeKind::Never && !self.is_error(v) {
+            let b = self.bool_ty();
+            let e = self.push(ExprKind::Seq(vec![v.e]), b.id, e.span);
+            return Val {
+                e,
+                ty: b,
+                null: false,
+            };
+        }
+        v
     }
 
     pub(crate) fn truth(&mut self, v: Val, span: Span) -> Val {
@@ -92,6 +103,15 @@ impl<'a> Fcx<'_, 'a> {
         }
     }
 
+    /// A branch of an `if` converted to its type; a raising branch stays as it is (an `if`
+    /// branch may be `never`).
+    fn branch(&mut self, v: Val, t: crate::sema::Ty, span: Span) -> crate::ir::ExprId {
+        if self.s.kind(v.ty.id) == TypeKind::Never && !self.is_error(v) {
+            return v.e;
+        }
+        self.coerce(v, t, span, "conditional branch")
+    }
+
     /// `cond ? a : b` and case bars: the common type of the branches (§11.10).
     pub(crate) fn merge(&mut self, c: Val, a: Val, b: Val, span: Span, _case_bar: bool) -> Val {
         let t = match self.s.common(a.ty, b.ty, a.null, b.null) {
@@ -102,10 +122,7 @@ impl<'a> Fcx<'_, 'a> {
         let (ae, be) = if void {
             (self.discard(a, span), self.discard(b, span))
         } else {
-            (
-                self.coerce(a, t, span, "conditional branch"),
-                self.coerce(b, t, span, "conditional branch"),
-            )
+            (self.branch(a, t, span), self.branch(b, t, span))
         };
         let e = self.push(
             ExprKind::If {
@@ -177,14 +194,27 @@ impl<'a> Fcx<'_, 'a> {
             });
             let ty = match (declared, init) {
                 (Some(t), _) => t,
-                (None, Some((v, _))) => match self.s.kind(v.ty.id) {
-                    TypeKind::Never => v.ty,
-                    TypeKind::Array(..) => {
-                        let d = self.decay(v, b.span);
-                        d.ty
+                (None, Some((v, vspan))) => {
+                    match self.s.kind(v.ty.id) {
+                        TypeKind::Never if !self.is_error(v) => {
+                            self.report(
+                            Diagnostic::new(
+                                prolac_syntax::codes::P0611,
+                                vspan,
+                                format!("`{}` takes its type from its initialiser, which always raises", b.name.text),
+                            )
+                            .with_help(format!("declare its type: `let {} :> T = …`", b.name.text)),
+                        );
+                            v.ty
+                        }
+                        TypeKind::Never => v.ty,
+                        TypeKind::Array(..) => {
+                            let d = self.decay(v, b.span);
+                            d.ty
+                        }
+                        _ => v.ty,
                     }
-                    _ => v.ty,
-                },
+                }
                 (None, None) => continue, // P0611, reported by the parser's validation
             };
             let name = self.s.sym(&b.name);

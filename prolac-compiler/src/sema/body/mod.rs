@@ -241,6 +241,13 @@ impl<'s, 'a> Fcx<'s, 'a> {
         if self.is_error(v) {
             return self.retype_error(v, to);
         }
+        // A raise converts to every type (§11.8): a sequence of the target type holds it, so
+        // that every node keeps the type its parent expects.
+        if self.s.kind(v.ty.id) == TypeKind::Never
+            && !matches!(self.s.kind(to.id), TypeKind::Never | TypeKind::Void)
+        {
+            return self.push(ExprKind::Seq(vec![v.e]), to.id, span);
+        }
         match self.s.implicit(v.ty, to, v.null) {
             Ok(None) => v.e,
             Ok(Some(kind)) => self.convert(kind, v.e, to.id, span),

@@ -43,6 +43,10 @@ fn literal_type(lit: IntLit) -> (IntWidth, bool, bool) {
 
 impl<'a> Fcx<'_, 'a> {
     pub(crate) fn lower(&mut self, e: &'a ast::Expr) -> Val {
+        crate::deep(|| self.lower_now(e))
+    }
+
+    pub(crate) fn lower_now(&mut self, e: &'a ast::Expr) -> Val {
         let span = e.span;
         match &e.kind {
             E::Int(lit) => {
@@ -163,7 +167,8 @@ impl<'a> Fcx<'_, 'a> {
                 let Some(t) = self.resolve_type(ty) else {
                     return self.error_val(span);
                 };
-                if self.is_error(v) {
+                // An error, or a raise (which has every type).
+                if self.s.kind(v.ty.id) == TypeKind::Never {
                     return v;
                 }
                 match self.s.implicit(v.ty, t, v.null) {
@@ -391,6 +396,11 @@ impl<'a> Fcx<'_, 'a> {
             let ae = self.discard(a, span);
             let e = self.push(ExprKind::Seq(vec![ae, b.e]), b.ty.id, span);
             return Val { e, ..b };
+        }
+        // Arrays take part as pointers to their first element (§11.8).
+        let (a, b) = (self.decay(a, span), self.decay(b, span));
+        if self.is_error(a) || self.is_error(b) {
+            return self.error_val(span);
         }
         let (ak, bk) = (self.s.kind(a.ty.id), self.s.kind(b.ty.id));
         let comparison = matches!(

@@ -13,6 +13,17 @@ impl<'a> Fcx<'_, 'a> {
     /// An array used as a value decays to a pointer to its first element (§11.7).
     pub(crate) fn decay(&mut self, v: Val, span: Span) -> Val {
         if let TypeKind::Array(elem, _) = self.s.kind(v.ty.id) {
+            // Only an array stored somewhere has an address to point at.
+            if !self.body.exprs[v.e].kind.is_place() {
+                return self.report(
+                    Diagnostic::new(
+                        P0618,
+                        span,
+                        "this array is a value stored nowhere; it has no address",
+                    )
+                    .with_help("use the field or variable that holds the array"),
+                );
+            }
             let p = self.s.ir.types.ptr(elem);
             let t = Ty {
                 id: p,
@@ -198,7 +209,7 @@ impl<'a> Fcx<'_, 'a> {
         if self.is_error(b) || self.is_error(i) {
             return self.error_val(span);
         }
-        if !self.s.is_integral(i.ty.id) {
+        if !matches!(self.s.kind(i.ty.id), TypeKind::Int { .. }) {
             let name = self.s.type_name(i.ty.id);
             return self.report(Diagnostic::new(
                 P0618,
@@ -313,7 +324,8 @@ impl<'a> Fcx<'_, 'a> {
     pub(crate) fn cast_val(&mut self, t: Ty, v: Val, operand: Span, span: Span) -> Val {
         let v = self.value(v, operand);
         let v = self.decay(v, operand);
-        if self.is_error(v) {
+        // An error, or a raise (which has every type).
+        if self.s.kind(v.ty.id) == TypeKind::Never {
             return v;
         }
         if matches!(self.s.kind(t.id), TypeKind::Module(_))
