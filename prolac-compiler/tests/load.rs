@@ -103,3 +103,21 @@ fn a_missing_root_is_an_io_error() {
         check_program(&[PathBuf::from("none.pc")], &fs, &Options::default()).expect_err("fails");
     assert!(err.to_string().contains("cannot read `none.pc`"), "{err}");
 }
+
+#[test]
+fn absolute_include_paths_are_used_as_is() {
+    let mut fs = MemFs::new();
+    fs.add(
+        "proj/main.pc",
+        "include \"/opt/pc/w.pc\";\nmodule Main { }\n",
+    )
+    .add("proj/opt/pc/w.pc", "module Wrong { }\n")
+    .add("/opt/pc/w.pc", "module Absolute { }\n");
+    let options = Options {
+        include_dirs: vec![PathBuf::from("proj")],
+        ..Options::default()
+    };
+    let program = check_program(&[PathBuf::from("proj/main.pc")], &fs, &options).expect("loads");
+    assert!(program.diagnostics.is_empty(), "{:?}", program.diagnostics);
+    assert_eq!(names(&program), ["proj/main.pc", "/opt/pc/w.pc"]);
+}
