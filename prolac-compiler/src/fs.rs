@@ -92,3 +92,34 @@ impl FileSystem for MemFs {
         }
     }
 }
+
+/// A file system with a few in-memory files laid over another (used for the synthetic
+/// `export` that `prolacc run --entry` adds to a program).
+pub struct Overlay<'a> {
+    /// The in-memory files, consulted first.
+    pub extra: MemFs,
+    /// Everything else.
+    pub base: &'a dyn FileSystem,
+}
+
+impl FileSystem for Overlay<'_> {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        if self.extra.is_file(path) {
+            self.extra.read(path)
+        } else {
+            self.base.read(path)
+        }
+    }
+
+    fn is_file(&self, path: &Path) -> bool {
+        self.extra.is_file(path) || self.base.is_file(path)
+    }
+
+    fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {
+        if self.extra.is_file(path) {
+            self.extra.canonicalize(path)
+        } else {
+            self.base.canonicalize(path)
+        }
+    }
+}

@@ -7,17 +7,20 @@
 //!
 //! The core does no IO of its own: files are read through a [`fs::FileSystem`].
 
+pub mod build;
 pub mod check;
 pub mod fs;
 pub mod ir;
 pub mod layout;
 pub mod load;
 pub mod opt;
+pub mod rust;
 pub mod sema;
 pub mod stats;
 
 use std::path::PathBuf;
 
+pub use build::{Build, BuildError};
 pub use load::{LoadError, Program, load_program};
 pub use prolac_syntax::HostLang;
 

@@ -462,6 +462,11 @@ registry! {
     P1003 = 1003, Error, "not an exception",
         "A `catch` operand must name an exception.\n\nFix: name an exception declared with \
          `exception name;`.";
+    P1101 = 1101, Error, "Rust generated from a program scanned as C",
+        "Host blocks and support blocks were read with the C rules (`--host c`), so their text \
+         is C and cannot be compiled as Rust. Check mode accepts such programs; code \
+         generation does not.\n\nFix: translate the host code to Rust and drop `--host c`, \
+         or use `--emit check`.";
     P1102 = 1102, Error, "extern method is not static",
         "Extern methods are host functions and have no receiver.\n\nFix: write `static` \
          before the name, and pass a receiver explicitly as a pointer parameter if needed.";
@@ -474,6 +479,10 @@ registry! {
     P1106 = 1106, Warning, "a method is named `extern`",
         "A body made of the single word `extern` is an extern marker, not a call of this \
          method.\n\nFix: rename the method.";
+    P1107 = 1107, Error, "host text is not Rust",
+        "The Rust back end inserts host blocks and support blocks as Rust tokens; this text \
+         does not form valid Rust tokens (an unbalanced delimiter or an invalid literal), \
+         after Prolac names were substituted.\n\nFix: correct the Rust inside the block.";
 }
 
 /// The registry entry for a code, if the code exists.

@@ -68,17 +68,18 @@ pub fn optimise(p: &mut Program, level: u8) -> Report {
         }
     }
     // Inlining exposes receivers' exact modules: devirtualise again.
-    let mut after = reach::analyse(p);
+    let seed = first.constructed.clone();
+    let mut after = reach::analyse_seeded(p, &seed);
     if level >= 2 {
         while reach::devirtualise(p, &after) > 0 {
-            after = reach::analyse(p);
+            after = reach::analyse_seeded(p, &seed);
         }
         let exports = p.exports.clone();
         inlined += inline::methods(p, &exports, &after.reachable, level >= 3);
         for &m in &after.reachable {
             fold::method(p, m);
         }
-        after = reach::analyse(p);
+        after = reach::analyse_seeded(p, &seed);
     }
     // Every body the passes touched (inlining also expands methods that end up unreachable).
     for (_, method) in p.methods.iter_mut() {

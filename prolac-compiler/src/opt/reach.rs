@@ -142,7 +142,17 @@ fn is_subobject(p: &Program, caller: MethodId, body: &crate::ir::Body, receiver:
 
 /// Computes reachability and the constructed set.
 pub fn analyse(p: &Program) -> Reach {
-    let mut r = Reach::default();
+    analyse_seeded(p, &BTreeSet::new())
+}
+
+/// Like [`analyse`], with modules known to be constructed already. Inlining a constructor
+/// removes the call that showed the construction, not the construction: analyses after
+/// inlining are seeded with the constructed set found before it.
+pub fn analyse_seeded(p: &Program, seed: &BTreeSet<ModuleId>) -> Reach {
+    let mut r = Reach {
+        constructed: seed.clone(),
+        ..Reach::default()
+    };
     let mut work: Vec<MethodId> = Vec::new();
     let mark = |m: MethodId, r: &mut Reach, work: &mut Vec<MethodId>| {
         if r.reachable.insert(m) {

@@ -669,6 +669,8 @@ impl<'a> Fcx<'_, 'a> {
             }
         };
         match entry.member {
+            // `super.A.m`: `A` names the method, the parent's definition runs (§6.6).
+            Member::Module(_) => Res::Super,
             Member::Dynamic(sel) => {
                 let Some(actual) = self
                     .s

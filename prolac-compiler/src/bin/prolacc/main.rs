@@ -2,6 +2,9 @@
 //! status. Everything else lives in the `prolac_compiler` library.
 //!
 //! Exit status: 0 success (warnings allowed), 1 compile errors, 2 usage or IO error.
+//! `prolacc run …` (see [`run`]) compiles a program with `rustc` and runs its entry.
+
+mod run;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -22,6 +25,8 @@ Examples:
   prolacc --emit ir -O0 ping.pc              print the IR before inlining (devirtualised)
   prolacc --host c --stats legacy.i          check a preprocessed program with C host code
   prolacc -I lib --without rtt stack.pc      search lib/ for includes, leave out layer `rtt`
+  prolacc tcp.pc -o tcp.rs                   generate Rust (the default for `-o *.rs`)
+  prolacc run prog.pc --entry Main.run       compile with rustc, run, print the result
   prolacc --explain P0105                    explain a diagnostic code
 
 Exit status: 0 success, 1 compile errors, 2 usage or IO error.";
@@ -38,9 +43,9 @@ struct Cli {
     #[arg(value_name = "FILE", required_unless_present = "explain")]
     files: Vec<PathBuf>,
 
-    /// What to produce.
-    #[arg(long, value_enum, default_value_t = Emit::Check)]
-    emit: Emit,
+    /// What to produce [default: `rust` when `-o` names a `.rs` file, else `check`].
+    #[arg(long, value_enum)]
+    emit: Option<Emit>,
 
     /// Write the output here instead of standard output.
     #[arg(short, long, value_name = "PATH")]
@@ -88,6 +93,8 @@ enum Emit {
     Check,
     /// Print the optimised IR in its text form (it parses back; see `ir::parse`).
     Ir,
+    /// Generate Rust source (formatted, deterministic, warning-free).
+    Rust,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -109,7 +116,17 @@ enum Color {
 struct UsageError(String);
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut args = std::env::args_os();
+    if args.nth(1).is_some_and(|a| a == "run") {
+        return run::main();
+    }
+    let mut cli = Cli::parse();
+    cli.emit = Some(cli.emit.unwrap_or_else(
+        || match cli.output.as_ref().and_then(|p| p.extension()) {
+            Some(ext) if ext == "rs" => Emit::Rust,
+            _ => Emit::Check,
+        },
+    ));
     match run(&cli) {
         Ok(code) => code,
         Err(UsageError(message)) => {
@@ -123,9 +140,10 @@ fn run(cli: &Cli) -> Result<ExitCode, UsageError> {
     if let Some(code) = &cli.explain {
         return explain(code);
     }
-    if cli.emit == Emit::Check && cli.output.is_some() {
+    let emit = cli.emit.unwrap_or(Emit::Check);
+    if emit == Emit::Check && cli.output.is_some() {
         return Err(UsageError(
-            "`--emit check` writes nothing; use `--emit ast` or `--emit ir` with `-o`".into(),
+            "`--emit check` writes nothing; use `--emit ast`, `ir` or `rust` with `-o`".into(),
         ));
     }
     let options = Options {
@@ -136,7 +154,7 @@ fn run(cli: &Cli) -> Result<ExitCode, UsageError> {
         include_dirs: cli.include.clone(),
         without: cli.without.clone(),
         opt_level: cli.opt_level,
-        generate: cli.emit == Emit::Ir,
+        generate: matches!(emit, Emit::Ir | Emit::Rust),
     };
     let program =
         prolac_compiler::check_program(&cli.files, &prolac_compiler::fs::RealFs, &options)
@@ -149,15 +167,26 @@ fn run(cli: &Cli) -> Result<ExitCode, UsageError> {
         }
     }
     // The tree is written even when there are errors: it shows how the parser recovered.
-    if cli.emit == Emit::Ast {
+    if emit == Emit::Ast {
         write_output(cli, &ast_text(&program))?;
     }
     // The IR exists only for a program without errors.
-    if cli.emit == Emit::Ir
+    if emit == Emit::Ir
         && !program.has_errors()
         && let Some(ir) = &program.ir
     {
         write_output(cli, &prolac_compiler::ir::print::program(ir))?;
+    }
+    if emit == Emit::Rust && !program.has_errors() {
+        match prolac_compiler::rust::generate(&program, options.host, &Default::default()) {
+            Ok(text) => write_output(cli, &text)?,
+            Err(diagnostics) => {
+                let mut with = Program { ..program };
+                with.diagnostics = diagnostics;
+                report(cli, &with)?;
+                return Ok(ExitCode::from(1));
+            }
+        }
     }
     let failed = program.has_errors() || (cli.deny_warnings && !program.diagnostics.is_empty());
     Ok(if failed {
@@ -208,8 +237,16 @@ fn ast_text(program: &Program) -> String {
 
 fn write_output(cli: &Cli, text: &str) -> Result<(), UsageError> {
     match &cli.output {
-        Some(path) => std::fs::write(path, text)
-            .map_err(|e| UsageError(format!("cannot write `{}`: {e}", path.display()))),
+        // Through a temporary file renamed into place: a failed write leaves the old file.
+        Some(path) => {
+            let tmp = path.with_extension(format!("prolacc-tmp{}", std::process::id()));
+            std::fs::write(&tmp, text)
+                .and_then(|()| std::fs::rename(&tmp, path))
+                .map_err(|e| {
+                    let _ = std::fs::remove_file(&tmp);
+                    UsageError(format!("cannot write `{}`: {e}", path.display()))
+                })
+        }
         None => {
             let mut stdout = std::io::stdout().lock();
             stdout

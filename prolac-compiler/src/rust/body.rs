@@ -1,0 +1,960 @@
+//! Function bodies: the structured expression IR to Rust expressions and statements.
+//!
+//! Prolac is expression-oriented like Rust, so most nodes map one to one. The points of care:
+//!
+//! - **Precedence.** Every emitted expression carries its Rust precedence; an operand is
+//!   parenthesised only where Rust needs it, so the output has no unnecessary parentheses.
+//! - **Evaluation order** is left to right as in Prolac: operands, arguments and
+//!   `place op= value` evaluate in source order; a place with side effects is evaluated once
+//!   through a raw pointer.
+//! - **Arithmetic** wraps at the type's width (`wrapping_*`); division traps only on zero;
+//!   shift counts are taken modulo the width; `seqint` compares circularly.
+//! - **Divergence.** A raise, a loop restart or an abort has type `!`; code after it is not
+//!   emitted, so the output has no unreachable code.
+//! - **Exceptions.** `catch` becomes a labelled block; a raise breaks out of the innermost
+//!   block that handles it or returns `Err`; a call to a method that can raise matches its
+//!   `Result` and routes each exception the same way.
+//! - **Loops.** Self tail calls arrive as `Loop`/`Recur`: a labelled `loop` whose restart
+//!   assigns the loop variables and `continue`s.
+
+use cranelift_entity::EntityRef;
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+
+use super::items::Gen;
+use super::names::{Taken, ident, sanitize};
+use crate::ir::{
+    BinOp, Body, Callee, ConvKind, ExceptionId, ExprId, ExprKind, Handles, LocalId, MethodId,
+    MethodKind, TypeId, TypeKind, UnOp, Yields,
+};
+
+/// Rust operator precedence, weakest first.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+pub(super) enum Prec {
+    /// `return`, `break`, `continue`, assignment.
+    Jump,
+    Or,
+    And,
+    Cmp,
+    BitOr,
+    BitXor,
+    BitAnd,
+    Shift,
+    Add,
+    Mul,
+    As,
+    Unary,
+    /// Literals, paths, calls, method calls, field access, blocks.
+    Atom,
+}
+
+/// An emitted expression.
+pub(super) struct Code {
+    pub(super) ts: TokenStream,
+    pub(super) prec: Prec,
+    /// Never completes.
+    pub(super) never: bool,
+    /// Has no side effects (may be dropped or evaluated twice).
+    pub(super) pure: bool,
+    /// A block `{ stmts; tail }` whose contents can be spliced into another block.
+    pub(super) block: Option<(Vec<TokenStream>, Option<TokenStream>)>,
+    /// A block-like expression (`{…}`, `if`, `match`, `loop`): parenthesised as an operand,
+    /// since at the start of a statement Rust would end the expression after it.
+    pub(super) blocklike: bool,
+    /// A call of a function (its result may be ignored without `let _`).
+    pub(super) call: bool,
+}
+
+impl Code {
+    pub(super) fn new(ts: TokenStream, prec: Prec) -> Code {
+        Code {
+            ts,
+            prec,
+            never: false,
+            pure: false,
+            block: None,
+            blocklike: false,
+            call: false,
+        }
+    }
+
+    pub(super) fn blocky(mut self) -> Code {
+        self.blocklike = true;
+        self
+    }
+
+    pub(super) fn pure(mut self) -> Code {
+        self.pure = true;
+        self
+    }
+
+    pub(super) fn never(ts: TokenStream) -> Code {
+        Code {
+            never: true,
+            ..Code::new(ts, Prec::Jump)
+        }
+    }
+
+    pub(super) fn block(stmts: Vec<TokenStream>, tail: Option<TokenStream>, never: bool) -> Code {
+        let ts = quote!({ #(#stmts)* #tail });
+        Code {
+            ts,
+            prec: Prec::Atom,
+            never,
+            pure: false,
+            block: Some((stmts, tail)),
+            blocklike: true,
+            call: false,
+        }
+    }
+
+    /// The tokens, parenthesised if weaker than `min`.
+    pub(super) fn at(&self, min: Prec) -> TokenStream {
+        let ts = &self.ts;
+        if self.prec < min || (self.blocklike && min > Prec::Jump) {
+            quote!((#ts))
+        } else {
+            ts.clone()
+        }
+    }
+
+    /// The contents to put between braces.
+    pub(super) fn inner(&self) -> TokenStream {
+        match &self.block {
+            Some((stmts, tail)) => quote!(#(#stmts)* #tail),
+            None => self.ts.clone(),
+        }
+    }
+}
+
+/// Where a raise goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Target {
+    /// The catch frame at this index.
+    Catch(usize),
+    /// Out of the method.
+    Return,
+}
+
+pub(super) struct CatchFrame {
+    pub(super) label: syn::Lifetime,
+    pub(super) handles: Handles,
+    /// The block yields `bool` (used as a value) rather than `()`.
+    pub(super) value: bool,
+    pub(super) used: bool,
+}
+
+pub(super) struct LoopFrame {
+    pub(super) label: syn::Lifetime,
+    pub(super) vars: Vec<LocalId>,
+    pub(super) used: bool,
+}
+
+/// The state of one function's emission.
+pub(super) struct Fx<'g, 'a> {
+    pub(super) g: &'g mut Gen<'a>,
+    pub(super) body: &'a Body,
+    pub(super) method: MethodId,
+    pub(super) locals: Vec<proc_macro2::Ident>,
+    pub(super) catches: Vec<CatchFrame>,
+    pub(super) loops: Vec<LoopFrame>,
+    pub(super) labels: u32,
+    pub(super) temps: u32,
+    pub(super) needs_unsafe: bool,
+    pub(super) has_host: bool,
+}
+
+/// Emits the function (and entry wrapper) of method `m`.
+pub(crate) fn function(g: &mut Gen<'_>, m: MethodId) -> TokenStream {
+    let ir = g.ir;
+    let method = &ir.methods[m];
+    let name = ident(&g.fn_name(m));
+    let ret = g.ret_ty(m);
+    let owner = &ir.modules[method.owner].name;
+    let what = if method.has_receiver() {
+        format!("`{owner}.{}`", method.name)
+    } else {
+        format!("static `{owner}.{}`", method.name)
+    };
+    let doc = g.origin_doc(&what, method.span);
+    let exported = g.exported.contains(&m);
+    let vis = if exported && !method.has_receiver() {
+        quote!(pub)
+    } else {
+        TokenStream::new()
+    };
+    let mut out = TokenStream::new();
+    let Some(body) = &method.body else {
+        // A method without body: calling it aborts.
+        let mut params = Vec::new();
+        if method.has_receiver() {
+            let owner_ty = ident(&g.names.structs[method.owner]);
+            params.push(quote!(_this: *mut #owner_ty));
+        }
+        for (i, &t) in method.params.iter().enumerate() {
+            let id = format_ident!("_a{i}");
+            let ty = g.ty(t);
+            params.push(quote!(#id: #ty));
+        }
+        let msg = format!("`{owner}.{}` has no body", method.name);
+        out.extend(quote! {
+            #doc
+            #[allow(dead_code, non_snake_case)]
+            #vis fn #name(#(#params),*) -> #ret { panic!(#msg) }
+        });
+        out.extend(entry_wrapper(g, m));
+        return out;
+    };
+    let mut fx = Fx {
+        g,
+        body,
+        method: m,
+        locals: Vec::new(),
+        catches: Vec::new(),
+        loops: Vec::new(),
+        labels: 0,
+        temps: 0,
+        needs_unsafe: false,
+        has_host: false,
+    };
+    let mut taken = Taken::default();
+    for (l, local) in body.locals.iter() {
+        let base = if local.name == "self" {
+            "this".to_string()
+        } else {
+            sanitize(&local.name)
+        };
+        let name = taken.claim(base, l.as_u32());
+        fx.locals.push(ident(&name));
+    }
+    let receiver = usize::from(method.has_receiver());
+    let n_params = receiver + method.params.len();
+    let mut params = Vec::new();
+    for (i, (l, local)) in body.locals.iter().enumerate().take(n_params) {
+        let id = &fx.locals[l.index()];
+        let ty = fx.g.ty(local.ty);
+        let _ = i;
+        params.push(quote!(mut #id: #ty));
+    }
+    let mut stmts = Vec::new();
+    for (l, local) in body.locals.iter().skip(n_params) {
+        if matches!(ir.types.kind(local.ty), TypeKind::Void | TypeKind::Never) {
+            continue;
+        }
+        let id = &fx.locals[l.index()];
+        let ty = fx.g.ty(local.ty);
+        let z = fx.g.zero(local.ty);
+        stmts.push(quote!(let mut #id: #ty = #z;));
+    }
+    let raises = !method.raises.is_empty();
+    let void = matches!(ir.types.kind(method.ret), TypeKind::Void | TypeKind::Never);
+    let tail = match body.root {
+        None => {
+            if raises {
+                Some(quote!(Ok(())))
+            } else {
+                None
+            }
+        }
+        Some(root) if void => {
+            let diverged = fx.stmts(root, &mut stmts);
+            match (diverged, raises) {
+                (true, _) => None,
+                (false, true) => Some(quote!(Ok(()))),
+                (false, false) => None,
+            }
+        }
+        Some(root) => {
+            let code = fx.value(root);
+            if code.never {
+                if let Some((s, t)) = code.block {
+                    stmts.extend(s);
+                    t
+                } else {
+                    Some(code.ts)
+                }
+            } else if raises {
+                let ts = &code.ts;
+                Some(quote!(Ok(#ts)))
+            } else if let Some((s, t)) = code.block {
+                stmts.extend(s);
+                t
+            } else {
+                Some(code.ts)
+            }
+        }
+    };
+    let inner = quote!(#(#stmts)* #tail);
+    let block = if fx.needs_unsafe {
+        quote!({ unsafe { #inner } })
+    } else {
+        quote!({ #inner })
+    };
+    let unused_unsafe = if fx.has_host {
+        quote!(unused_unsafe, unused_parens,)
+    } else {
+        TokenStream::new()
+    };
+    out.extend(quote! {
+        #doc
+        #[allow(dead_code, non_snake_case, unconditional_recursion, unused_mut, unused_variables, unused_assignments, #unused_unsafe)]
+        #vis fn #name(#(#params),*) -> #ret #block
+    });
+    out.extend(entry_wrapper(fx.g, m));
+    out
+}
+
+/// The safe `pub` wrapper of an exported dynamic method or constructor.
+fn entry_wrapper(g: &Gen<'_>, m: MethodId) -> TokenStream {
+    let ir = g.ir;
+    let method = &ir.methods[m];
+    if !g.exported.contains(&m) || !method.has_receiver() {
+        return TokenStream::new();
+    }
+    let name = ident(&g.names.methods[m]);
+    let raw = ident(&g.fn_name(m));
+    let owner = ident(&g.names.structs[method.owner]);
+    let ret = g.ret_ty(m);
+    let mut params = vec![quote!(this: &mut #owner)];
+    let mut args = vec![quote!(this)];
+    for (i, &t) in method.params.iter().enumerate() {
+        let id = format_ident!("a{i}");
+        let ty = g.ty(t);
+        params.push(quote!(#id: #ty));
+        args.push(quote!(#id));
+    }
+    // Objects the host creates get their dispatch tables from their constructor.
+    let install =
+        if method.kind == MethodKind::Constructor && g.report.constructed.contains(&method.owner) {
+            let mut set = Vec::new();
+            for slot in &g.layouts.of(method.owner).slots {
+                if let crate::layout::SlotKind::Dispatch(origin) = slot.kind {
+                    let f = ident(&g.names.vtable_slot(origin));
+                    let table = ident(&g.names.vtable_static(method.owner, origin));
+                    set.push(quote!(this.#f = &#table;));
+                }
+            }
+            quote!(#(#set)*)
+        } else {
+            TokenStream::new()
+        };
+    let text = format!(
+        " Entry point `{}.{}`: `this` must be a valid object (dispatch tables are installed \
+         by its constructor).",
+        ir.modules[method.owner].name, method.name
+    );
+    quote! {
+        #[doc = #text]
+        #[allow(dead_code, non_snake_case)]
+        pub fn #name(#(#params),*) -> #ret {
+            #install
+            #raw(#(#args),*)
+        }
+    }
+}
+
+impl Fx<'_, '_> {
+    fn kind(&self, e: ExprId) -> &ExprKind {
+        &self.body.exprs[e].kind
+    }
+
+    pub(super) fn ty_of(&self, e: ExprId) -> TypeId {
+        self.body.exprs[e].ty
+    }
+
+    pub(super) fn tk(&self, t: TypeId) -> TypeKind {
+        self.g.ir.types.kind(t)
+    }
+
+    pub(super) fn label(&mut self, prefix: &str) -> syn::Lifetime {
+        self.labels += 1;
+        syn::Lifetime::new(
+            &format!("'{prefix}{}", self.labels),
+            proc_macro2::Span::call_site(),
+        )
+    }
+
+    pub(super) fn temp(&mut self, prefix: &str) -> proc_macro2::Ident {
+        self.temps += 1;
+        format_ident!("{prefix}{}", self.temps)
+    }
+
+    /// Emits operands in order; if one never completes, returns the block that evaluates the
+    /// earlier ones for their effects and then it.
+    pub(super) fn operands(&mut self, es: &[ExprId]) -> Result<Vec<Code>, Code> {
+        let mut out: Vec<Code> = Vec::with_capacity(es.len());
+        for &e in es {
+            let c = self.value(e);
+            if c.never {
+                let mut stmts: Vec<TokenStream> = out
+                    .iter()
+                    .filter(|c| !c.pure)
+                    .map(|c| {
+                        let ts = &c.ts;
+                        quote!(let _ = #ts;)
+                    })
+                    .collect();
+                if stmts.is_empty() {
+                    return Err(c);
+                }
+                let (s, t) = match c.block {
+                    Some((s, t)) => (s, t),
+                    None => (Vec::new(), Some(c.ts)),
+                };
+                stmts.extend(s);
+                return Err(Code::block(stmts, t, true));
+            }
+            out.push(c);
+        }
+        Ok(out)
+    }
+
+    /// Emits `e` for its effects; returns true if it never completes.
+    pub(super) fn stmts(&mut self, e: ExprId, out: &mut Vec<TokenStream>) -> bool {
+        crate::deep(|| self.stmts_now(e, out))
+    }
+
+    fn stmts_now(&mut self, e: ExprId, out: &mut Vec<TokenStream>) -> bool {
+        match self.kind(e).clone() {
+            ExprKind::Seq(items) => {
+                for i in items {
+                    if self.stmts(i, out) {
+                        return true;
+                    }
+                }
+                false
+            }
+            ExprKind::Convert(ConvKind::ToVoid, x) | ExprKind::Cold { expr: x, .. } => {
+                self.stmts(x, out)
+            }
+            ExprKind::Assign { place, value } => self.assign(place, value, false, out),
+            ExprKind::Update {
+                place,
+                op,
+                value,
+                yields,
+            } => self.update(place, op, value, yields, false, out),
+            ExprKind::If {
+                cond,
+                then,
+                otherwise,
+            } => {
+                let c = self.value(cond);
+                if c.never {
+                    out.push(stmt(c));
+                    return true;
+                }
+                let mut t = Vec::new();
+                let t_never = self.stmts(then, &mut t);
+                let mut f = Vec::new();
+                let f_never = match otherwise {
+                    Some(o) => self.stmts(o, &mut f),
+                    None => false,
+                };
+                let cond = c.ts;
+                if f.is_empty() {
+                    out.push(quote!(if #cond { #(#t)* }));
+                } else {
+                    out.push(quote!(if #cond { #(#t)* } else { #(#f)* }));
+                }
+                t_never && f_never
+            }
+            ExprKind::Catch { body, handles } => {
+                let (ts, never) = self.catch(body, handles, false);
+                out.push(ts);
+                never
+            }
+            ExprKind::Loop { vars, body } => {
+                let c = self.looped(vars, body, false);
+                let never = c.never;
+                out.push(c.ts);
+                never
+            }
+            ExprKind::Host { text, subst } => {
+                if let Some(ts) = self.host(e, &text, &subst) {
+                    out.push(ts);
+                }
+                false
+            }
+            _ => {
+                let before = self.needs_unsafe;
+                let c = self.value(e);
+                if c.pure && !c.never {
+                    // Dropped: it must not make the body unsafe.
+                    self.needs_unsafe = before;
+                    return false;
+                }
+                let never = c.never;
+                out.push(stmt(c));
+                never
+            }
+        }
+    }
+
+    /// Emits `e` as a value.
+    pub(super) fn value(&mut self, e: ExprId) -> Code {
+        crate::deep(|| self.value_now(e))
+    }
+
+    fn value_now(&mut self, e: ExprId) -> Code {
+        let ty = self.ty_of(e);
+        match self.kind(e).clone() {
+            ExprKind::Const(c) => self.constant(c, ty),
+            ExprKind::Str(bytes) => {
+                let mut b = bytes.clone();
+                b.push(0);
+                let lit = Literal::byte_string(&b);
+                let pointee = match self.tk(ty) {
+                    TypeKind::Ptr(t) => self.pointee(t),
+                    _ => quote!(u8),
+                };
+                Code::new(
+                    quote!(#lit.as_ptr().cast::<#pointee>().cast_mut()),
+                    Prec::Atom,
+                )
+                .pure()
+            }
+            ExprKind::Zero => Code::new(self.g.zero(ty), Prec::Atom).pure(),
+            ExprKind::Local(_)
+            | ExprKind::Field { .. }
+            | ExprKind::Static(_)
+            | ExprKind::Deref(_)
+            | ExprKind::Index { .. } => self.place(e),
+            ExprKind::AddrOf(p) => {
+                let c = self.place(p);
+                if c.never {
+                    return c;
+                }
+                let pure = c.pure;
+                let ts = c.at(Prec::Unary);
+                let mut out = Code::new(quote!(&raw mut #ts), Prec::Unary);
+                out.pure = pure;
+                out
+            }
+            ExprKind::Binary(op, a, b) => {
+                let operand_ty = self.ty_of(a);
+                match self.operands(&[a, b]) {
+                    Err(c) => c,
+                    Ok(mut v) => {
+                        let cb = v.pop().unwrap_or_else(|| Code::new(quote!(()), Prec::Atom));
+                        let ca = v.pop().unwrap_or_else(|| Code::new(quote!(()), Prec::Atom));
+                        self.binary(op, operand_ty, ca, cb)
+                    }
+                }
+            }
+            ExprKind::Unary(op, a) => {
+                let c = self.value(a);
+                if c.never {
+                    return c;
+                }
+                let pure = c.pure;
+                let mut out = match op {
+                    UnOp::Neg => {
+                        let ts = c.at(Prec::Atom);
+                        Code::new(quote!(#ts.wrapping_neg()), Prec::Atom)
+                    }
+                    UnOp::BitNot | UnOp::Not => {
+                        let ts = c.at(Prec::Unary);
+                        Code::new(quote!(!#ts), Prec::Unary)
+                    }
+                };
+                out.pure = pure;
+                out
+            }
+            ExprKind::Convert(kind, x) => self.convert(kind, x, ty),
+            ExprKind::Assign { place, value } => {
+                let mut stmts = Vec::new();
+                if self.assign(place, value, true, &mut stmts) {
+                    return block_of(stmts, true);
+                }
+                let last = stmts.pop();
+                Code::block(stmts, last, false)
+            }
+            ExprKind::Update {
+                place,
+                op,
+                value,
+                yields,
+            } => {
+                let mut stmts = Vec::new();
+                if self.update(place, op, value, yields, true, &mut stmts) {
+                    return block_of(stmts, true);
+                }
+                let last = stmts.pop();
+                Code::block(stmts, last, false)
+            }
+            ExprKind::Call { callee, args, .. } => self.call(callee, &args, ty),
+            ExprKind::Seq(items) => {
+                let Some((&last, init)) = items.split_last() else {
+                    return Code::new(quote!(()), Prec::Atom).pure();
+                };
+                let mut stmts = Vec::new();
+                for &i in init {
+                    if self.stmts(i, &mut stmts) {
+                        return block_of(stmts, true);
+                    }
+                }
+                let c = self.value(last);
+                if stmts.is_empty() {
+                    return c;
+                }
+                let never = c.never;
+                match c.block {
+                    Some((s, t)) => {
+                        stmts.extend(s);
+                        Code::block(stmts, t, never)
+                    }
+                    None => Code::block(stmts, Some(c.ts), never),
+                }
+            }
+            ExprKind::If {
+                cond,
+                then,
+                otherwise,
+            } => {
+                let Some(otherwise) = otherwise else {
+                    let mut stmts = Vec::new();
+                    let never = self.stmts(e, &mut stmts);
+                    return block_of(stmts, never);
+                };
+                let c = self.value(cond);
+                if c.never {
+                    return c;
+                }
+                let t = self.value(then);
+                let f = self.value(otherwise);
+                let (cond, ti, fi) = (c.ts, t.inner(), f.inner());
+                let mut out = Code::new(quote!(if #cond { #ti } else { #fi }), Prec::Atom).blocky();
+                out.never = t.never && f.never;
+                out.block = Some((Vec::new(), Some(out.ts.clone())));
+                out
+            }
+            ExprKind::Loop { vars, body } => self.looped(vars, body, true),
+            ExprKind::Recur(args) => self.recur(&args),
+            ExprKind::Raise(x) => {
+                let target = self.target(x);
+                let v = ident(&self.g.names.exceptions[x]);
+                Code::never(self.jump(target, quote!(Exception::#v)))
+            }
+            ExprKind::Catch { body, handles } => {
+                let (ts, never) = self.catch(body, handles, true);
+                let mut c = Code::new(ts, Prec::Atom).blocky();
+                c.never = never;
+                c
+            }
+            ExprKind::Host { text, subst } => {
+                let mut stmts = Vec::new();
+                if let Some(ts) = self.host(e, &text, &subst) {
+                    stmts.push(ts);
+                }
+                Code::block(stmts, Some(quote!(true)), false)
+            }
+            ExprKind::Abort(name) => {
+                let msg = format!("`{name}` has no body");
+                Code::never(quote!(panic!(#msg)))
+            }
+            ExprKind::Cold { expr, .. } => self.value(expr),
+        }
+    }
+
+    pub(super) fn pointee(&self, t: TypeId) -> TokenStream {
+        match self.tk(t) {
+            TypeKind::Void | TypeKind::Never => quote!(core::ffi::c_void),
+            _ => self.g.ty(t),
+        }
+    }
+
+    /// A place expression.
+    pub(super) fn place(&mut self, e: ExprId) -> Code {
+        match self.kind(e).clone() {
+            ExprKind::Local(l) => {
+                let id = &self.locals[l.index()];
+                Code::new(quote!(#id), Prec::Atom).pure()
+            }
+            ExprKind::Static(f) => {
+                self.needs_unsafe = true;
+                let id = ident(&self.g.names.statics[f]);
+                Code::new(quote!(*&raw mut #id), Prec::Unary).pure()
+            }
+            ExprKind::Deref(p) => {
+                let c = self.value(p);
+                if c.never {
+                    return c;
+                }
+                self.needs_unsafe = true;
+                let pure = c.pure;
+                let ts = c.at(Prec::Unary);
+                let mut out = Code::new(quote!(*#ts), Prec::Unary);
+                out.pure = pure;
+                out
+            }
+            ExprKind::Field { object, field } => {
+                let c = self.place(object);
+                if c.never {
+                    return c;
+                }
+                let pure = c.pure;
+                let ts = c.at(Prec::Atom);
+                let f = ident(&self.g.names.fields[field]);
+                let mut out = Code::new(quote!(#ts.#f), Prec::Atom);
+                out.pure = pure;
+                out
+            }
+            ExprKind::Index { array, index } => {
+                let a = self.place(array);
+                if a.never {
+                    return a;
+                }
+                let i = self.value(index);
+                if i.never {
+                    return seq_never(a, i);
+                }
+                let pure = a.pure && i.pure;
+                let at = a.at(Prec::Atom);
+                let it = i.at(Prec::Unary);
+                let mut out = Code::new(quote!(#at[#it as usize]), Prec::Atom);
+                out.pure = pure;
+                out
+            }
+            // Not a place: evaluate it into a temporary.
+            _ => {
+                let c = self.value(e);
+                if c.never {
+                    return c;
+                }
+                let t = self.temp("tmp");
+                let ts = c.ts;
+                Code::block(vec![quote!(let mut #t = #ts;)], Some(quote!(#t)), false)
+            }
+        }
+    }
+
+    /// `place = value`; pushes statements, the last one yielding the value when `want`.
+    fn assign(
+        &mut self,
+        place: ExprId,
+        value: ExprId,
+        want: bool,
+        out: &mut Vec<TokenStream>,
+    ) -> bool {
+        let p = self.place(place);
+        if p.never {
+            out.push(stmt(p));
+            return true;
+        }
+        if p.pure {
+            let v = self.value(value);
+            if v.never {
+                out.push(stmt(v));
+                return true;
+            }
+            let pt = p.ts;
+            if want {
+                let t = self.temp("v");
+                let vt = v.ts;
+                out.push(quote!(let #t = #vt;));
+                out.push(quote!(#pt = #t;));
+                out.push(quote!(#t));
+            } else {
+                let vt = v.ts;
+                out.push(quote!(#pt = #vt;));
+            }
+        } else {
+            self.needs_unsafe = true;
+            let ptr = self.temp("p");
+            let pt = p.at(Prec::Unary);
+            out.push(quote!(let #ptr = &raw mut #pt;));
+            let v = self.value(value);
+            if v.never {
+                out.push(stmt(v));
+                return true;
+            }
+            let vt = v.ts;
+            if want {
+                let t = self.temp("v");
+                out.push(quote!(let #t = #vt;));
+                out.push(quote!(*#ptr = #t;));
+                out.push(quote!(#t));
+            } else {
+                out.push(quote!(*#ptr = #vt;));
+            }
+        }
+        false
+    }
+
+    /// `place op= value` (and `++`, `--`, `min=`, `max=`).
+    fn update(
+        &mut self,
+        place: ExprId,
+        op: BinOp,
+        value: ExprId,
+        yields: Yields,
+        want: bool,
+        out: &mut Vec<TokenStream>,
+    ) -> bool {
+        let ty = self.ty_of(place);
+        let p = self.place(place);
+        if p.never {
+            out.push(stmt(p));
+            return true;
+        }
+        let place_ts = if p.pure {
+            p.ts.clone()
+        } else {
+            self.needs_unsafe = true;
+            let ptr = self.temp("p");
+            let pt = p.at(Prec::Unary);
+            out.push(quote!(let #ptr = &raw mut #pt;));
+            quote!(*#ptr)
+        };
+        let old = self.temp("old");
+        out.push(quote!(let #old = #place_ts;));
+        let v = self.value(value);
+        if v.never {
+            out.push(stmt(v));
+            return true;
+        }
+        let new = self.binary(op, ty, Code::new(quote!(#old), Prec::Atom), v);
+        let nt = new.ts;
+        if want {
+            let n = self.temp("new");
+            out.push(quote!(let #n = #nt;));
+            out.push(quote!(#place_ts = #n;));
+            out.push(match yields {
+                Yields::New => quote!(#n),
+                Yields::Old => quote!(#old),
+            });
+        } else {
+            out.push(quote!(#place_ts = #nt;));
+        }
+        false
+    }
+
+    fn call(&mut self, callee: Callee, args: &[ExprId], ty: TypeId) -> Code {
+        let values = match self.operands(args) {
+            Ok(v) => v,
+            Err(c) => return c,
+        };
+        let (call, raises) = match callee {
+            Callee::Direct(m) => {
+                let method = &self.g.ir.methods[m];
+                let args = values.iter().map(|c| &c.ts);
+                match &method.kind {
+                    MethodKind::Extern { link_name } => {
+                        let f = ident(link_name);
+                        (quote!(#f(#(#args),*)), Vec::new())
+                    }
+                    _ => {
+                        let f = ident(&self.g.fn_name(m));
+                        (quote!(#f(#(#args),*)), method.raises.clone())
+                    }
+                }
+            }
+            Callee::Virtual(sel) => {
+                self.needs_unsafe = true;
+                let origin = self.g.ir.selectors[sel].origin;
+                let slot = ident(&self.g.names.vtable_slot(origin));
+                let name = ident(&sanitize(&self.g.ir.selectors[sel].name));
+                let r = self.temp("recv");
+                let (table_params, _) = self.g.selector_signature(sel);
+                let (_, table_ret) = self.g.selector_value_type(sel);
+                let mut it = values.iter();
+                let recv = it.next().map(|c| c.ts.clone()).unwrap_or_default();
+                // Pointers convert between the site's types and the table's (§6.5 variance).
+                let rest: Vec<TokenStream> = it
+                    .zip(args.iter().skip(1))
+                    .zip(&table_params)
+                    .map(|((c, &a), want)| {
+                        if self.g.ty(self.ty_of(a)).to_string() == want.to_string() {
+                            c.ts.clone()
+                        } else {
+                            let ts = c.at(Prec::Atom);
+                            quote!(#ts.cast())
+                        }
+                    })
+                    .collect();
+                let mut call = quote!(((*(*#r).#slot).#name)(#r.cast() #(, #rest)*));
+                if table_ret.is_some_and(|t| self.g.ty(t).to_string() != self.g.ty(ty).to_string())
+                {
+                    call = if self.g.selector_raises(sel) {
+                        quote!(#call.map(|v| v.cast()))
+                    } else {
+                        quote!(#call.cast())
+                    };
+                }
+                let call = quote!({
+                    let #r = #recv;
+                    #call
+                });
+                let raises = if self.g.selector_raises(sel) {
+                    let mut all: Vec<ExceptionId> = self
+                        .g
+                        .ir
+                        .methods
+                        .values()
+                        .filter(|m| m.kind == MethodKind::Dynamic(sel))
+                        .flat_map(|m| m.raises.iter().copied())
+                        .collect();
+                    all.sort();
+                    all.dedup();
+                    all
+                } else {
+                    Vec::new()
+                };
+                (call, raises)
+            }
+        };
+        if raises.is_empty() {
+            let mut c = Code::new(call, Prec::Atom);
+            c.call = true;
+            return if matches!(callee, Callee::Virtual(_)) {
+                c.blocky()
+            } else {
+                c
+            };
+        }
+        let handler = self.route(&raises);
+        Code::new(
+            quote!(match #call { Ok(v) => v, Err(e) => #handler }),
+            Prec::Atom,
+        )
+        .blocky()
+    }
+}
+
+/// A statement evaluating `c` for its effects.
+fn stmt(c: Code) -> TokenStream {
+    if let Some((stmts, tail)) = &c.block
+        && tail.is_none()
+    {
+        return quote!({ #(#stmts)* });
+    }
+    let ts = c.ts;
+    if c.never || c.blocklike || c.call {
+        quote!(#ts;)
+    } else {
+        quote!(let _ = #ts;)
+    }
+}
+
+/// A block of statements (the last may be a diverging expression statement).
+pub(super) fn block_of(stmts: Vec<TokenStream>, never: bool) -> Code {
+    Code::block(stmts, None, never)
+}
+
+pub(super) fn block_of_tail(stmts: Vec<TokenStream>, tail: TokenStream) -> Code {
+    if stmts.is_empty() {
+        return Code::never(tail);
+    }
+    Code::block(stmts, Some(tail), true)
+}
+
+/// `a` evaluated for effect, then the diverging `b`.
+fn seq_never(a: Code, b: Code) -> Code {
+    if a.pure {
+        return b;
+    }
+    let at = a.ts;
+    let bt = b.ts;
+    Code::block(vec![quote!(let _ = #at;)], Some(bt), true)
+}

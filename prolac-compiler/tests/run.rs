@@ -1,0 +1,214 @@
+//! The Rust back end's test tiers over `tests/fixtures/run/*.pc` (see its README):
+//!
+//! - *pass*: every program generates Rust, byte-identical across two runs;
+//! - *link*: all programs' generated code, each in its own module, plus a hand-written driver
+//!   compile together with `rustc` under `#![deny(warnings)]`;
+//! - *run*: the driver runs every entry; each value (or escaping exception) must equal the
+//!   file's `// expect:` (or `// expect-raise:`) header.
+//!
+//! The tiers run at `-O0` and at `-O3`: behaviour must not depend on the optimisation level.
+//! The *fail* tier (diagnostics of the back end) is in `cli.rs`. Needs `rustc` (`$RUSTC`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use prolac_compiler::fs::RealFs;
+use prolac_compiler::rust::{RustOptions, generate};
+use prolac_compiler::{HostLang, Options, check_program};
+
+struct Case {
+    name: String,
+    path: PathBuf,
+    entry: String,
+    expect: Result<String, String>,
+    without: Vec<String>,
+    opt: Option<u8>,
+}
+
+fn header<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+    text.lines()
+        .take_while(|l| l.starts_with("//"))
+        .find_map(|l| l.strip_prefix(key))
+        .map(str::trim)
+}
+
+fn cases() -> Vec<Case> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/run");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("run fixtures")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "pc"))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).expect("readable");
+            let name = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let entry = header(&text, "// run:")
+                .unwrap_or_else(|| panic!("{name}: no `// run:` header"))
+                .to_string();
+            let expect = match (
+                header(&text, "// expect:"),
+                header(&text, "// expect-raise:"),
+            ) {
+                (Some(v), None) => Ok(v.to_string()),
+                (None, Some(x)) => Err(x.to_string()),
+                _ => panic!("{name}: exactly one of `// expect:` and `// expect-raise:`"),
+            };
+            let mut without = Vec::new();
+            let mut opt = None;
+            if let Some(options) = header(&text, "// options:") {
+                let mut words = options.split_whitespace();
+                while let Some(w) = words.next() {
+                    match w {
+                        "--without" => without.extend(words.next().map(String::from)),
+                        o if o.starts_with("-O") => opt = o[2..].parse().ok(),
+                        other => panic!("{name}: unknown option {other}"),
+                    }
+                }
+            }
+            Case {
+                name,
+                path,
+                entry,
+                expect,
+                without,
+                opt,
+            }
+        })
+        .collect()
+}
+
+/// Generates one program's Rust with a `prolac_entry` for its entry method.
+fn rust_for(case: &Case, level: u8) -> String {
+    let options = Options {
+        host: HostLang::Rust,
+        include_dirs: Vec::new(),
+        without: case.without.clone(),
+        opt_level: case.opt.unwrap_or(level),
+        generate: true,
+    };
+    let program = check_program(std::slice::from_ref(&case.path), &RealFs, &options)
+        .unwrap_or_else(|e| panic!("{}: {e}", case.name));
+    assert!(
+        !program.has_errors(),
+        "{}: {:?}",
+        case.name,
+        program.diagnostics
+    );
+    let ir = program.ir.as_ref().expect("IR");
+    let entry = ir
+        .exports
+        .iter()
+        .copied()
+        .find(|&m| {
+            let method = &ir.methods[m];
+            format!("{}.{}", ir.modules[method.owner].name, method.name) == case.entry
+        })
+        .unwrap_or_else(|| panic!("{}: `{}` is not exported", case.name, case.entry));
+    generate(
+        &program,
+        HostLang::Rust,
+        &RustOptions {
+            main_entry: Some(entry),
+        },
+    )
+    .unwrap_or_else(|d| panic!("{}: generation failed: {d:?}", case.name))
+}
+
+fn rustc() -> String {
+    std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into())
+}
+
+/// Builds and runs all programs at one level; returns the failures.
+fn tier(cases: &[Case], level: u8, dir: &Path) -> Vec<String> {
+    let mut driver = String::from(
+        "//! Run-tier driver: every program in its own module.\n#![deny(warnings)]\n\n",
+    );
+    for (i, case) in cases.iter().enumerate() {
+        let text = rust_for(case, level);
+        if level == 3 {
+            assert_eq!(
+                text,
+                rust_for(case, level),
+                "{}: generated Rust differs between two runs",
+                case.name
+            );
+        }
+        let file = dir.join(format!("p{i}.rs"));
+        std::fs::write(&file, &text).expect("write generated code");
+        driver.push_str(&format!(
+            "mod p{i} {{ include!({:?}); }}\n",
+            file.display().to_string()
+        ));
+    }
+    driver.push_str("\nfn main() {\n");
+    for (i, case) in cases.iter().enumerate() {
+        driver.push_str(&format!(
+            "    println!(\"{} {{:?}}\", p{i}::prolac_entry());\n",
+            case.name
+        ));
+    }
+    driver.push_str("}\n");
+    let main = dir.join("driver.rs");
+    std::fs::write(&main, driver).expect("write driver");
+    let exe = dir.join("driver");
+    let out = Command::new(rustc())
+        .args(["--edition", "2024", "-C", "opt-level=1", "-o"])
+        .arg(&exe)
+        .arg(&main)
+        .output()
+        .expect("rustc runs (set RUSTC)");
+    assert!(
+        out.status.success(),
+        "link tier at -O{level}: rustc rejected the generated code:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new(&exe).output().expect("driver runs");
+    assert!(out.status.success(), "driver at -O{level} failed: {out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut failures = Vec::new();
+    let mut lines = stdout.lines();
+    for case in cases {
+        let want = match &case.expect {
+            Ok(v) => format!("{} Ok({v})", case.name),
+            Err(x) => format!("{} Err({x:?})", case.name),
+        };
+        let got = lines.next().unwrap_or("(nothing)");
+        if got != want {
+            failures.push(format!(
+                "-O{level} {}: want `{want}`, got `{got}`",
+                case.name
+            ));
+        }
+    }
+    failures
+}
+
+#[test]
+fn run_programs_at_o0_and_o3() {
+    let cases = cases();
+    assert!(
+        cases.len() >= 60,
+        "the run tier needs at least 60 programs, has {}",
+        cases.len()
+    );
+    let tmp = tempfile::tempdir().expect("temporary directory");
+    let mut failures = Vec::new();
+    for level in [0, 3] {
+        let dir = tmp.path().join(format!("o{level}"));
+        std::fs::create_dir_all(&dir).expect("directory");
+        failures.extend(tier(&cases, level, &dir));
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} runs wrong:\n{}",
+        failures.len(),
+        cases.len() * 2,
+        failures.join("\n")
+    );
+}

@@ -1,0 +1,322 @@
+//! The Internet checksum (RFC 1071), computed eight bytes at a time, with RFC 1624 updates.
+//!
+//! The checksum is the one's complement of the one's-complement sum of the data taken as
+//! big-endian 16-bit words (an odd trailing byte is padded with a zero byte). IPv4, ICMP, UDP
+//! and TCP all use it.
+//!
+//! # How it is fast
+//!
+//! One's-complement addition is associative and commutative, and a sum over 64-bit words
+//! with end-around carry folds down to the same 16-bit sum as a sum over 16-bit words
+//! (2¹⁶ − 1 divides 2⁶⁴ − 1). It is also independent of byte order up to a final byte
+//! swap (RFC 1071 §2(B)). So the inner loop reads 8-byte chunks with `u64::from_ne_bytes`
+//! (no byte swapping, any alignment), adds them into four independent `u64` accumulators
+//! with end-around carry (32 bytes per iteration), and only the final 16-bit result is
+//! converted to network byte order.
+//!
+//! # Pieces
+//!
+//! [`Checksum`] accumulates a checksum over several pieces (a pseudo header, a header, a
+//! payload spread over buffers). Pieces may have odd lengths: a piece that starts at an odd
+//! position of the overall byte stream has its partial sum rotated by one byte before being
+//! added, which is the same as re-pairing its bytes.
+//!
+//! ```
+//! use prolac_runtime::checksum::{Checksum, checksum};
+//!
+//! let data = [0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7];
+//! assert_eq!(checksum(&data), 0x220d);
+//!
+//! let mut c = Checksum::new();
+//! c.add_bytes(&data[..3]);
+//! c.add_bytes(&data[3..]);
+//! assert_eq!(c.sum(), 0xddf2);
+//! assert_eq!(c.finish(), 0x220d);
+//! ```
+
+/// Adds two one's-complement values modulo 2⁶⁴ − 1 (addition with end-around carry).
+#[inline(always)]
+const fn add_carry(a: u64, b: u64) -> u64 {
+    let (sum, carry) = a.overflowing_add(b);
+    sum + carry as u64
+}
+
+/// Folds a one's-complement value modulo 2⁶⁴ − 1 into one modulo 2¹⁶ − 1.
+///
+/// A non-zero input gives a non-zero output, so the result is zero only for all-zero data,
+/// exactly as with a 16-bit-at-a-time sum.
+#[inline]
+const fn fold(x: u64) -> u16 {
+    let x = (x & 0xffff_ffff) + (x >> 32); // < 2^33
+    let x = (x & 0xffff) + (x >> 16); // < 2^16 + 2^17
+    let x = (x & 0xffff) + (x >> 16); // <= 0x1_0001
+    let x = (x & 0xffff) + (x >> 16); // <= 0xffff
+    x as u16
+}
+
+/// One 8-byte word, read in native byte order.
+#[inline(always)]
+const fn word(bytes: &[u8; 8]) -> u64 {
+    u64::from_ne_bytes(*bytes)
+}
+
+/// The one's-complement sum of `data` as 16-bit words read in *native* byte order (an odd
+/// trailing byte padded with zero), modulo 2⁶⁴ − 1. Assumes `data` starts at an even position.
+#[inline]
+fn sum_native(data: &[u8]) -> u64 {
+    let (words, rest) = data.as_chunks::<8>();
+    let (quads, words) = words.as_chunks::<4>();
+    let (mut a, mut b, mut c, mut d) = (0u64, 0u64, 0u64, 0u64);
+    for [w0, w1, w2, w3] in quads {
+        a = add_carry(a, word(w0));
+        b = add_carry(b, word(w1));
+        c = add_carry(c, word(w2));
+        d = add_carry(d, word(w3));
+    }
+    for w in words {
+        a = add_carry(a, word(w));
+    }
+    // At most 7 bytes remain: at most three pairs and one single byte. Their sum fits easily.
+    let (pairs, last) = rest.as_chunks::<2>();
+    let mut e = 0u64;
+    for pair in pairs {
+        e += u64::from(u16::from_ne_bytes(*pair));
+    }
+    if let [byte] = last {
+        e += u64::from(u16::from_ne_bytes([*byte, 0]));
+    }
+    add_carry(add_carry(add_carry(a, b), add_carry(c, d)), e)
+}
+
+/// An Internet checksum being accumulated over one or more pieces of data.
+///
+/// Pieces are added in order with [`add_bytes`](Self::add_bytes), [`add_u16`](Self::add_u16)
+/// and [`add_u32`](Self::add_u32); the result is the same as for the concatenation of all
+/// pieces, whatever their lengths. [`finish`](Self::finish) gives the checksum to store in a
+/// header, [`sum`](Self::sum) the uncomplemented sum.
+///
+/// ```
+/// use prolac_runtime::checksum::{Checksum, checksum, pseudo_header_ipv4};
+///
+/// let segment = [0x12, 0x34, 0x00, 0x50, 0xab];
+/// let mut c = pseudo_header_ipv4([10, 0, 0, 1], [10, 0, 0, 2], 6, segment.len() as u16);
+/// c.add_bytes(&segment);
+///
+/// let mut whole = vec![10, 0, 0, 1, 10, 0, 0, 2, 0, 6, 0, 5];
+/// whole.extend_from_slice(&segment);
+/// assert_eq!(c.finish(), checksum(&whole));
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Checksum {
+    /// The sum so far in native-byte-order lanes, modulo 2⁶⁴ − 1.
+    sum: u64,
+    /// Whether an odd number of bytes has been added so far.
+    odd: bool,
+}
+
+impl Checksum {
+    /// An empty accumulator.
+    #[inline]
+    #[must_use]
+    pub const fn new() -> Self {
+        Self { sum: 0, odd: false }
+    }
+
+    /// Adds a partial sum computed as if its data started at an even position.
+    #[inline]
+    const fn add_native(&mut self, partial: u64) {
+        // Starting at an odd position swaps every byte's place in its 16-bit word, which is a
+        // multiplication by 2^8 modulo 2^16 - 1: a rotation by 8 bits of the 64-bit sum.
+        let partial = if self.odd {
+            partial.rotate_left(8)
+        } else {
+            partial
+        };
+        self.sum = add_carry(self.sum, partial);
+    }
+
+    /// Adds the bytes of `data`, which follow the bytes added so far.
+    #[inline]
+    pub fn add_bytes(&mut self, data: &[u8]) {
+        self.add_native(sum_native(data));
+        self.odd ^= data.len() % 2 == 1;
+    }
+
+    /// Adds a 16-bit value as its two big-endian bytes (the same as
+    /// `add_bytes(&value.to_be_bytes())`).
+    #[inline]
+    pub const fn add_u16(&mut self, value: u16) {
+        self.add_native(u16::from_ne_bytes(value.to_be_bytes()) as u64);
+    }
+
+    /// Adds a 32-bit value as its four big-endian bytes (the same as
+    /// `add_bytes(&value.to_be_bytes())`).
+    #[inline]
+    pub const fn add_u32(&mut self, value: u32) {
+        self.add_native(u32::from_ne_bytes(value.to_be_bytes()) as u64);
+    }
+
+    /// The one's-complement sum of everything added so far, as a host-order value of the
+    /// big-endian 16-bit sum (zero only if every byte added was zero).
+    #[inline]
+    #[must_use]
+    pub const fn sum(&self) -> u16 {
+        u16::from_be(fold(self.sum))
+    }
+
+    /// The checksum: the one's complement of [`sum`](Self::sum). Store it big-endian.
+    ///
+    /// Over data that already contains a correct checksum the result is `0`.
+    #[inline]
+    #[must_use]
+    pub const fn finish(&self) -> u16 {
+        !self.sum()
+    }
+}
+
+/// The Internet checksum of `data`, as a host-order value to store big-endian.
+///
+/// Verifying a received header or segment: the checksum over the data *including* the
+/// checksum field is `0` when the data is intact.
+///
+/// For UDP, a computed checksum of `0` is transmitted as `0xFFFF` (RFC 768); that is the
+/// caller's business.
+#[inline]
+#[must_use]
+pub fn checksum(data: &[u8]) -> u16 {
+    !u16::from_be(fold(sum_native(data)))
+}
+
+/// An accumulator holding the IPv4 pseudo header of TCP and UDP (RFC 9293 §3.1, RFC 768):
+/// source address, destination address, a zero byte, the protocol number and the length of
+/// the TCP or UDP header plus data.
+///
+/// Add the segment to the result and [`finish`](Checksum::finish) it.
+#[inline]
+#[must_use]
+pub fn pseudo_header_ipv4(src: [u8; 4], dst: [u8; 4], proto: u8, len: u16) -> Checksum {
+    let [s0, s1, s2, s3] = src;
+    let [d0, d1, d2, d3] = dst;
+    let [l0, l1] = len.to_be_bytes();
+    let mut c = Checksum::new();
+    c.add_bytes(&[s0, s1, s2, s3, d0, d1, d2, d3, 0, proto, l0, l1]);
+    c
+}
+
+/// Updates a checksum after one 16-bit word of the data changed (RFC 1624, equation 3):
+/// `HC' = ~(~HC + ~m + m')`.
+///
+/// `old_checksum` is the stored checksum, and `old_word` / `new_word` the big-endian word
+/// at an even offset of the checksummed data, all as host-order values (as read with
+/// [`read_u16_be`](crate::order::read_u16_be)).
+///
+/// The result equals a full recomputation except in one case: if the new data is entirely
+/// zero, recomputation gives `0xFFFF` and this gives the equivalent `0x0000` (the two are
+/// the same number in one's complement; a real IP header is never all zero).
+#[inline]
+#[must_use]
+pub const fn update_u16(old_checksum: u16, old_word: u16, new_word: u16) -> u16 {
+    let sum = (!old_checksum) as u64 + (!old_word) as u64 + new_word as u64;
+    !fold(sum)
+}
+
+/// Updates a checksum after one 32-bit big-endian value at an even offset of the data
+/// changed, such as an IPv4 address or a TCP sequence number: [`update_u16`] for both halves.
+#[inline]
+#[must_use]
+pub const fn update_u32(old_checksum: u16, old_value: u32, new_value: u32) -> u16 {
+    let (old_hi, old_lo) = ((old_value >> 16) as u16, old_value as u16);
+    let (new_hi, new_lo) = ((new_value >> 16) as u16, new_value as u16);
+    let sum = (!old_checksum) as u64
+        + (!old_hi) as u64
+        + (!old_lo) as u64
+        + new_hi as u64
+        + new_lo as u64;
+    !fold(sum)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RFC1071: [u8; 8] = [0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7];
+
+    #[test]
+    fn rfc1071_example() {
+        let mut c = Checksum::new();
+        c.add_bytes(&RFC1071);
+        assert_eq!(c.sum(), 0xddf2);
+        assert_eq!(c.finish(), 0x220d);
+        assert_eq!(checksum(&RFC1071), 0x220d);
+    }
+
+    #[test]
+    fn empty_and_zero() {
+        assert_eq!(checksum(&[]), 0xffff);
+        assert_eq!(checksum(&[0; 100]), 0xffff);
+        assert_eq!(Checksum::new().finish(), 0xffff);
+        assert_eq!(Checksum::default().sum(), 0);
+    }
+
+    #[test]
+    fn odd_length_pads_with_zero() {
+        assert_eq!(checksum(&[0xab]), !0xab00);
+        assert_eq!(checksum(&[0x12, 0x34, 0xab]), !(0x1234 + 0xab00));
+    }
+
+    #[test]
+    fn all_ones_sum_to_negative_zero() {
+        // Many carries: 0xffff words sum to 0xffff ("negative zero"), not 0.
+        let data = [0xffu8; 4099];
+        let mut c = Checksum::new();
+        c.add_bytes(&data[..4098]);
+        assert_eq!(c.sum(), 0xffff);
+        assert_eq!(c.finish(), 0);
+        // The odd last byte is the high byte of a final word 0xff00.
+        c.add_bytes(&data[4098..]);
+        assert_eq!(c.sum(), 0xff00);
+        assert_eq!(checksum(&data), 0x00ff);
+    }
+
+    #[test]
+    fn odd_pieces_rejoin() {
+        let mut c = Checksum::new();
+        c.add_bytes(&RFC1071[..1]);
+        c.add_bytes(&RFC1071[1..4]);
+        c.add_bytes(&[]);
+        c.add_bytes(&RFC1071[4..7]);
+        c.add_bytes(&RFC1071[7..]);
+        assert_eq!(c.finish(), 0x220d);
+    }
+
+    #[test]
+    fn words_at_odd_positions() {
+        let mut c = Checksum::new();
+        c.add_bytes(&[0x00]);
+        c.add_u16(0x01f2);
+        c.add_u32(0x03f4_f5f6);
+        c.add_bytes(&[0xf7]);
+        assert_eq!(c.sum(), 0xddf2);
+    }
+
+    #[test]
+    fn verifying_gives_zero() {
+        let mut data = [
+            0x45, 0x00, 0x00, 0x1c, 0x12, 0x34, 0x40, 0x00, 0x40, 0x11, 0, 0,
+        ];
+        let sum = checksum(&data);
+        data[10..12].copy_from_slice(&sum.to_be_bytes());
+        assert_eq!(checksum(&data), 0);
+    }
+
+    #[test]
+    fn incremental_update() {
+        let mut data = RFC1071;
+        let old = checksum(&data);
+        data[2..4].copy_from_slice(&0x1234u16.to_be_bytes());
+        assert_eq!(update_u16(old, 0xf203, 0x1234), checksum(&data));
+        let old = checksum(&data);
+        data[4..8].copy_from_slice(&0xdead_beefu32.to_be_bytes());
+        assert_eq!(update_u32(old, 0xf4f5_f6f7, 0xdead_beef), checksum(&data));
+    }
+}

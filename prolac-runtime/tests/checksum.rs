@@ -1,0 +1,190 @@
+//! Property tests of the fast Internet checksum against a plain byte-pair reference.
+
+use prolac_runtime::checksum::{Checksum, checksum, pseudo_header_ipv4, update_u16, update_u32};
+use proptest::prelude::*;
+
+/// The textbook RFC 1071 checksum: big-endian byte pairs, end-around carry after each add.
+fn reference_sum(data: &[u8]) -> u16 {
+    let mut sum: u32 = 0;
+    let mut pairs = data.chunks(2);
+    for pair in &mut pairs {
+        let word = match *pair {
+            [hi, lo] => u16::from_be_bytes([hi, lo]),
+            [hi] => u16::from_be_bytes([hi, 0]),
+            _ => 0,
+        };
+        sum += u32::from(word);
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    sum as u16
+}
+
+fn reference(data: &[u8]) -> u16 {
+    !reference_sum(data)
+}
+
+/// Bytes biased towards 0x00 and 0xff, to provoke long carry chains and zero sums.
+fn bytes(max_len: usize) -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(
+        prop_oneof![3 => any::<u8>(), 1 => Just(0xffu8), 1 => Just(0u8)],
+        0..max_len,
+    )
+}
+
+/// Equal as one's-complement numbers (0x0000 and 0xffff are both zero).
+fn ones_eq(a: u16, b: u16) -> bool {
+    a == b || (a == 0 || a == 0xffff) && (b == 0 || b == 0xffff)
+}
+
+#[test]
+fn rfc1071_vector() {
+    let data = [0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7];
+    assert_eq!(reference_sum(&data), 0xddf2);
+    assert_eq!(reference(&data), 0x220d);
+    assert_eq!(checksum(&data), 0x220d);
+}
+
+#[test]
+fn ipv4_header_vector() {
+    // A well-known IPv4 header whose checksum field holds 0xb861.
+    let mut header = [
+        0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0x00, 0x00, 0xc0, 0xa8, 0x00,
+        0x01, 0xc0, 0xa8, 0x00, 0xc7,
+    ];
+    assert_eq!(checksum(&header), 0xb861);
+    header[10..12].copy_from_slice(&0xb861u16.to_be_bytes());
+    assert_eq!(checksum(&header), 0);
+}
+
+#[test]
+fn large_buffers_match() {
+    // Past every unrolled path, with maximal carries, at every alignment.
+    let data: Vec<u8> = (0..70_001u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let ones = vec![0xffu8; 70_001];
+    for off in 0..8 {
+        assert_eq!(checksum(&data[off..]), reference(&data[off..]));
+        assert_eq!(checksum(&ones[off..]), reference(&ones[off..]));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn matches_reference(data in bytes(2000), offset in 0usize..8) {
+        let offset = offset.min(data.len());
+        let data = &data[offset..]; // any alignment
+        prop_assert_eq!(checksum(data), reference(data));
+        let mut c = Checksum::new();
+        c.add_bytes(data);
+        prop_assert_eq!(c.sum(), reference_sum(data));
+        prop_assert_eq!(c.finish(), reference(data));
+    }
+
+    #[test]
+    fn pieces_match_reference(
+        data in bytes(2000),
+        cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..12),
+    ) {
+        let mut cuts: Vec<usize> = cuts.iter().map(|i| i.index(data.len() + 1)).collect();
+        cuts.sort_unstable();
+        let mut c = Checksum::new();
+        let mut start = 0;
+        for cut in cuts.into_iter().chain([data.len()]) {
+            c.add_bytes(&data[start..cut]);
+            start = cut;
+        }
+        prop_assert_eq!(c.finish(), reference(&data));
+    }
+
+    #[test]
+    fn words_match_bytes(prefix in bytes(9), a in any::<u16>(), b in any::<u32>(), tail in bytes(9)) {
+        let mut c = Checksum::new();
+        c.add_bytes(&prefix);
+        c.add_u16(a);
+        c.add_u32(b);
+        c.add_bytes(&tail);
+        let mut all = prefix.clone();
+        all.extend_from_slice(&a.to_be_bytes());
+        all.extend_from_slice(&b.to_be_bytes());
+        all.extend_from_slice(&tail);
+        prop_assert_eq!(c.finish(), reference(&all));
+    }
+
+    #[test]
+    fn pseudo_header_matches_bytes(
+        src in any::<[u8; 4]>(),
+        dst in any::<[u8; 4]>(),
+        proto in any::<u8>(),
+        segment in bytes(200),
+    ) {
+        let len = segment.len() as u16;
+        let mut c = pseudo_header_ipv4(src, dst, proto, len);
+        c.add_bytes(&segment);
+        let mut all = Vec::new();
+        all.extend_from_slice(&src);
+        all.extend_from_slice(&dst);
+        all.extend_from_slice(&[0, proto]);
+        all.extend_from_slice(&len.to_be_bytes());
+        all.extend_from_slice(&segment);
+        prop_assert_eq!(c.finish(), reference(&all));
+    }
+
+    #[test]
+    fn update_u16_matches_recomputation(
+        mut data in bytes(200),
+        at in any::<prop::sample::Index>(),
+        new in any::<u16>(),
+    ) {
+        prop_assume!(data.len() >= 2);
+        let at = at.index(data.len() / 2) * 2;
+        let old_sum = checksum(&data);
+        let old = u16::from_be_bytes([data[at], data[at + 1]]);
+        data[at..at + 2].copy_from_slice(&new.to_be_bytes());
+        let updated = update_u16(old_sum, old, new);
+        let recomputed = checksum(&data);
+        if data.iter().all(|&b| b == 0) {
+            prop_assert!(ones_eq(updated, recomputed));
+        } else {
+            prop_assert_eq!(updated, recomputed);
+        }
+    }
+
+    #[test]
+    fn update_u32_matches_recomputation(
+        mut data in bytes(200),
+        at in any::<prop::sample::Index>(),
+        new in any::<u32>(),
+    ) {
+        prop_assume!(data.len() >= 4);
+        let at = at.index((data.len() - 2) / 2) * 2;
+        let old_sum = checksum(&data);
+        let old = u32::from_be_bytes([data[at], data[at + 1], data[at + 2], data[at + 3]]);
+        data[at..at + 4].copy_from_slice(&new.to_be_bytes());
+        let updated = update_u32(old_sum, old, new);
+        let recomputed = checksum(&data);
+        if data.iter().all(|&b| b == 0) {
+            prop_assert!(ones_eq(updated, recomputed));
+        } else {
+            prop_assert_eq!(updated, recomputed);
+        }
+    }
+
+    #[test]
+    fn repeated_updates_stay_exact(
+        mut data in bytes(64),
+        edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u16>()), 1..20),
+    ) {
+        prop_assume!(data.len() >= 2 && data.iter().any(|&b| b != 0));
+        let mut sum = checksum(&data);
+        for (at, new) in edits {
+            let at = at.index(data.len() / 2) * 2;
+            let old = u16::from_be_bytes([data[at], data[at + 1]]);
+            data[at..at + 2].copy_from_slice(&new.to_be_bytes());
+            sum = update_u16(sum, old, new);
+        }
+        prop_assert!(ones_eq(sum, checksum(&data)));
+    }
+}
