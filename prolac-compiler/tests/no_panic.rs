@@ -794,6 +794,17 @@ fn run_case(fs: &dyn FileSystem, root: &Path, case: &Case) -> (Vec<Problem>, usi
                     Ok(_) => problem("IR text does not round-trip", text),
                     Err(e) => problem("IR text does not parse", format!("{e}\n{text}")),
                 }
+                // The Rust back end: Rust text or its own diagnostics (P11xx), never a panic.
+                let rust =
+                    prolac_compiler::rust::generate(&program, HostLang::Rust, &Default::default());
+                if let Err(d) = &rust
+                    && d.iter().any(|d| d.code.0 / 100 != 11)
+                {
+                    problem("rust back end: diagnostic outside P11xx", format!("{d:?}"));
+                }
+                if let (Ok(t), Some(dir)) = (&rust, std::env::var_os("PROLAC_FUZZ_RUST_DIR")) {
+                    let _ = std::fs::write(Path::new(&dir).join(format!("{}.rs", t.len())), t);
+                }
             }
             let outcome = match (&program.ir, &program.report, program.has_errors()) {
                 (None, _, _) => 0,

@@ -90,6 +90,24 @@ fn host_text_that_is_not_rust_is_p1107() {
 }
 
 #[test]
+fn a_link_name_that_is_not_a_rust_identifier_is_p1108_once() {
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        dir.path().join("e.pc"),
+        "module M {\n  static t :> uint ::= extern \"type\";\n  static f :> uint ::= t + t;\n}\nexport M.f;\n",
+    )
+    .expect("write");
+    let o = prolacc(&["--emit", "rust", "e.pc"], dir.path());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert_eq!(
+        text(&o.stderr).matches("error[P1108]").count(),
+        1,
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
 fn run_prints_the_result_or_reports_the_exception() {
     let dir = tempfile::tempdir().expect("tmp");
     std::fs::write(dir.path().join("c.pc"), COUNTER).expect("write");

@@ -483,6 +483,10 @@ registry! {
         "The Rust back end inserts host blocks and support blocks as Rust tokens; this text \
          does not form valid Rust tokens (an unbalanced delimiter or an invalid literal), \
          after Prolac names were substituted.\n\nFix: correct the Rust inside the block.";
+    P1108 = 1108, Error, "extern link name is not a Rust identifier",
+        "With the Rust back end an extern method is a call of the function named by its link \
+         name, so the name must be a Rust identifier (not a keyword).\n\nFix: give an \
+         explicit link name: `::= extern \"host_name\";`.";
 }
 
 /// The registry entry for a code, if the code exists.

@@ -297,7 +297,7 @@ pub(crate) fn function(g: &mut Gen<'_>, m: MethodId) -> TokenStream {
     };
     out.extend(quote! {
         #doc
-        #[allow(dead_code, non_snake_case, unconditional_recursion, unused_mut, unused_variables, unused_assignments, #unused_unsafe)]
+        #[allow(unknown_lints, dangling_pointers_from_locals, dead_code, non_snake_case, unconditional_recursion, unused_comparisons, unused_mut, unused_variables, unused_assignments, #unused_unsafe)]
         #vis fn #name(#(#params),*) -> #ret #block
     });
     out.extend(entry_wrapper(fx.g, m));
@@ -460,8 +460,12 @@ impl Fx<'_, '_> {
                 t_never && f_never
             }
             ExprKind::Catch { body, handles } => {
-                let (ts, never) = self.catch(body, handles, false);
-                out.push(ts);
+                let c = self.catch(body, handles, false);
+                if c.pure {
+                    return false;
+                }
+                let never = c.never;
+                out.push(stmt(c));
                 never
             }
             ExprKind::Loop { vars, body } => {
@@ -636,12 +640,7 @@ impl Fx<'_, '_> {
                 let v = ident(&self.g.names.exceptions[x]);
                 Code::never(self.jump(target, quote!(Exception::#v)))
             }
-            ExprKind::Catch { body, handles } => {
-                let (ts, never) = self.catch(body, handles, true);
-                let mut c = Code::new(ts, Prec::Atom).blocky();
-                c.never = never;
-                c
-            }
+            ExprKind::Catch { body, handles } => self.catch(body, handles, true),
             ExprKind::Host { text, subst } => {
                 let mut stmts = Vec::new();
                 if let Some(ts) = self.host(e, &text, &subst) {
@@ -710,9 +709,22 @@ impl Fx<'_, '_> {
                     return seq_never(a, i);
                 }
                 let pure = a.pure && i.pure;
-                let at = a.at(Prec::Atom);
                 let it = i.at(Prec::Unary);
-                let mut out = Code::new(quote!(#at[#it as usize]), Prec::Atom);
+                let flexible = matches!(self.tk(self.ty_of(array)), TypeKind::Array(_, 0));
+                let mut out = if flexible {
+                    // A zero-length array is a variable-length tail (§11.7): index the memory
+                    // after it, unchecked, as C does.
+                    self.needs_unsafe = true;
+                    let pt = a.at(Prec::Unary);
+                    let elem = self.g.ty(self.ty_of(e));
+                    Code::new(
+                        quote!(*(&raw mut #pt).cast::<#elem>().wrapping_offset(#it as isize)),
+                        Prec::Unary,
+                    )
+                } else {
+                    let at = a.at(Prec::Atom);
+                    Code::new(quote!(#at[#it as usize]), Prec::Atom)
+                };
                 out.pure = pure;
                 out
             }
@@ -841,6 +853,27 @@ impl Fx<'_, '_> {
                 let args = values.iter().map(|c| &c.ts);
                 match &method.kind {
                     MethodKind::Extern { link_name } => {
+                        if syn::parse_str::<syn::Ident>(link_name).is_err() {
+                            let span = method.span;
+                            let reported = self.g.diagnostics.iter().any(|d| {
+                                d.code == prolac_syntax::codes::P1108 && d.primary.span == span
+                            });
+                            if !reported {
+                                self.g.diagnostics.push(
+                                    prolac_syntax::Diagnostic::new(
+                                        prolac_syntax::codes::P1108,
+                                        span,
+                                        format!(
+                                            "the link name `{link_name}` is not a Rust identifier"
+                                        ),
+                                    )
+                                    .with_help(
+                                        "give an explicit link name: `::= extern \"host_name\";`",
+                                    ),
+                                );
+                            }
+                            return Code::never(quote!(unreachable!()));
+                        }
                         let f = ident(link_name);
                         (quote!(#f(#(#args),*)), Vec::new())
                     }
@@ -927,7 +960,7 @@ fn stmt(c: Code) -> TokenStream {
     if let Some((stmts, tail)) = &c.block
         && tail.is_none()
     {
-        return quote!({ #(#stmts)* });
+        return quote!(#(#stmts)*);
     }
     let ts = c.ts;
     if c.never || c.blocklike || c.call {

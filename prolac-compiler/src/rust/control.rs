@@ -75,12 +75,7 @@ impl Fx<'_, '_> {
     }
 
     /// `body catch handles`: a labelled block yielding whether a handled exception escaped.
-    pub(super) fn catch(
-        &mut self,
-        body: ExprId,
-        handles: Handles,
-        value: bool,
-    ) -> (TokenStream, bool) {
+    pub(super) fn catch(&mut self, body: ExprId, handles: Handles, value: bool) -> Code {
         let label = self.label("catch");
         self.catches.push(CatchFrame {
             label,
@@ -91,22 +86,18 @@ impl Fx<'_, '_> {
         let mut stmts = Vec::new();
         let never = self.stmts(body, &mut stmts);
         let frame = self.catches.pop();
-        let used = frame.as_ref().is_some_and(|f| f.used);
-        let tail = if never {
-            TokenStream::new()
-        } else if value {
-            quote!(false)
-        } else {
-            TokenStream::new()
-        };
-        let ts = match frame {
-            Some(f) if used => {
+        let tail = (!never && value).then(|| quote!(false));
+        match frame {
+            Some(f) if f.used => {
                 let label = f.label;
-                quote!(#label: { #(#stmts)* #tail })
+                Code::new(quote!(#label: { #(#stmts)* #tail }), Prec::Atom).blocky()
             }
-            _ => quote!({ #(#stmts)* #tail }),
-        };
-        (ts, never && !used)
+            _ if stmts.is_empty() => match tail {
+                Some(t) => Code::new(t, Prec::Atom).pure(),
+                None => Code::new(quote!(()), Prec::Atom).pure(),
+            },
+            _ => Code::block(stmts, tail, never),
+        }
     }
 
     pub(super) fn looped(&mut self, vars: Vec<LocalId>, body: ExprId, value: bool) -> Code {

@@ -401,6 +401,7 @@ impl<'a> Gen<'a> {
             #doc
             #[repr(C)]
             #[derive(Clone, Copy)]
+            #[allow(non_snake_case)]
             pub struct #name { #(#fields)* }
             #[allow(dead_code)]
             impl #name {
@@ -448,7 +449,7 @@ impl<'a> Gen<'a> {
             out.extend(quote! {
                 #[doc = #text]
                 #[repr(C)]
-                #[allow(dead_code)]
+                #[allow(dead_code, non_snake_case)]
                 pub struct #vt { #(#slots)* }
             });
             for &m in &self.report.constructed {

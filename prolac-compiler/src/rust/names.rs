@@ -94,6 +94,20 @@ impl Taken {
     }
 }
 
+impl Taken {
+    /// Like [`Taken::claim`], keeping `UpperCamelCase`: `Name`, then `NameX{suffix}`.
+    pub(crate) fn claim_camel(&mut self, base: String, suffix: u32) -> String {
+        if self.0.insert(base.clone()) {
+            return base;
+        }
+        let mut candidate = format!("{base}X{suffix}");
+        while !self.0.insert(candidate.clone()) {
+            candidate.push('X');
+        }
+        candidate
+    }
+}
+
 /// Every program-wide name.
 pub(crate) struct Names {
     pub(crate) structs: SecondaryMap<ModuleId, String>,
@@ -113,7 +127,7 @@ impl Names {
         }
         let mut structs = SecondaryMap::new();
         for (m, module) in p.modules.iter() {
-            structs[m] = items.claim(camel(&module.name), m.as_u32());
+            structs[m] = items.claim_camel(camel(&module.name), m.as_u32());
         }
         let mut methods = SecondaryMap::new();
         for (id, method) in p.methods.iter() {
@@ -165,7 +179,7 @@ impl Names {
         let mut exception_ids = SecondaryMap::new();
         let mut variants = Taken::default();
         for (i, x) in order.into_iter().enumerate() {
-            exceptions[x] = variants.claim(camel(&p.exceptions[x].name), x.as_u32());
+            exceptions[x] = variants.claim_camel(camel(&p.exceptions[x].name), x.as_u32());
             exception_ids[x] = u32::try_from(i + 1).unwrap_or(u32::MAX);
         }
         Names {

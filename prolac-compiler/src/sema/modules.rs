@@ -36,13 +36,17 @@ impl<'a> Sema<'a> {
         for eq in eqs {
             self.equation_view(eq);
         }
-        // Inner modules are created while their outer module's namespace is built.
-        let all: Vec<ModuleId> = self.ir.modules.keys().collect();
-        for &m in &all {
+        // Inner modules are created while their outer module's namespace is built, at any
+        // depth: go on until no new module appears.
+        let mut i = 0;
+        while i < self.ir.modules.len() {
+            let m = ModuleId::from_u32(i as u32);
             self.original_ns(m);
             let v = self.default_view(m);
             self.materialize(v);
+            i += 1;
         }
+        let all: Vec<ModuleId> = self.ir.modules.keys().collect();
         for &m in &all {
             self.type_members(m);
         }
