@@ -177,8 +177,7 @@ pub(crate) fn function(g: &mut Gen<'_>, m: MethodId) -> TokenStream {
         format!("static `{owner}.{}`", method.name)
     };
     let doc = g.origin_doc(&what, method.span);
-    let exported = g.exported.contains(&m);
-    let vis = if exported && !method.has_receiver() {
+    let vis = if g.exported.contains(&m) && !g.needs_wrapper(m) {
         quote!(pub)
     } else {
         TokenStream::new()
@@ -200,7 +199,7 @@ pub(crate) fn function(g: &mut Gen<'_>, m: MethodId) -> TokenStream {
         out.extend(quote! {
             #doc
             #[allow(dead_code, non_snake_case)]
-            #vis fn #name(#(#params),*) -> #ret { panic!(#msg) }
+            #vis fn #name(#(#params),*) #ret { panic!(#msg) }
         });
         out.extend(entry_wrapper(g, m));
         return out;
@@ -298,30 +297,53 @@ pub(crate) fn function(g: &mut Gen<'_>, m: MethodId) -> TokenStream {
     out.extend(quote! {
         #doc
         #[allow(unknown_lints, dangling_pointers_from_locals, dead_code, non_snake_case, unconditional_recursion, unused_comparisons, unused_mut, unused_variables, unused_assignments, #unused_unsafe)]
-        #vis fn #name(#(#params),*) -> #ret #block
+        #vis fn #name(#(#params),*) #ret #block
     });
     out.extend(entry_wrapper(fx.g, m));
     out
 }
 
-/// The safe `pub` wrapper of an exported dynamic method or constructor.
+/// The `pub` wrapper of an exported method with a receiver or pointer parameters: objects by
+/// `&mut`, other pointers raw (then the wrapper is an `unsafe fn` with a `# Safety` section).
 fn entry_wrapper(g: &Gen<'_>, m: MethodId) -> TokenStream {
     let ir = g.ir;
     let method = &ir.methods[m];
-    if !g.exported.contains(&m) || !method.has_receiver() {
+    if !g.needs_wrapper(m) {
         return TokenStream::new();
     }
     let name = ident(&g.names.methods[m]);
     let raw = ident(&g.fn_name(m));
-    let owner = ident(&g.names.structs[method.owner]);
     let ret = g.ret_ty(m);
-    let mut params = vec![quote!(this: &mut #owner)];
-    let mut args = vec![quote!(this)];
+    let mut params = Vec::new();
+    let mut args = Vec::new();
+    if method.has_receiver() {
+        let owner = ident(&g.names.structs[method.owner]);
+        params.push(quote!(this: &mut #owner));
+        args.push(quote!(this));
+    }
+    // Pointers to objects become references; other pointers stay raw, and make the entry
+    // point `unsafe`.
+    let mut raw_pointers = false;
     for (i, &t) in method.params.iter().enumerate() {
         let id = format_ident!("a{i}");
-        let ty = g.ty(t);
-        params.push(quote!(#id: #ty));
-        args.push(quote!(#id));
+        match ir.types.kind(t) {
+            TypeKind::Ptr(inner) if matches!(ir.types.kind(inner), TypeKind::Module(_)) => {
+                let target = g.ty(inner);
+                params.push(quote!(#id: &mut #target));
+                args.push(quote!(#id));
+            }
+            TypeKind::Ptr(_) => {
+                raw_pointers = true;
+                let ty = g.ty(t);
+                params.push(quote!(#id: #ty));
+                args.push(quote!(#id));
+            }
+            _ => {
+                let ty = g.ty(t);
+                params.push(quote!(#id: #ty));
+                args.push(quote!(#id));
+            }
+        }
     }
     // Objects the host creates get their dispatch tables from their constructor.
     let install =
@@ -338,17 +360,40 @@ fn entry_wrapper(g: &Gen<'_>, m: MethodId) -> TokenStream {
         } else {
             TokenStream::new()
         };
-    let text = format!(
-        " Entry point `{}.{}`: `this` must be a valid object (dispatch tables are installed \
-         by its constructor).",
+    let what = format!(
+        " Entry point `{}.{}`.",
         ir.modules[method.owner].name, method.name
     );
-    quote! {
-        #[doc = #text]
-        #[allow(dead_code, non_snake_case)]
-        pub fn #name(#(#params),*) -> #ret {
-            #install
-            #raw(#(#args),*)
+    let objects = " Objects passed by reference must be constructed (their dispatch tables are \
+                   installed by `ZERO` and by exported constructors).";
+    let call = quote!(#raw(#(#args),*));
+    if raw_pointers {
+
+        quote! {
+            #[doc = #what]
+            #[doc = ""]
+            #[doc = #objects]
+            #[doc = ""]
+            #[doc = " # Safety"]
+            #[doc = ""]
+            #[doc = " Every raw pointer argument must be valid for the reads and writes the method"]
+            #[doc = " makes through it while it runs."]
+            #[allow(dead_code, non_snake_case)]
+            pub unsafe fn #name(#(#params),*) #ret {
+                #install
+                #call
+            }
+        }
+    } else {
+        quote! {
+            #[doc = #what]
+            #[doc = ""]
+            #[doc = #objects]
+            #[allow(dead_code, non_snake_case)]
+            pub fn #name(#(#params),*) #ret {
+                #install
+                #call
+            }
         }
     }
 }
@@ -377,6 +422,29 @@ impl Fx<'_, '_> {
     pub(super) fn temp(&mut self, prefix: &str) -> proc_macro2::Ident {
         self.temps += 1;
         format_ident!("{prefix}{}", self.temps)
+    }
+
+    /// Splits a condition into statements to run first and a simple expression, so that no
+    /// block appears between `if` and its braces.
+    fn condition(&mut self, c: Code) -> (Vec<TokenStream>, TokenStream) {
+        match c.block {
+            Some((stmts, Some(tail))) => {
+                if stmts.is_empty() || !starts_block(&tail) {
+                    (stmts, tail)
+                } else {
+                    let t = self.temp("cond");
+                    let mut stmts = stmts;
+                    stmts.push(quote!(let #t = #tail;));
+                    (stmts, quote!(#t))
+                }
+            }
+            _ if c.blocklike => {
+                let t = self.temp("cond");
+                let ts = c.ts;
+                (vec![quote!(let #t = #ts;)], quote!(#t))
+            }
+            _ => (Vec::new(), c.ts),
+        }
     }
 
     /// Emits operands in order; if one never completes, returns the block that evaluates the
@@ -451,7 +519,8 @@ impl Fx<'_, '_> {
                     Some(o) => self.stmts(o, &mut f),
                     None => false,
                 };
-                let cond = c.ts;
+                let (before, cond) = self.condition(c);
+                out.extend(before);
                 if f.is_empty() {
                     out.push(quote!(if #cond { #(#t)* }));
                 } else {
@@ -524,6 +593,13 @@ impl Fx<'_, '_> {
             | ExprKind::Static(_)
             | ExprKind::Deref(_)
             | ExprKind::Index { .. } => self.place(e),
+            // `&*p` is `p`.
+            ExprKind::AddrOf(p) if matches!(self.kind(p), ExprKind::Deref(_)) => {
+                let ExprKind::Deref(inner) = *self.kind(p) else {
+                    unreachable!("matched above")
+                };
+                self.value(inner)
+            }
             ExprKind::AddrOf(p) => {
                 let c = self.place(p);
                 if c.never {
@@ -627,11 +703,18 @@ impl Fx<'_, '_> {
                 }
                 let t = self.value(then);
                 let f = self.value(otherwise);
-                let (cond, ti, fi) = (c.ts, t.inner(), f.inner());
-                let mut out = Code::new(quote!(if #cond { #ti } else { #fi }), Prec::Atom).blocky();
-                out.never = t.never && f.never;
-                out.block = Some((Vec::new(), Some(out.ts.clone())));
-                out
+                let (before, cond) = self.condition(c);
+                let (ti, fi) = (t.inner(), f.inner());
+                let never = t.never && f.never;
+                let expr = quote!(if #cond { #ti } else { #fi });
+                if before.is_empty() {
+                    let mut out = Code::new(expr.clone(), Prec::Atom).blocky();
+                    out.never = never;
+                    out.block = Some((Vec::new(), Some(expr)));
+                    out
+                } else {
+                    Code::block(before, Some(expr), never)
+                }
             }
             ExprKind::Loop { vars, body } => self.looped(vars, body, true),
             ExprKind::Recur(args) => self.recur(&args),
@@ -952,6 +1035,19 @@ impl Fx<'_, '_> {
             Prec::Atom,
         )
         .blocky()
+    }
+}
+
+/// True if the tokens begin with a block-like expression (`if`, `match`, `loop`, `unsafe`,
+/// a block or a label).
+fn starts_block(ts: &TokenStream) -> bool {
+    match ts.clone().into_iter().next() {
+        Some(proc_macro2::TokenTree::Ident(i)) => {
+            matches!(i.to_string().as_str(), "if" | "match" | "loop" | "unsafe" | "while")
+        }
+        Some(proc_macro2::TokenTree::Group(g)) => g.delimiter() == proc_macro2::Delimiter::Brace,
+        Some(proc_macro2::TokenTree::Punct(p)) => p.as_char() == '\'',
+        _ => false,
     }
 }
 

@@ -190,11 +190,15 @@ impl<'a> Gen<'a> {
     /// The return type of a method's function.
     pub(crate) fn ret_ty(&self, m: MethodId) -> TokenStream {
         let method = &self.ir.methods[m];
+        let void = matches!(
+            self.ir.types.kind(method.ret),
+            TypeKind::Void | TypeKind::Never
+        );
         let t = self.ty(method.ret);
-        if method.raises.is_empty() {
-            t
-        } else {
-            quote!(Result<#t, Exception>)
+        match (method.raises.is_empty(), void) {
+            (true, true) => TokenStream::new(),
+            (true, false) => quote!(-> #t),
+            (false, _) => quote!(-> Result<#t, Exception>),
         }
     }
 
@@ -380,7 +384,9 @@ impl<'a> Gen<'a> {
                 SlotKind::Padding => {
                     let id = format_ident!("_pad{}", slot.offset);
                     let n = Literal::u64_unsuffixed(slot.size);
-                    fields.push(quote!(pub #id: [u8; #n],));
+                    fields.push(
+                        quote!(#[doc = " Padding placed by the layout engine."] pub #id: [u8; #n],),
+                    );
                     zeros.push(quote!(#id: [0; #n],));
                 }
             }
@@ -440,7 +446,8 @@ impl<'a> Gen<'a> {
                 let id = ident(&super::names::sanitize(&self.ir.selectors[sel].name));
                 let sig = self.selector_signature(sel);
                 let (params, ret) = sig;
-                slots.push(quote!(pub #id: fn(*mut #origin_ty #(, #params)*) -> #ret,));
+                let text = format!(" `{}`", self.ir.selectors[sel].name);
+                slots.push(quote!(#[doc = #text] pub #id: fn(*mut #origin_ty #(, #params)*) #ret,));
             }
             let text = format!(
                 " Dispatch table of the methods introduced by `{}`.",
@@ -570,10 +577,11 @@ impl<'a> Gen<'a> {
         };
         let params = m.params.iter().map(|&t| self.ty(t)).collect();
         let t = self.ty(m.ret);
-        let ret = if self.selector_raises(sel) {
-            quote!(Result<#t, Exception>)
-        } else {
-            t
+        let void = matches!(self.ir.types.kind(m.ret), TypeKind::Void | TypeKind::Never);
+        let ret = match (self.selector_raises(sel), void) {
+            (true, _) => quote!(-> Result<#t, Exception>),
+            (false, true) => TokenStream::new(),
+            (false, false) => quote!(-> #t),
         };
         (params, ret)
     }
@@ -603,10 +611,22 @@ impl<'a> Gen<'a> {
         out
     }
 
+    /// True if an exported method gets a `pub` wrapper around its raw function: it has a
+    /// receiver or pointer parameters (which the wrapper takes as references where it can).
+    pub(crate) fn needs_wrapper(&self, m: MethodId) -> bool {
+        let method = &self.ir.methods[m];
+        self.exported.contains(&m)
+            && (method.has_receiver()
+                || method
+                    .params
+                    .iter()
+                    .any(|&t| matches!(self.ir.types.kind(t), TypeKind::Ptr(_))))
+    }
+
     /// The Rust name of a method's function (the raw one, for exported dynamic methods).
     pub(crate) fn fn_name(&self, m: MethodId) -> String {
         let base = &self.names.methods[m];
-        if self.exported.contains(&m) && self.ir.methods[m].has_receiver() {
+        if self.needs_wrapper(m) {
             format!("{base}__ptr")
         } else {
             base.clone()

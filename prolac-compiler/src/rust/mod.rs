@@ -26,9 +26,10 @@
 //! - A method whose exception set is empty returns its value; otherwise it returns
 //!   `Result<T, Exception>`: the status travels apart from the value.
 //! - Every method becomes `fn method__Module`; a dynamic method takes the receiver as
-//!   `this: *mut Module`. An exported static method is that function, made `pub`; an exported
-//!   dynamic method (or constructor) is a `pub` safe wrapper of that name taking
-//!   `this: &mut Module`, and the raw one is renamed `method__Module__ptr`.
+//!   `this: *mut Module`. An exported method is `pub`: as it is when its signature has no
+//!   pointers; otherwise through a `pub` wrapper of that name (the raw function becomes
+//!   `method__Module__ptr`) that takes the receiver and object pointers as `&mut Module`, and
+//!   is an `unsafe fn` with a `# Safety` section only if other raw pointers remain.
 //! - An extern method is a call of its link name, a function the including module must have
 //!   in scope (defined beside the `include!`, or imported by a support block
 //!   `%{ use crate::host::*; %}`), with the mapped parameter and result types.

@@ -112,6 +112,15 @@ impl Fx<'_, '_> {
             BinOp::BitAnd => infix(quote!(&), Prec::BitAnd, &a, &b),
             BinOp::BitOr => infix(quote!(|), Prec::BitOr, &a, &b),
             BinOp::BitXor => infix(quote!(^), Prec::BitXor, &a, &b),
+            BinOp::Eq | BinOp::Ne if is_null(&a) || is_null(&b) => {
+                let p = if is_null(&b) { &a } else { &b };
+                let pt = p.at(Prec::Atom);
+                if op == BinOp::Eq {
+                    Code::new(quote!(#pt.is_null()), Prec::Atom)
+                } else {
+                    Code::new(quote!(!#pt.is_null()), Prec::Unary)
+                }
+            }
             BinOp::Eq => infix(quote!(==), Prec::Cmp, &a, &b),
             BinOp::Ne => infix(quote!(!=), Prec::Cmp, &a, &b),
             BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge if seq => {
@@ -256,6 +265,11 @@ impl Fx<'_, '_> {
         out.pure = pure;
         out
     }
+}
+
+/// True for the null pointer constant.
+fn is_null(c: &Code) -> bool {
+    c.pure && c.ts.to_string().starts_with("core :: ptr :: null_mut")
 }
 
 /// The next stronger precedence (for right operands of left-associative operators).
