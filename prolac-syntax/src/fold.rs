@@ -177,7 +177,7 @@ impl Folder<'_> {
 
     fn unary(&mut self, fallback: Span) -> Expr {
         match self.next() {
-            Some(Elem::Operand(e)) => e,
+            Some(Elem::Operand(e)) => self.cast_of_prefix(e),
             Some(Elem::Prefix(prefix, span)) => {
                 let operand = match &prefix {
                     Prefix::Outline(_) => self.expr(ARG_LEVEL, span.end()),
@@ -230,44 +230,62 @@ impl Folder<'_> {
         stacker::maybe_grow(128 * 1024, 2 * 1024 * 1024, || self.unary(cast_span.end()))
     }
 
+    /// `(T) * e` and `(T) & e` were read as binary operators because `*` and `&` may be
+    /// either; when `T` is visibly a type (built on a built-in type word), they are the cast
+    /// `(T)(*e)` / `(T)(&e)` (§12.6). The cast binds at level 29 and its operand is a prefix
+    /// expression (level 26), whatever operators surround it: `(long) &x + 1` is
+    /// `((long)(&x)) + 1` and `a * (int) *p` is `a * ((int)(*p))`. Deciding this where the
+    /// parenthesised type is read as an operand makes it work wherever an operand may stand,
+    /// including as the operand of another cast: `(*uchar)(*void) &w` is
+    /// `(*uchar)((*void)(&w))`. Module names are left to name resolution.
+    fn cast_of_prefix(&mut self, e: Expr) -> Expr {
+        let op = match (&e.kind, self.peek()) {
+            (
+                ExprKind::Paren(inner),
+                Some(Elem::Infix(
+                    Infix::Bin {
+                        op: op @ (BinOp::Mul | BinOp::BitAnd),
+                        ..
+                    },
+                    _,
+                )),
+            ) if is_builtin_type(inner) => *op,
+            _ => return e,
+        };
+        let Some(Elem::Infix(_, op_span)) = self.next() else {
+            unreachable!("peeked an infix operator")
+        };
+        let rhs = self.expr(26, op_span.end());
+        let span = e.span.to(rhs.span);
+        let ExprKind::Paren(inner) = e.kind else {
+            unreachable!("matched a parenthesis")
+        };
+        let Some(ty) = expr_to_type(*inner) else {
+            return error_expr(span);
+        };
+        let prefix = if op == BinOp::Mul {
+            PrefixOp::Deref
+        } else {
+            PrefixOp::AddrOf
+        };
+        let operand = Expr {
+            span: op_span.to(rhs.span),
+            kind: ExprKind::Prefix {
+                op: prefix,
+                operand: boxed(rhs),
+            },
+        };
+        Expr {
+            kind: ExprKind::Cast {
+                ty: Box::new(ty),
+                operand: boxed(operand),
+            },
+            span,
+        }
+    }
+
     fn combine(&mut self, op: Infix, op_span: Span, lhs: Expr, rhs: Expr) -> Expr {
         let span = lhs.span.to(rhs.span);
-        // `(T) * e` and `(T) & e` were read as binary operators because `*` and `&` may be
-        // either; when `T` is visibly a type (built on a built-in type word), they are the
-        // cast `(T)(*e)` / `(T)(&e)` (§12.2). Module names are left to name resolution.
-        if let Infix::Bin {
-            op: op @ (BinOp::Mul | BinOp::BitAnd),
-            ..
-        } = op
-            && let ExprKind::Paren(inner) = &lhs.kind
-            && is_builtin_type(inner)
-        {
-            let ExprKind::Paren(inner) = lhs.kind else {
-                unreachable!("matched a parenthesis")
-            };
-            if let Some(ty) = expr_to_type(*inner) {
-                let prefix = if op == BinOp::Mul {
-                    PrefixOp::Deref
-                } else {
-                    PrefixOp::AddrOf
-                };
-                let operand = Expr {
-                    kind: ExprKind::Prefix {
-                        op: prefix,
-                        operand: boxed(rhs),
-                    },
-                    span: op_span.to(span.end()),
-                };
-                return Expr {
-                    kind: ExprKind::Cast {
-                        ty: Box::new(ty),
-                        operand: boxed(operand),
-                    },
-                    span,
-                };
-            }
-            return error_expr(span);
-        }
         let kind = match op {
             Infix::Bin { op, implicit } => ExprKind::Binary {
                 op,

@@ -24,8 +24,8 @@ use quote::{format_ident, quote};
 use super::items::Gen;
 use super::names::{Taken, ident, sanitize};
 use crate::ir::{
-    BinOp, Body, Callee, ConvKind, ExceptionId, ExprId, ExprKind, Handles, LocalId, MethodId,
-    MethodKind, TypeId, TypeKind, UnOp, Yields,
+    Body, Callee, ConvKind, ExceptionId, ExprId, ExprKind, Handles, LocalId, MethodId, MethodKind,
+    TypeId, TypeKind, UnOp,
 };
 
 /// Rust operator precedence, weakest first.
@@ -201,7 +201,7 @@ pub(crate) fn function(g: &mut Gen<'_>, m: MethodId) -> TokenStream {
             #[allow(dead_code, non_snake_case)]
             #vis fn #name(#(#params),*) #ret { panic!(#msg) }
         });
-        out.extend(entry_wrapper(g, m));
+        out.extend(super::entry::entry_wrapper(g, m));
         return out;
     };
     let mut fx = Fx {
@@ -299,103 +299,8 @@ pub(crate) fn function(g: &mut Gen<'_>, m: MethodId) -> TokenStream {
         #[allow(unknown_lints, dangling_pointers_from_locals, dead_code, non_snake_case, unconditional_recursion, unused_comparisons, unused_mut, unused_variables, unused_assignments, #unused_unsafe)]
         #vis fn #name(#(#params),*) #ret #block
     });
-    out.extend(entry_wrapper(fx.g, m));
+    out.extend(super::entry::entry_wrapper(fx.g, m));
     out
-}
-
-/// The `pub` wrapper of an exported method with a receiver or pointer parameters: objects by
-/// `&mut`, other pointers raw (then the wrapper is an `unsafe fn` with a `# Safety` section).
-fn entry_wrapper(g: &Gen<'_>, m: MethodId) -> TokenStream {
-    let ir = g.ir;
-    let method = &ir.methods[m];
-    if !g.needs_wrapper(m) {
-        return TokenStream::new();
-    }
-    let name = ident(&g.names.methods[m]);
-    let raw = ident(&g.fn_name(m));
-    let ret = g.ret_ty(m);
-    let mut params = Vec::new();
-    let mut args = Vec::new();
-    if method.has_receiver() {
-        let owner = ident(&g.names.structs[method.owner]);
-        params.push(quote!(this: &mut #owner));
-        args.push(quote!(this));
-    }
-    // Pointers to objects become references; other pointers stay raw, and make the entry
-    // point `unsafe`.
-    let mut raw_pointers = false;
-    for (i, &t) in method.params.iter().enumerate() {
-        let id = format_ident!("a{i}");
-        match ir.types.kind(t) {
-            TypeKind::Ptr(inner) if matches!(ir.types.kind(inner), TypeKind::Module(_)) => {
-                let target = g.ty(inner);
-                params.push(quote!(#id: &mut #target));
-                args.push(quote!(#id));
-            }
-            TypeKind::Ptr(_) => {
-                raw_pointers = true;
-                let ty = g.ty(t);
-                params.push(quote!(#id: #ty));
-                args.push(quote!(#id));
-            }
-            _ => {
-                let ty = g.ty(t);
-                params.push(quote!(#id: #ty));
-                args.push(quote!(#id));
-            }
-        }
-    }
-    // Objects the host creates get their dispatch tables from their constructor.
-    let install =
-        if method.kind == MethodKind::Constructor && g.report.constructed.contains(&method.owner) {
-            let mut set = Vec::new();
-            for slot in &g.layouts.of(method.owner).slots {
-                if let crate::layout::SlotKind::Dispatch(origin) = slot.kind {
-                    let f = ident(&g.names.vtable_slot(origin));
-                    let table = ident(&g.names.vtable_static(method.owner, origin));
-                    set.push(quote!(this.#f = &#table;));
-                }
-            }
-            quote!(#(#set)*)
-        } else {
-            TokenStream::new()
-        };
-    let what = format!(
-        " Entry point `{}.{}`.",
-        ir.modules[method.owner].name, method.name
-    );
-    let objects = " Objects passed by reference must be constructed (their dispatch tables are \
-                   installed by `ZERO` and by exported constructors).";
-    let call = quote!(#raw(#(#args),*));
-    if raw_pointers {
-
-        quote! {
-            #[doc = #what]
-            #[doc = ""]
-            #[doc = #objects]
-            #[doc = ""]
-            #[doc = " # Safety"]
-            #[doc = ""]
-            #[doc = " Every raw pointer argument must be valid for the reads and writes the method"]
-            #[doc = " makes through it while it runs."]
-            #[allow(dead_code, non_snake_case)]
-            pub unsafe fn #name(#(#params),*) #ret {
-                #install
-                #call
-            }
-        }
-    } else {
-        quote! {
-            #[doc = #what]
-            #[doc = ""]
-            #[doc = #objects]
-            #[allow(dead_code, non_snake_case)]
-            pub fn #name(#(#params),*) #ret {
-                #install
-                #call
-            }
-        }
-    }
 }
 
 impl Fx<'_, '_> {
@@ -824,107 +729,6 @@ impl Fx<'_, '_> {
         }
     }
 
-    /// `place = value`; pushes statements, the last one yielding the value when `want`.
-    fn assign(
-        &mut self,
-        place: ExprId,
-        value: ExprId,
-        want: bool,
-        out: &mut Vec<TokenStream>,
-    ) -> bool {
-        let p = self.place(place);
-        if p.never {
-            out.push(stmt(p));
-            return true;
-        }
-        if p.pure {
-            let v = self.value(value);
-            if v.never {
-                out.push(stmt(v));
-                return true;
-            }
-            let pt = p.ts;
-            if want {
-                let t = self.temp("v");
-                let vt = v.ts;
-                out.push(quote!(let #t = #vt;));
-                out.push(quote!(#pt = #t;));
-                out.push(quote!(#t));
-            } else {
-                let vt = v.ts;
-                out.push(quote!(#pt = #vt;));
-            }
-        } else {
-            self.needs_unsafe = true;
-            let ptr = self.temp("p");
-            let pt = p.at(Prec::Unary);
-            out.push(quote!(let #ptr = &raw mut #pt;));
-            let v = self.value(value);
-            if v.never {
-                out.push(stmt(v));
-                return true;
-            }
-            let vt = v.ts;
-            if want {
-                let t = self.temp("v");
-                out.push(quote!(let #t = #vt;));
-                out.push(quote!(*#ptr = #t;));
-                out.push(quote!(#t));
-            } else {
-                out.push(quote!(*#ptr = #vt;));
-            }
-        }
-        false
-    }
-
-    /// `place op= value` (and `++`, `--`, `min=`, `max=`).
-    fn update(
-        &mut self,
-        place: ExprId,
-        op: BinOp,
-        value: ExprId,
-        yields: Yields,
-        want: bool,
-        out: &mut Vec<TokenStream>,
-    ) -> bool {
-        let ty = self.ty_of(place);
-        let p = self.place(place);
-        if p.never {
-            out.push(stmt(p));
-            return true;
-        }
-        let place_ts = if p.pure {
-            p.ts.clone()
-        } else {
-            self.needs_unsafe = true;
-            let ptr = self.temp("p");
-            let pt = p.at(Prec::Unary);
-            out.push(quote!(let #ptr = &raw mut #pt;));
-            quote!(*#ptr)
-        };
-        let old = self.temp("old");
-        out.push(quote!(let #old = #place_ts;));
-        let v = self.value(value);
-        if v.never {
-            out.push(stmt(v));
-            return true;
-        }
-        let new = self.binary(op, ty, Code::new(quote!(#old), Prec::Atom), v);
-        let nt = new.ts;
-        if want {
-            let n = self.temp("new");
-            out.push(quote!(let #n = #nt;));
-            out.push(quote!(#place_ts = #n;));
-            out.push(match yields {
-                Yields::New => quote!(#n),
-                Yields::Old => quote!(#old),
-            });
-        } else {
-            out.push(quote!(#place_ts = #nt;));
-        }
-        false
-    }
-
     fn call(&mut self, callee: Callee, args: &[ExprId], ty: TypeId) -> Code {
         let values = match self.operands(args) {
             Ok(v) => v,
@@ -1043,7 +847,10 @@ impl Fx<'_, '_> {
 fn starts_block(ts: &TokenStream) -> bool {
     match ts.clone().into_iter().next() {
         Some(proc_macro2::TokenTree::Ident(i)) => {
-            matches!(i.to_string().as_str(), "if" | "match" | "loop" | "unsafe" | "while")
+            matches!(
+                i.to_string().as_str(),
+                "if" | "match" | "loop" | "unsafe" | "while"
+            )
         }
         Some(proc_macro2::TokenTree::Group(g)) => g.delimiter() == proc_macro2::Delimiter::Brace,
         Some(proc_macro2::TokenTree::Punct(p)) => p.as_char() == '\'',
@@ -1052,7 +859,7 @@ fn starts_block(ts: &TokenStream) -> bool {
 }
 
 /// A statement evaluating `c` for its effects.
-fn stmt(c: Code) -> TokenStream {
+pub(super) fn stmt(c: Code) -> TokenStream {
     if let Some((stmts, tail)) = &c.block
         && tail.is_none()
     {

@@ -45,8 +45,10 @@
 //! runs. Static fields are `static mut` accessed only through raw pointers (`&raw mut`), never
 //! references; the host must not run two entry points concurrently.
 
+mod assign;
 mod body;
 mod control;
+mod entry;
 mod items;
 mod names;
 mod ops;

@@ -19,6 +19,13 @@ pub(crate) struct TypeCtx {
     pub(crate) ns_path: Vec<NsId>,
 }
 
+/// The views of two module values of one module, named for a message (§9.5).
+pub(crate) struct ViewPhrases {
+    pub(crate) from: String,
+    pub(crate) to: String,
+    pub(crate) note: Option<String>,
+}
+
 /// Why an implicit conversion is impossible.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum ConvError {
@@ -119,6 +126,42 @@ impl<'a> Sema<'a> {
             TypeKind::Module(m) => self.module_name(m).to_string(),
             TypeKind::Never => "(raise)".into(),
         }
+    }
+
+    /// For two module values of one module seen through different views (§9.5), phrases
+    /// naming the views, for messages: "the original view of `M`", "the default view of `M`",
+    /// "the view `M inline all`", and a note when one is the original view, which no written
+    /// type denotes. `None` unless `from` and `to` are such values.
+    pub(crate) fn view_phrases(&mut self, from: Ty, to: Ty) -> Option<ViewPhrases> {
+        let (TypeKind::Module(m), Some(a), Some(b)) = (self.kind(from.id), from.view, to.view)
+        else {
+            return None;
+        };
+        if from.id != to.id || !self.materialize(a) || !self.materialize(b) {
+            return None;
+        }
+        let name = self.module_name(m).to_string();
+        let original = format!("{name} (original)");
+        let phrase = |key: &str| {
+            if key == original {
+                format!("the original view of `{name}`")
+            } else if key == name {
+                format!("the default view of `{name}`")
+            } else {
+                format!("the view `{key}`")
+            }
+        };
+        let (ka, kb) = (&self.views[a].key, &self.views[b].key);
+        Some(ViewPhrases {
+            from: phrase(ka),
+            to: phrase(kb),
+            note: (*ka == original || *kb == original).then(|| {
+                format!(
+                    "`self` has the original view of `{name}`, which no written type denotes: \
+                     `{name}` in a type is the view its header entry or definition gives"
+                )
+            }),
+        })
     }
 
     pub(crate) fn is_integral(&self, t: TypeId) -> bool {

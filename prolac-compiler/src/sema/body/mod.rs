@@ -254,13 +254,23 @@ impl<'s, 'a> Fcx<'s, 'a> {
             Err(err) => {
                 let (from, to_name) = (self.s.type_name(v.ty.id), self.s.type_name(to.id));
                 let d = match err {
-                    ConvError::ModuleValue => Diagnostic::new(
-                        P0601,
-                        span,
-                        format!("a `{from}` value cannot become `{to_name}` ({what})"),
-                    )
-                    .with_label("module values convert only to the same module and view")
-                    .with_help("pass a pointer instead (`&x`)"),
+                    ConvError::ModuleValue => {
+                        let views = self.s.view_phrases(v.ty, to);
+                        let message = match &views {
+                            Some(p) => format!(
+                                "a value of {} cannot become a value of {} ({what})",
+                                p.from, p.to
+                            ),
+                            None => format!("a `{from}` value cannot become `{to_name}` ({what})"),
+                        };
+                        let d = Diagnostic::new(P0601, span, message)
+                            .with_label("module values convert only to the same module and view")
+                            .with_help("pass a pointer instead (`&x`)");
+                        match views.and_then(|p| p.note) {
+                            Some(note) => d.with_note(note),
+                            None => d,
+                        }
+                    }
                     ConvError::NotNull => Diagnostic::new(
                         P0606,
                         span,
@@ -305,16 +315,38 @@ impl<'s, 'a> Fcx<'s, 'a> {
         match self.s.implicit(v.ty, ret, v.null) {
             Ok(None) => v.e,
             Ok(Some(kind)) => self.convert(kind, v.e, ret.id, span),
-            Err(_) => {
+            Err(err) => {
                 let (from, to) = (self.s.type_name(v.ty.id), self.s.type_name(ret.id));
-                self.report(
-                    Diagnostic::new(
+                // A module value of one view is never returned as another view of its
+                // module (§9.5): the two are spelled alike, so the message names the views.
+                let d = match self.s.view_phrases(v.ty, ret) {
+                    Some(p) if err == ConvError::ModuleValue => {
+                        let d = Diagnostic::new(
+                            P0601,
+                            span,
+                            format!(
+                                "the body is a value of {}, but the method returns a value of {}",
+                                p.from, p.to
+                            ),
+                        )
+                        .with_label("module values convert only to the same module and view")
+                        .with_help(format!(
+                            "return a pointer instead (`:> *{to}`, `&x`): pointers convert \
+                             between views"
+                        ));
+                        match p.note {
+                            Some(note) => d.with_note(note),
+                            None => d,
+                        }
+                    }
+                    _ => Diagnostic::new(
                         P0723,
                         span,
                         format!("the body has type `{from}`, but the method returns `{to}`"),
                     )
                     .with_help("change the body or the declared return type"),
-                );
+                };
+                self.report(d);
                 v.e
             }
         }

@@ -257,6 +257,35 @@ impl<'a> Fcx<'_, 'a> {
         self.val(ExprKind::Const(Const(value)), t, span)
     }
 
+    /// `(X) * e` / `(X) & e` read as a binary operator, with `lhs` the parenthesised `X`, or a
+    /// chain of casts whose innermost operand it is: when `X` names a type, the cast
+    /// `(X)(*e)` / `(X)(&e)`, cast in turn by the chain. `None` when `X` is not a type (nothing
+    /// has been lowered then).
+    fn cast_of_prefix(
+        &mut self,
+        lhs: &'a ast::Expr,
+        prefix: PrefixOp,
+        rhs: &'a ast::Expr,
+        span: Span,
+    ) -> Option<Val> {
+        match &lhs.kind {
+            E::Paren(inner) => {
+                let t = self.quiet_type(inner)?;
+                let v = self.prefix(prefix, rhs, rhs.span);
+                Some(self.cast_val(t, v, rhs.span, span))
+            }
+            E::Cast { ty, operand } => {
+                let inner_span = operand.span.to(rhs.span);
+                let v = crate::deep(|| self.cast_of_prefix(operand, prefix, rhs, inner_span))?;
+                let Some(t) = self.resolve_type(ty) else {
+                    return Some(self.error_val(span));
+                };
+                Some(self.cast_val(t, v, inner_span, span))
+            }
+            _ => None,
+        }
+    }
+
     pub(crate) fn binary(
         &mut self,
         op: A,
@@ -264,18 +293,17 @@ impl<'a> Fcx<'_, 'a> {
         rhs: &'a ast::Expr,
         span: Span,
     ) -> Val {
-        // `(X) * e` and `(X) & e` where `X` turns out to be a type are casts (§12.2).
-        if matches!(op, A::Mul | A::BitAnd)
-            && let E::Paren(inner) = &lhs.kind
-            && let Some(t) = self.quiet_type(inner)
-        {
+        // `(X) * e` and `(X) & e` where `X` turns out to be a type are casts (§12.2), also
+        // as the operand of other casts: `(*void)(*Timer) &t`.
+        if matches!(op, A::Mul | A::BitAnd) {
             let prefix = if op == A::Mul {
                 PrefixOp::Deref
             } else {
                 PrefixOp::AddrOf
             };
-            let v = self.prefix(prefix, rhs, rhs.span);
-            return self.cast_val(t, v, rhs.span, span);
+            if let Some(v) = self.cast_of_prefix(lhs, prefix, rhs, span) {
+                return v;
+            }
         }
         match op {
             A::Seq => {
