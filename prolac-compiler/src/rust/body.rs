@@ -329,12 +329,28 @@ impl Fx<'_, '_> {
         format_ident!("{prefix}{}", self.temps)
     }
 
+    /// `if c { t } else { f }` as a value.
+    fn if_value(&mut self, c: Code, t: Code, f: Code) -> Code {
+        let (before, cond) = self.condition(c);
+        let (ti, fi) = (t.inner(), f.inner());
+        let never = t.never && f.never;
+        let expr = quote!(if #cond { #ti } else { #fi });
+        if before.is_empty() {
+            let mut out = Code::new(expr.clone(), Prec::Atom).blocky();
+            out.never = never;
+            out.block = Some((Vec::new(), Some(expr)));
+            out
+        } else {
+            Code::block(before, Some(expr), never)
+        }
+    }
+
     /// Splits a condition into statements to run first and a simple expression, so that no
     /// block appears between `if` and its braces.
     fn condition(&mut self, c: Code) -> (Vec<TokenStream>, TokenStream) {
         match c.block {
             Some((stmts, Some(tail))) => {
-                if stmts.is_empty() || !starts_block(&tail) {
+                if !starts_block(&tail) {
                     (stmts, tail)
                 } else {
                     let t = self.temp("cond");
@@ -602,26 +618,54 @@ impl Fx<'_, '_> {
                     let never = self.stmts(e, &mut stmts);
                     return block_of(stmts, never);
                 };
+                let bool_const = |fx: &Self, x: ExprId, v: u64| {
+                    matches!(fx.kind(x), ExprKind::Const(k) if k.0 == v)
+                        && fx.tk(fx.ty_of(x)) == TypeKind::Bool
+                };
                 let c = self.value(cond);
                 if c.never {
                     return c;
                 }
+                // `a || b` and `a && b` arrive as conditionals on bools: give them back.
+                if bool_const(self, then, 1) || bool_const(self, otherwise, 0) {
+                    let or = bool_const(self, then, 1);
+                    let other = if or { otherwise } else { then };
+                    let b = self.value(other);
+                    if !b.never
+                        && b.block.is_none()
+                        && !b.blocklike
+                        && c.block.is_none()
+                        && !c.blocklike
+                    {
+                        let pure = c.pure && b.pure;
+                        let (prec, right) = if or {
+                            (Prec::Or, Prec::And)
+                        } else {
+                            (Prec::And, Prec::Cmp)
+                        };
+                        let at = c.at(prec);
+                        let bt = b.at(right);
+                        let mut out = if or {
+                            Code::new(quote!(#at || #bt), prec)
+                        } else {
+                            Code::new(quote!(#at && #bt), prec)
+                        };
+                        out.pure = pure;
+                        return out;
+                    }
+                    let (t, f) = if or {
+                        (Code::new(quote!(true), Prec::Atom), b)
+                    } else {
+                        (b, Code::new(quote!(false), Prec::Atom))
+                    };
+                    return self.if_value(c, t, f);
+                }
                 let t = self.value(then);
                 let f = self.value(otherwise);
-                let (before, cond) = self.condition(c);
-                let (ti, fi) = (t.inner(), f.inner());
-                let never = t.never && f.never;
-                let expr = quote!(if #cond { #ti } else { #fi });
-                if before.is_empty() {
-                    let mut out = Code::new(expr.clone(), Prec::Atom).blocky();
-                    out.never = never;
-                    out.block = Some((Vec::new(), Some(expr)));
-                    out
-                } else {
-                    Code::block(before, Some(expr), never)
-                }
+                self.if_value(c, t, f)
             }
             ExprKind::Loop { vars, body } => self.looped(vars, body, true),
+
             ExprKind::Recur(args) => self.recur(&args),
             ExprKind::Raise(x) => {
                 let target = self.target(x);

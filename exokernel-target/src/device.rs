@@ -1,0 +1,258 @@
+//! The frame-device interface every stack in this crate runs on, and its smoltcp adapter.
+//!
+//! A [`FrameDevice`] moves whole Ethernet frames (no preamble, no FCS) and is told the time
+//! on every call: it never reads a clock. The wire's endpoints ([`crate::wire::Port`]) and
+//! the pcap tap ([`crate::pcap::Tap`]) implement it, and [`SmoltcpDevice`] turns any of them
+//! into a [`smoltcp::phy::Device`] so that a smoltcp `Interface` can run on the same wire as
+//! the library-OS stack.
+
+use core::fmt;
+
+use smoltcp::phy::{self, DeviceCapabilities, Medium};
+use smoltcp::time::Instant;
+
+/// Why a device refused a frame.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeviceError {
+    /// The frame is longer than the device's [`max_frame_len`](FrameDevice::max_frame_len).
+    FrameTooLong {
+        /// The frame's length in bytes.
+        len: usize,
+        /// The longest frame the device carries.
+        max: usize,
+    },
+    /// The frame is shorter than an Ethernet header.
+    FrameTooShort {
+        /// The frame's length in bytes.
+        len: usize,
+    },
+}
+
+impl fmt::Display for DeviceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::FrameTooLong { len, max } => {
+                write!(f, "frame of {len} bytes is longer than the device's {max}")
+            }
+            Self::FrameTooShort { len } => {
+                write!(f, "frame of {len} bytes is shorter than an Ethernet header")
+            }
+        }
+    }
+}
+
+impl std::error::Error for DeviceError {}
+
+/// A device that sends and receives Ethernet frames, driven by an explicit clock.
+///
+/// `now_us` is virtual time in microseconds; callers pass non-decreasing values.
+pub trait FrameDevice {
+    /// Hands `frame` to the device at time `now_us`.
+    ///
+    /// # Errors
+    ///
+    /// [`DeviceError`] when the device cannot carry the frame at all (too long or too short).
+    /// A frame the device accepts may still be lost on the way; that is not an error.
+    fn send_frame(&mut self, frame: &[u8], now_us: u64) -> Result<(), DeviceError>;
+
+    /// The next frame that has arrived by `now_us`, if any.
+    fn recv_frame(&mut self, now_us: u64) -> Option<Vec<u8>>;
+
+    /// The longest frame the device carries: the Ethernet header plus the IP MTU.
+    fn max_frame_len(&self) -> usize;
+}
+
+impl<D: FrameDevice + ?Sized> FrameDevice for &mut D {
+    fn send_frame(&mut self, frame: &[u8], now_us: u64) -> Result<(), DeviceError> {
+        (**self).send_frame(frame, now_us)
+    }
+
+    fn recv_frame(&mut self, now_us: u64) -> Option<Vec<u8>> {
+        (**self).recv_frame(now_us)
+    }
+
+    fn max_frame_len(&self) -> usize {
+        (**self).max_frame_len()
+    }
+}
+
+/// Converts a smoltcp timestamp to virtual microseconds (times before zero become zero).
+fn micros(timestamp: Instant) -> u64 {
+    u64::try_from(timestamp.total_micros()).unwrap_or(0)
+}
+
+/// A [`FrameDevice`] seen as a [`smoltcp::phy::Device`] with the Ethernet medium.
+///
+/// smoltcp passes its own `Instant` to `receive` and `transmit`; it is used as the virtual
+/// time of the underlying device, so `iface.poll(Instant::from_micros(now), …)` drives the
+/// wire at `now`. smoltcp computes and checks every checksum in software.
+///
+/// A frame smoltcp builds that the device refuses (too long) is counted in
+/// [`tx_errors`](Self::tx_errors); smoltcp's token interface has no way to report it.
+#[derive(Debug)]
+pub struct SmoltcpDevice<D> {
+    inner: D,
+    tx_errors: u64,
+}
+
+impl<D: FrameDevice> SmoltcpDevice<D> {
+    /// Wraps `inner`.
+    pub const fn new(inner: D) -> Self {
+        Self {
+            inner,
+            tx_errors: 0,
+        }
+    }
+
+    /// The wrapped device.
+    pub const fn inner(&self) -> &D {
+        &self.inner
+    }
+
+    /// The wrapped device, mutably.
+    pub const fn inner_mut(&mut self) -> &mut D {
+        &mut self.inner
+    }
+
+    /// Unwraps the device.
+    pub fn into_inner(self) -> D {
+        self.inner
+    }
+
+    /// How many frames smoltcp built that the device refused.
+    pub const fn tx_errors(&self) -> u64 {
+        self.tx_errors
+    }
+}
+
+/// smoltcp's receive token for [`SmoltcpDevice`]: a frame already taken from the device.
+#[derive(Debug)]
+pub struct SmoltcpRxToken {
+    frame: Vec<u8>,
+}
+
+impl phy::RxToken for SmoltcpRxToken {
+    fn consume<R, F>(self, f: F) -> R
+    where
+        F: FnOnce(&[u8]) -> R,
+    {
+        f(&self.frame)
+    }
+}
+
+/// smoltcp's transmit token for [`SmoltcpDevice`]: sends the frame when consumed.
+#[derive(Debug)]
+pub struct SmoltcpTxToken<'a, D> {
+    device: &'a mut D,
+    tx_errors: &'a mut u64,
+    now_us: u64,
+}
+
+impl<D: FrameDevice> phy::TxToken for SmoltcpTxToken<'_, D> {
+    fn consume<R, F>(self, len: usize, f: F) -> R
+    where
+        F: FnOnce(&mut [u8]) -> R,
+    {
+        let mut frame = vec![0; len];
+        let result = f(&mut frame);
+        if self.device.send_frame(&frame, self.now_us).is_err() {
+            *self.tx_errors += 1;
+        }
+        result
+    }
+}
+
+impl<D: FrameDevice> phy::Device for SmoltcpDevice<D> {
+    type RxToken<'a>
+        = SmoltcpRxToken
+    where
+        Self: 'a;
+    type TxToken<'a>
+        = SmoltcpTxToken<'a, D>
+    where
+        Self: 'a;
+
+    fn receive(&mut self, timestamp: Instant) -> Option<(Self::RxToken<'_>, Self::TxToken<'_>)> {
+        let now_us = micros(timestamp);
+        let frame = self.inner.recv_frame(now_us)?;
+        Some((
+            SmoltcpRxToken { frame },
+            SmoltcpTxToken {
+                device: &mut self.inner,
+                tx_errors: &mut self.tx_errors,
+                now_us,
+            },
+        ))
+    }
+
+    fn transmit(&mut self, timestamp: Instant) -> Option<Self::TxToken<'_>> {
+        Some(SmoltcpTxToken {
+            device: &mut self.inner,
+            tx_errors: &mut self.tx_errors,
+            now_us: micros(timestamp),
+        })
+    }
+
+    fn capabilities(&self) -> DeviceCapabilities {
+        let mut caps = DeviceCapabilities::default();
+        caps.medium = Medium::Ethernet;
+        caps.max_transmission_unit = self.inner.max_frame_len();
+        caps
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use smoltcp::phy::{Device, RxToken, TxToken};
+
+    /// A loopback device holding frames in a queue.
+    #[derive(Default)]
+    struct Loop {
+        frames: std::collections::VecDeque<Vec<u8>>,
+    }
+
+    impl FrameDevice for Loop {
+        fn send_frame(&mut self, frame: &[u8], _now_us: u64) -> Result<(), DeviceError> {
+            if frame.len() > 100 {
+                return Err(DeviceError::FrameTooLong {
+                    len: frame.len(),
+                    max: 100,
+                });
+            }
+            self.frames.push_back(frame.to_vec());
+            Ok(())
+        }
+
+        fn recv_frame(&mut self, _now_us: u64) -> Option<Vec<u8>> {
+            self.frames.pop_front()
+        }
+
+        fn max_frame_len(&self) -> usize {
+            100
+        }
+    }
+
+    #[test]
+    fn tokens_move_frames_and_count_refusals() {
+        let mut dev = SmoltcpDevice::new(Loop::default());
+        assert_eq!(dev.capabilities().max_transmission_unit, 100);
+        assert_eq!(dev.capabilities().medium, Medium::Ethernet);
+        let now = Instant::from_micros(5);
+        let tx = dev.transmit(now).expect("always ready");
+        tx.consume(3, |buf| buf.copy_from_slice(&[1, 2, 3]));
+        let tx = dev.transmit(now).expect("always ready");
+        tx.consume(200, |_| ());
+        assert_eq!(dev.tx_errors(), 1);
+        let (rx, _tx) = dev.receive(now).expect("one frame queued");
+        assert_eq!(rx.consume(<[u8]>::to_vec), vec![1, 2, 3]);
+        assert!(dev.receive(now).is_none());
+        assert_eq!(micros(Instant::from_micros(-3)), 0);
+        assert!(dev.inner().frames.is_empty());
+        assert!(dev.inner_mut().frames.is_empty());
+        assert_eq!(
+            DeviceError::FrameTooShort { len: 3 }.to_string(),
+            "frame of 3 bytes is shorter than an Ethernet header"
+        );
+    }
+}

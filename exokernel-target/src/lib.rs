@@ -1,0 +1,22 @@
+//! The exokernel target's library-OS side: the devices a generated protocol runs on and the
+//! stack beneath its TCP.
+//!
+//! - [`wire`]: an in-memory Ethernet segment between endpoints, with seeded fault injection
+//!   (loss, duplication, reordering, corruption, latency, rate limit, queue limit), driven
+//!   by a virtual clock.
+//! - [`device`]: the [`FrameDevice`](device::FrameDevice) interface the stacks run on, and
+//!   an adapter that lets a smoltcp `Interface` run on any such device.
+//! - [`pcap`]: recording what crosses a device as a pcap file, and reading captures back.
+//! - [`netstack`]: Ethernet, ARP, IPv4 and ICMP echo, handing TCP segments to handlers
+//!   keyed by connection or listening port.
+//! - [`rng`]: the small seeded generator behind every random decision.
+//!
+//! Nothing here reads a clock or does IO of its own: time is passed in as virtual
+//! microseconds, and pcap output goes to any `Write` the caller provides. A scenario is a
+//! function of its seed.
+
+pub mod device;
+pub mod netstack;
+pub mod pcap;
+pub mod rng;
+pub mod wire;

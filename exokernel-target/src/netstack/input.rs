@@ -1,0 +1,187 @@
+//! The stack's input path: Ethernet → ARP or IPv4 → ICMP or TCP.
+//!
+//! Every function here takes bytes from the wire, so every access goes through smoltcp's
+//! checked constructors (`new_checked`) or explicit bounds checks, and every rejection is
+//! counted in exactly one [`NetStats`](super::NetStats) field.
+
+use core::net::Ipv4Addr;
+
+use smoltcp::phy::ChecksumCapabilities;
+use smoltcp::wire::{
+    ArpOperation, ArpPacket, ArpRepr, EthernetFrame, EthernetProtocol, Icmpv4Packet, Icmpv4Repr,
+    IpProtocol, Ipv4Packet,
+};
+
+use super::{
+    EchoReply, HandlerSlot, IPV4_HEADER_LEN, NetStack, TcpHandler, TcpSegment, is_unicast,
+    verify_tcp_checksum,
+};
+
+impl<H: TcpHandler> NetStack<H> {
+    /// Processes one received Ethernet frame at `now_us`. Replies it causes are queued for
+    /// [`pop_frame`](Self::pop_frame); TCP segments go to their handler before this returns.
+    pub fn receive_frame(&mut self, frame: &[u8], now_us: u64) {
+        self.stats.rx_frames += 1;
+        let Ok(eth) = EthernetFrame::new_checked(frame) else {
+            self.stats.rx_malformed += 1;
+            return;
+        };
+        let dst = eth.dst_addr();
+        if dst != self.config.mac && !dst.is_broadcast() {
+            self.stats.rx_not_for_us += 1;
+            return;
+        }
+        match eth.ethertype() {
+            EthernetProtocol::Arp => self.arp_input(eth.payload(), now_us),
+            EthernetProtocol::Ipv4 => self.ipv4_input(eth.payload(), now_us),
+            _ => self.stats.rx_unsupported += 1,
+        }
+    }
+
+    fn arp_input(&mut self, bytes: &[u8], now_us: u64) {
+        let Ok(packet) = ArpPacket::new_checked(bytes) else {
+            self.stats.rx_malformed += 1;
+            return;
+        };
+        let Ok(ArpRepr::EthernetIpv4 {
+            operation,
+            source_hardware_addr: sender_mac,
+            source_protocol_addr: sender_ip,
+            target_protocol_addr: target_ip,
+            ..
+        }) = ArpRepr::parse(&packet)
+        else {
+            self.stats.rx_unsupported += 1;
+            return;
+        };
+        if !matches!(operation, ArpOperation::Request | ArpOperation::Reply) {
+            self.stats.rx_unsupported += 1;
+            return;
+        }
+        if !sender_mac.is_unicast() || !is_unicast(sender_ip) || sender_ip == self.config.ip {
+            self.stats.rx_bad_source += 1;
+            return;
+        }
+        let for_us = target_ip == self.config.ip;
+        // RFC 826's merge rule, minus learning from strangers' conversations: update what we
+        // know or are asking about, and add the sender when it talks to us.
+        if for_us || self.arp.knows(sender_ip) || self.resolver.is_resolving(sender_ip) {
+            self.learn(sender_ip, sender_mac, now_us);
+        }
+        match operation {
+            ArpOperation::Request if for_us => {
+                self.stats.arp_requests_received += 1;
+                self.send_arp(ArpOperation::Reply, sender_ip, Some(sender_mac));
+            }
+            ArpOperation::Reply => self.stats.arp_replies_received += 1,
+            // Requests for other hosts: learned from above if relevant, nothing to answer.
+            _ => {}
+        }
+    }
+
+    fn ipv4_input(&mut self, bytes: &[u8], now_us: u64) {
+        let Ok(ip) = Ipv4Packet::new_checked(bytes) else {
+            self.stats.rx_malformed += 1;
+            return;
+        };
+        if ip.version() != 4 || usize::from(ip.header_len()) < IPV4_HEADER_LEN {
+            self.stats.rx_malformed += 1;
+            return;
+        }
+        if !ip.verify_checksum() {
+            self.stats.rx_bad_ipv4_checksum += 1;
+            return;
+        }
+        let (src, dst) = (ip.src_addr(), ip.dst_addr());
+        if dst != self.config.ip {
+            self.stats.rx_ip_not_for_us += 1;
+            return;
+        }
+        if ip.more_frags() || ip.frag_offset() != 0 {
+            self.stats.rx_fragments += 1;
+            return;
+        }
+        if !is_unicast(src) || src == self.config.ip {
+            self.stats.rx_bad_source += 1;
+            return;
+        }
+        // `payload` ends at the total length, so Ethernet padding is left out.
+        let payload = ip.payload();
+        match ip.next_header() {
+            IpProtocol::Icmp => self.icmp_input(src, payload, now_us),
+            IpProtocol::Tcp => self.tcp_input(src, dst, payload, now_us),
+            _ => self.stats.rx_unsupported += 1,
+        }
+    }
+
+    fn icmp_input(&mut self, src: Ipv4Addr, bytes: &[u8], now_us: u64) {
+        let Ok(packet) = Icmpv4Packet::new_checked(bytes) else {
+            self.stats.rx_malformed += 1;
+            return;
+        };
+        if !packet.verify_checksum() {
+            self.stats.rx_bad_icmp_checksum += 1;
+            return;
+        }
+        // The checksum is verified above, where its failure can be counted apart.
+        match Icmpv4Repr::parse(&packet, &ChecksumCapabilities::ignored()) {
+            Ok(Icmpv4Repr::EchoRequest {
+                ident,
+                seq_no,
+                data,
+            }) => {
+                self.stats.icmp_echo_requests += 1;
+                let reply = Icmpv4Repr::EchoReply {
+                    ident,
+                    seq_no,
+                    data,
+                };
+                // A request that fit through the device but whose reply exceeds our MTU
+                // cannot be answered; that is the peer's misconfiguration, not an error.
+                let _ = self.send_icmp(src, &reply, now_us);
+            }
+            Ok(Icmpv4Repr::EchoReply {
+                ident,
+                seq_no,
+                data,
+            }) => {
+                self.stats.icmp_echo_replies += 1;
+                if self.echo_replies.len() >= self.config.echo_reply_limit {
+                    self.echo_replies.pop_front();
+                }
+                if self.config.echo_reply_limit > 0 {
+                    self.echo_replies.push_back(EchoReply {
+                        from: src,
+                        ident,
+                        seq_no,
+                        data: data.to_vec(),
+                        received_us: now_us,
+                    });
+                }
+            }
+            _ => self.stats.icmp_other += 1,
+        }
+    }
+
+    fn tcp_input(&mut self, src: Ipv4Addr, dst: Ipv4Addr, bytes: &[u8], now_us: u64) {
+        let Ok(segment) = TcpSegment::new(src, dst, bytes) else {
+            self.stats.rx_malformed += 1;
+            return;
+        };
+        if !verify_tcp_checksum(src, dst, bytes) {
+            self.stats.rx_bad_tcp_checksum += 1;
+            return;
+        }
+        let key = segment.key();
+        let slot = if self.connections.contains_key(&key) {
+            HandlerSlot::Connection(key)
+        } else {
+            HandlerSlot::Listener(key.local_port)
+        };
+        if self.call_handler(slot, now_us, |h, ctx| h.segment(&segment, ctx)) {
+            self.stats.tcp_delivered += 1;
+        } else {
+            self.stats.tcp_unclaimed += 1;
+        }
+    }
+}

@@ -1,0 +1,595 @@
+//! The library-OS network stack, first part: Ethernet, ARP, IPv4 and ICMP echo, with TCP
+//! segments handed to handlers.
+//!
+//! A [`NetStack`] is sans-IO: [`receive_frame`](NetStack::receive_frame) takes a frame and
+//! the time, [`pop_frame`](NetStack::pop_frame) gives the frames to send, and
+//! [`poll`](NetStack::poll) / [`poll_at`](NetStack::poll_at) run its timers (ARP retries and
+//! the handlers' timers). [`drive`](NetStack::drive) does all three against a
+//! [`FrameDevice`] such as a wire endpoint.
+//!
+//! What it does:
+//!
+//! - **Ethernet**: accepts frames to its address or broadcast.
+//! - **ARP**: answers requests for its address; resolves outgoing destinations with a small
+//!   cache and a bounded queue of packets waiting for resolution (retries, then gives up).
+//!   It learns a neighbour from a request addressed to it, or from a reply or request when
+//!   it already knows or is resolving that neighbour (so strangers cannot fill the cache).
+//! - **IPv4**: checks version, lengths and the header checksum, accepts packets to its own
+//!   address, drops fragments (no reassembly) and impossible sources. Options are accepted
+//!   and ignored. It sends packets without options, with Don't Fragment set.
+//! - **ICMP**: answers echo requests; keeps echo replies for
+//!   [`take_echo_replies`](NetStack::take_echo_replies); ignores the rest.
+//! - **TCP**: verifies the checksum (with the pseudo header) and the lengths, then calls the
+//!   [`TcpHandler`] registered for the segment's [`FourTuple`], or else the listener on its
+//!   destination port. Unclaimed segments are counted and dropped (a reset is the TCP's
+//!   business). [`send_tcp`](NetStack::send_tcp) wraps a segment in IPv4 and Ethernet.
+//!
+//! Every drop is counted in [`NetStats`]. No input makes it panic, and every queue it has
+//! is bounded by its [`NetConfig`].
+
+mod arp;
+mod config;
+mod input;
+mod tcp;
+
+use core::fmt;
+use core::net::Ipv4Addr;
+use std::collections::{BTreeMap, VecDeque};
+
+use smoltcp::phy::ChecksumCapabilities;
+use smoltcp::wire::{
+    ArpOperation, ArpPacket, ArpRepr, EthernetAddress, EthernetFrame, EthernetProtocol,
+    Icmpv4Packet, Icmpv4Repr, IpProtocol, Ipv4Packet, Ipv4Repr,
+};
+
+pub use config::{MAX_MTU, MIN_MTU, NetConfig, NetConfigError, NetStats};
+pub use tcp::{
+    FourTuple, HandlerSlot, NoTcp, SegmentError, TCP_HEADER_LEN, TCP_PROTOCOL, TcpContext,
+    TcpHandler, TcpSegment, fill_tcp_checksum, tcp_checksum, verify_tcp_checksum,
+};
+
+use crate::device::FrameDevice;
+use crate::wire::ETHERNET_HEADER_LEN;
+use arp::{ArpCache, Due, Enqueued, Resolver};
+
+/// The length of an IPv4 header without options.
+pub const IPV4_HEADER_LEN: usize = 20;
+
+/// Whether `ip` can be a host's own address or a packet's source.
+#[must_use]
+pub fn is_unicast(ip: Ipv4Addr) -> bool {
+    !(ip.is_unspecified()
+        || ip.is_broadcast()
+        || ip.is_multicast()
+        || ip.is_loopback()
+        || ip.octets()[0] == 0)
+}
+
+/// Why the stack refused to send a packet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SendError {
+    /// The source address is not the stack's.
+    WrongSource {
+        /// The source asked for.
+        src: Ipv4Addr,
+        /// The stack's address.
+        local: Ipv4Addr,
+    },
+    /// The destination is not another unicast host.
+    BadDestination(Ipv4Addr),
+    /// The TCP segment is malformed.
+    Segment(SegmentError),
+    /// The IPv4 packet would exceed the MTU.
+    TooLong {
+        /// The IPv4 packet's length.
+        len: usize,
+        /// The stack's MTU.
+        mtu: usize,
+    },
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::WrongSource { src, local } => {
+                write!(f, "source {src} is not the stack's address {local}")
+            }
+            Self::BadDestination(ip) => write!(f, "{ip} is not a reachable unicast host"),
+            Self::Segment(e) => e.fmt(f),
+            Self::TooLong { len, mtu } => {
+                write!(f, "a {len}-byte IPv4 packet exceeds the MTU of {mtu}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for SendError {}
+
+/// Checks a TCP send request against the stack's address and MTU.
+pub(crate) fn check_tcp_send(
+    local: Ipv4Addr,
+    mtu: usize,
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    segment: &[u8],
+) -> Result<(), SendError> {
+    if src != local {
+        return Err(SendError::WrongSource { src, local });
+    }
+    check_destination(local, dst)?;
+    if segment.len() < TCP_HEADER_LEN {
+        return Err(SendError::Segment(SegmentError::TooShort(segment.len())));
+    }
+    check_len(IPV4_HEADER_LEN + segment.len(), mtu)
+}
+
+fn check_destination(local: Ipv4Addr, dst: Ipv4Addr) -> Result<(), SendError> {
+    if is_unicast(dst) && dst != local {
+        Ok(())
+    } else {
+        Err(SendError::BadDestination(dst))
+    }
+}
+
+const fn check_len(len: usize, mtu: usize) -> Result<(), SendError> {
+    if len > mtu {
+        Err(SendError::TooLong { len, mtu })
+    } else {
+        Ok(())
+    }
+}
+
+/// An ICMP echo reply the stack received.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EchoReply {
+    /// Who answered.
+    pub from: Ipv4Addr,
+    /// The echo identifier.
+    pub ident: u16,
+    /// The echo sequence number.
+    pub seq_no: u16,
+    /// The echoed data.
+    pub data: Vec<u8>,
+    /// When it arrived, in virtual microseconds.
+    pub received_us: u64,
+}
+
+/// An Ethernet + ARP + IPv4 + ICMP stack handing TCP segments to handlers of type `H`; see
+/// the [module documentation](self).
+///
+/// ```
+/// use core::net::Ipv4Addr;
+/// use exokernel_target::netstack::{NetConfig, NetStack, NoTcp};
+/// use exokernel_target::wire::{EndId, Wire, WireConfig};
+/// use smoltcp::wire::EthernetAddress;
+///
+/// let config = |n: u8| NetConfig::new(EthernetAddress([2, 0, 0, 0, 0, n]), Ipv4Addr::new(192, 0, 2, n));
+/// let mut a = NetStack::<NoTcp>::new(config(1))?;
+/// let mut b = NetStack::<NoTcp>::new(config(2))?;
+/// let mut wire = Wire::new(WireConfig::new(1, 2))?;
+///
+/// a.send_ping(Ipv4Addr::new(192, 0, 2, 2), 7, 1, b"hello", 0)?;
+/// for now in 0..4 {
+///     a.drive(&mut wire.port(EndId::A)?, now);
+///     b.drive(&mut wire.port(EndId::B)?, now);
+/// }
+/// let replies = a.take_echo_replies();
+/// assert_eq!(replies[0].data, b"hello");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct NetStack<H: TcpHandler> {
+    config: NetConfig,
+    stats: NetStats,
+    arp: ArpCache,
+    resolver: Resolver,
+    outbox: VecDeque<Vec<u8>>,
+    echo_replies: VecDeque<EchoReply>,
+    connections: BTreeMap<FourTuple, H>,
+    listeners: BTreeMap<u16, H>,
+    next_ident: u16,
+}
+
+impl<H: TcpHandler> NetStack<H> {
+    /// A stack as `config` describes it, with an empty ARP cache and no handlers.
+    ///
+    /// # Errors
+    ///
+    /// The first problem [`NetConfig::validate`] finds.
+    pub fn new(config: NetConfig) -> Result<Self, NetConfigError> {
+        config.validate()?;
+        Ok(Self {
+            arp: ArpCache::new(config.arp_cache_capacity, config.arp_lifetime_us),
+            config,
+            stats: NetStats::default(),
+            resolver: Resolver::default(),
+            outbox: VecDeque::new(),
+            echo_replies: VecDeque::new(),
+            connections: BTreeMap::new(),
+            listeners: BTreeMap::new(),
+            next_ident: 1,
+        })
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub const fn config(&self) -> &NetConfig {
+        &self.config
+    }
+
+    /// The counters.
+    #[must_use]
+    pub const fn stats(&self) -> &NetStats {
+        &self.stats
+    }
+
+    /// The stack's Ethernet address.
+    #[must_use]
+    pub const fn mac(&self) -> EthernetAddress {
+        self.config.mac
+    }
+
+    /// The stack's IPv4 address.
+    #[must_use]
+    pub const fn ip(&self) -> Ipv4Addr {
+        self.config.ip
+    }
+
+    // ----- handlers -----
+
+    /// Registers `handler` for connection `key`, returning the handler it replaces.
+    /// (A key whose `local_ip` is not the stack's never matches a segment.)
+    pub fn register(&mut self, key: FourTuple, handler: H) -> Option<H> {
+        self.connections.insert(key, handler)
+    }
+
+    /// Removes the handler of connection `key`.
+    pub fn unregister(&mut self, key: &FourTuple) -> Option<H> {
+        self.connections.remove(key)
+    }
+
+    /// Registers `handler` as the listener on local port `port`, returning the listener it
+    /// replaces.
+    pub fn listen(&mut self, port: u16, handler: H) -> Option<H> {
+        self.listeners.insert(port, handler)
+    }
+
+    /// Removes the listener on `port`.
+    pub fn unlisten(&mut self, port: u16) -> Option<H> {
+        self.listeners.remove(&port)
+    }
+
+    /// The handler of connection `key`.
+    #[must_use]
+    pub fn handler(&self, key: &FourTuple) -> Option<&H> {
+        self.connections.get(key)
+    }
+
+    /// The handler of connection `key`, mutably.
+    pub fn handler_mut(&mut self, key: &FourTuple) -> Option<&mut H> {
+        self.connections.get_mut(key)
+    }
+
+    /// The listener on `port`.
+    #[must_use]
+    pub fn listener(&self, port: u16) -> Option<&H> {
+        self.listeners.get(&port)
+    }
+
+    /// The listener on `port`, mutably.
+    pub fn listener_mut(&mut self, port: u16) -> Option<&mut H> {
+        self.listeners.get_mut(&port)
+    }
+
+    /// The registered connections, in key order.
+    pub fn connections(&self) -> impl Iterator<Item = (&FourTuple, &H)> {
+        self.connections.iter()
+    }
+
+    /// Calls a handler through `slot` and applies what it asked for.
+    fn call_handler(
+        &mut self,
+        slot: HandlerSlot,
+        now_us: u64,
+        call: impl FnOnce(&mut H, &mut TcpContext<H>),
+    ) -> bool {
+        let mut ctx = TcpContext::new(now_us, self.config.ip, self.config.mtu, slot);
+        let handler = match slot {
+            HandlerSlot::Connection(key) => self.connections.get_mut(&key),
+            HandlerSlot::Listener(port) => self.listeners.get_mut(&port),
+        };
+        let Some(handler) = handler else {
+            return false;
+        };
+        call(handler, &mut ctx);
+        if ctx.close {
+            match slot {
+                HandlerSlot::Connection(key) => self.connections.remove(&key),
+                HandlerSlot::Listener(port) => self.listeners.remove(&port),
+            };
+        }
+        for (key, handler) in ctx.registrations.drain(..) {
+            self.connections.insert(key, handler);
+        }
+        for out in ctx.outgoing.drain(..) {
+            // Checked when queued; the stack's address and MTU have not changed since.
+            let _ = self.send_tcp(out.src, out.dst, &out.segment, now_us);
+        }
+        true
+    }
+
+    // ----- output -----
+
+    /// Wraps a TCP segment (header, options, payload; its checksum is the caller's, see
+    /// [`fill_tcp_checksum`]) in IPv4 and Ethernet and queues it for sending, resolving
+    /// `dst` with ARP first if needed.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError::WrongSource`] if `src` is not the stack's address,
+    /// [`SendError::BadDestination`], [`SendError::Segment`] for a segment shorter than a
+    /// TCP header, [`SendError::TooLong`] beyond the MTU. A packet dropped later (ARP
+    /// failure, full queues) is counted in [`NetStats`], not reported here.
+    pub fn send_tcp(
+        &mut self,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        segment: &[u8],
+        now_us: u64,
+    ) -> Result<(), SendError> {
+        check_tcp_send(self.config.ip, self.config.mtu, src, dst, segment)?;
+        self.output_ipv4(dst, IpProtocol::Tcp, segment.len(), now_us, |payload| {
+            payload.copy_from_slice(segment);
+        })
+    }
+
+    /// Sends an ICMP echo request to `dst`.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError::BadDestination`] or [`SendError::TooLong`].
+    pub fn send_ping(
+        &mut self,
+        dst: Ipv4Addr,
+        ident: u16,
+        seq_no: u16,
+        data: &[u8],
+        now_us: u64,
+    ) -> Result<(), SendError> {
+        check_destination(self.config.ip, dst)?;
+        self.send_icmp(
+            dst,
+            &Icmpv4Repr::EchoRequest {
+                ident,
+                seq_no,
+                data,
+            },
+            now_us,
+        )
+    }
+
+    /// Sends an ICMP message (checksum computed) to `dst`.
+    fn send_icmp(
+        &mut self,
+        dst: Ipv4Addr,
+        repr: &Icmpv4Repr<'_>,
+        now_us: u64,
+    ) -> Result<(), SendError> {
+        self.output_ipv4(
+            dst,
+            IpProtocol::Icmp,
+            repr.buffer_len(),
+            now_us,
+            |payload| {
+                let mut packet = Icmpv4Packet::new_unchecked(payload);
+                repr.emit(&mut packet, &ChecksumCapabilities::default());
+            },
+        )
+    }
+
+    /// Builds an Ethernet frame holding an IPv4 packet to `dst` whose payload `fill`
+    /// writes, and routes it.
+    fn output_ipv4(
+        &mut self,
+        dst: Ipv4Addr,
+        protocol: IpProtocol,
+        payload_len: usize,
+        now_us: u64,
+        fill: impl FnOnce(&mut [u8]),
+    ) -> Result<(), SendError> {
+        let ip_len = IPV4_HEADER_LEN + payload_len;
+        check_len(ip_len, self.config.mtu)?;
+        let mut frame = vec![0; ETHERNET_HEADER_LEN + ip_len];
+        let mut eth = EthernetFrame::new_unchecked(&mut frame[..]);
+        eth.set_src_addr(self.config.mac);
+        eth.set_ethertype(EthernetProtocol::Ipv4);
+        let repr = Ipv4Repr {
+            src_addr: self.config.ip,
+            dst_addr: dst,
+            next_header: protocol,
+            payload_len,
+            hop_limit: self.config.ttl,
+        };
+        let mut ip = Ipv4Packet::new_unchecked(eth.payload_mut());
+        repr.emit(&mut ip, &ChecksumCapabilities::ignored());
+        ip.set_ident(self.next_ident);
+        self.next_ident = self.next_ident.wrapping_add(1);
+        fill(ip.payload_mut());
+        ip.fill_checksum();
+        self.route(dst, frame, now_us);
+        Ok(())
+    }
+
+    /// Sends `frame` (destination address still blank) to `dst`'s hardware address, or
+    /// queues it until ARP finds it.
+    fn route(&mut self, dst: Ipv4Addr, mut frame: Vec<u8>, now_us: u64) {
+        if let Some(mac) = self.arp.lookup(dst, now_us) {
+            EthernetFrame::new_unchecked(&mut frame[..]).set_dst_addr(mac);
+            self.queue_tx(frame);
+            return;
+        }
+        match self.resolver.enqueue(
+            dst,
+            frame,
+            now_us,
+            self.config.arp_retry_us,
+            self.config.pending_limit,
+        ) {
+            Enqueued::StartResolving => self.send_arp(ArpOperation::Request, dst, None),
+            Enqueued::Queued => {}
+            Enqueued::Dropped => self.stats.tx_pending_drops += 1,
+        }
+    }
+
+    /// Sends an ARP request for `target` (broadcast) or a reply to `target` at `target_mac`.
+    fn send_arp(
+        &mut self,
+        operation: ArpOperation,
+        target: Ipv4Addr,
+        target_mac: Option<EthernetAddress>,
+    ) {
+        let repr = ArpRepr::EthernetIpv4 {
+            operation,
+            source_hardware_addr: self.config.mac,
+            source_protocol_addr: self.config.ip,
+            target_hardware_addr: target_mac.unwrap_or(EthernetAddress([0; 6])),
+            target_protocol_addr: target,
+        };
+        let mut frame = vec![0; ETHERNET_HEADER_LEN + repr.buffer_len()];
+        let mut eth = EthernetFrame::new_unchecked(&mut frame[..]);
+        eth.set_src_addr(self.config.mac);
+        eth.set_dst_addr(target_mac.unwrap_or(EthernetAddress::BROADCAST));
+        eth.set_ethertype(EthernetProtocol::Arp);
+        repr.emit(&mut ArpPacket::new_unchecked(eth.payload_mut()));
+        if operation == ArpOperation::Request {
+            self.stats.arp_requests_sent += 1;
+        }
+        self.queue_tx(frame);
+    }
+
+    /// Appends a finished frame to the transmit queue, if there is room.
+    fn queue_tx(&mut self, frame: Vec<u8>) {
+        if self.outbox.len() >= self.config.tx_queue_limit {
+            self.stats.tx_queue_drops += 1;
+        } else {
+            self.outbox.push_back(frame);
+        }
+    }
+
+    /// The next frame to transmit.
+    pub fn pop_frame(&mut self) -> Option<Vec<u8>> {
+        let frame = self.outbox.pop_front()?;
+        self.stats.tx_frames += 1;
+        Some(frame)
+    }
+
+    /// How many frames wait to be transmitted.
+    #[must_use]
+    pub fn tx_queue_len(&self) -> usize {
+        self.outbox.len()
+    }
+
+    /// How many packets wait for ARP resolution.
+    #[must_use]
+    pub const fn pending_len(&self) -> usize {
+        self.resolver.pending()
+    }
+
+    // ----- ARP cache -----
+
+    /// The hardware address cached for `ip` at `now_us`.
+    #[must_use]
+    pub fn arp_lookup(&self, ip: Ipv4Addr, now_us: u64) -> Option<EthernetAddress> {
+        self.arp.lookup(ip, now_us)
+    }
+
+    /// Records that `ip` is at `mac` (as if an ARP reply had said so), sending the packets
+    /// waiting for it.
+    pub fn add_arp_entry(&mut self, ip: Ipv4Addr, mac: EthernetAddress, now_us: u64) {
+        self.learn(ip, mac, now_us);
+    }
+
+    /// Caches `ip` → `mac` and releases the frames waiting for it.
+    fn learn(&mut self, ip: Ipv4Addr, mac: EthernetAddress, now_us: u64) {
+        self.arp.insert(ip, mac, now_us);
+        for mut frame in self.resolver.resolved(ip) {
+            EthernetFrame::new_unchecked(&mut frame[..]).set_dst_addr(mac);
+            self.queue_tx(frame);
+        }
+    }
+
+    // ----- ICMP -----
+
+    /// The echo replies received since the last call, oldest first (at most
+    /// [`NetConfig::echo_reply_limit`]; older ones are discarded).
+    pub fn take_echo_replies(&mut self) -> Vec<EchoReply> {
+        self.echo_replies.drain(..).collect()
+    }
+
+    // ----- time -----
+
+    /// Runs the timers due at `now_us`: ARP retries and give-ups, and the handlers whose
+    /// [`poll_at`](TcpHandler::poll_at) has come (connections in key order, then listeners
+    /// in port order).
+    pub fn poll(&mut self, now_us: u64) {
+        for due in self.resolver.due(
+            now_us,
+            self.config.arp_retry_us,
+            self.config.arp_max_requests,
+        ) {
+            match due {
+                Due::Retry(ip) => self.send_arp(ArpOperation::Request, ip, None),
+                Due::GiveUp(_, dropped) => {
+                    self.stats.arp_failures += 1;
+                    self.stats.tx_pending_drops += dropped as u64;
+                }
+            }
+        }
+        let due_connections: Vec<FourTuple> = self
+            .connections
+            .iter()
+            .filter(|(_, h)| h.poll_at().is_some_and(|t| t <= now_us))
+            .map(|(key, _)| *key)
+            .collect();
+        for key in due_connections {
+            self.call_handler(HandlerSlot::Connection(key), now_us, |h, ctx| h.poll(ctx));
+        }
+        let due_listeners: Vec<u16> = self
+            .listeners
+            .iter()
+            .filter(|(_, h)| h.poll_at().is_some_and(|t| t <= now_us))
+            .map(|(port, _)| *port)
+            .collect();
+        for port in due_listeners {
+            self.call_handler(HandlerSlot::Listener(port), now_us, |h, ctx| h.poll(ctx));
+        }
+    }
+
+    /// When [`poll`](Self::poll) next has work: the earliest ARP timer or handler timer.
+    #[must_use]
+    pub fn poll_at(&self) -> Option<u64> {
+        let handlers = self
+            .connections
+            .values()
+            .chain(self.listeners.values())
+            .filter_map(TcpHandler::poll_at);
+        handlers.chain(self.resolver.next_deadline()).min()
+    }
+
+    /// Receives every frame `device` has by `now_us`, runs the timers, and sends every
+    /// queued frame. Returns how many frames were received.
+    pub fn drive<D: FrameDevice>(&mut self, device: &mut D, now_us: u64) -> usize {
+        let mut received = 0;
+        while let Some(frame) = device.recv_frame(now_us) {
+            self.receive_frame(&frame, now_us);
+            received += 1;
+        }
+        self.poll(now_us);
+        while let Some(frame) = self.pop_frame() {
+            if device.send_frame(&frame, now_us).is_err() {
+                self.stats.tx_device_errors += 1;
+            }
+        }
+        received
+    }
+}

@@ -1,0 +1,177 @@
+//! Two Prolac TCPs wired back to back in memory (segments handed over directly, no loss):
+//! the three-way handshake, data both ways, and a graceful close from either side, with the
+//! states each side passes through. Tagged with RFC 9293 requirement IDs where one applies.
+
+use protocols::tcp::{Config, Connection, Event, State};
+
+const CLIENT: u16 = 40000;
+const SERVER: u16 = 80;
+
+fn config(iss: u32) -> Config {
+    Config {
+        initial_seq: iss,
+        ..Config::default()
+    }
+}
+
+/// Delivers every queued segment both ways until both are quiet; returns segments moved.
+fn exchange(a: &mut Connection, b: &mut Connection, now: u64) -> usize {
+    let mut moved = 0;
+    loop {
+        let mut any = false;
+        while let Some(s) = a.poll_transmit() {
+            b.input(&s, now);
+            moved += 1;
+            any = true;
+        }
+        while let Some(s) = b.poll_transmit() {
+            a.input(&s, now);
+            moved += 1;
+            any = true;
+        }
+        if !any {
+            return moved;
+        }
+        assert!(moved < 100_000, "the connection does not settle");
+    }
+}
+
+fn flags(seg: &[u8]) -> u8 {
+    seg[13]
+}
+
+fn open() -> (Connection, Connection) {
+    let mut server = Connection::new(config(5000));
+    server.listen(SERVER);
+    let mut client = Connection::new(config(100));
+    client.connect(CLIENT, SERVER, 0);
+    exchange(&mut client, &mut server, 0);
+    (client, server)
+}
+
+#[test]
+fn three_way_handshake_establishes_both_sides() {
+    let mut server = Connection::new(config(5000));
+    server.listen(SERVER);
+    assert_eq!(server.state(), State::Listen);
+    let mut client = Connection::new(config(100));
+    client.connect(CLIENT, SERVER, 0);
+    assert_eq!(client.state(), State::SynSent);
+    let syn = client.poll_transmit().expect("a SYN");
+    assert_eq!(flags(&syn), 0x02, "SYN only");
+    assert_eq!(
+        u32::from_be_bytes([syn[4], syn[5], syn[6], syn[7]]),
+        100,
+        "ISS"
+    );
+    server.input(&syn, 0);
+    assert_eq!(server.state(), State::SynReceived);
+    let syn_ack = server.poll_transmit().expect("a SYN,ACK");
+    assert_eq!(flags(&syn_ack), 0x12, "SYN,ACK");
+    assert_eq!(
+        u32::from_be_bytes([syn_ack[8], syn_ack[9], syn_ack[10], syn_ack[11]]),
+        101
+    );
+    client.input(&syn_ack, 0);
+    assert_eq!(client.state(), State::Established);
+    assert_eq!(client.events(), [Event::Established]);
+    let ack = client.poll_transmit().expect("the ACK");
+    assert_eq!(flags(&ack) & 0x12, 0x10, "ACK without SYN");
+    server.input(&ack, 0);
+    assert_eq!(server.state(), State::Established);
+    assert_eq!(server.events(), [Event::Established]);
+}
+
+#[test]
+fn data_flows_both_ways_in_order() {
+    let (mut client, mut server) = open();
+    let request: Vec<u8> = (0..5000u32).map(|i| (i * 7) as u8).collect();
+    assert_eq!(client.send(&request, 1), request.len());
+    exchange(&mut client, &mut server, 1);
+    let mut got = vec![0; 10000];
+    let n = server.recv(&mut got);
+    assert_eq!(&got[..n], &request[..], "every byte, in order, once");
+    let reply = b"HTTP/1.0 200 OK\r\n\r\nhello";
+    server.send(reply, 2);
+    exchange(&mut client, &mut server, 2);
+    let n = client.recv(&mut got);
+    assert_eq!(&got[..n], reply);
+    assert_eq!(client.send_queued(), 0, "all acknowledged");
+    assert_eq!(server.send_queued(), 0);
+}
+
+#[test]
+fn data_is_cut_into_mss_sized_segments() {
+    let (mut client, mut server) = open();
+    client.send(&[0x55; 2000], 1);
+    let mut sizes = Vec::new();
+    while let Some(s) = client.poll_transmit() {
+        sizes.push(s.len() - 20);
+        server.input(&s, 1);
+    }
+    assert_eq!(
+        sizes,
+        [536, 536, 536, 392],
+        "the default send MSS of 536 (MUST-15)"
+    );
+}
+
+#[test]
+fn client_closes_first_and_both_reach_the_end() {
+    let (mut client, mut server) = open();
+    client.close(3);
+    assert_eq!(client.state(), State::FinWait1);
+    exchange(&mut client, &mut server, 3);
+    assert_eq!(server.state(), State::CloseWait);
+    assert_eq!(client.state(), State::FinWait2);
+    assert!(server.events().contains(&Event::PeerClosed));
+    server.close(4);
+    exchange(&mut client, &mut server, 4);
+    assert_eq!(server.state(), State::Closed);
+    assert_eq!(client.state(), State::TimeWait);
+}
+
+#[test]
+fn simultaneous_close_goes_through_closing() {
+    let (mut client, mut server) = open();
+    client.close(3);
+    server.close(3);
+    let fin_a = client.poll_transmit().expect("client FIN");
+    let fin_b = server.poll_transmit().expect("server FIN");
+    client.input(&fin_b, 3);
+    server.input(&fin_a, 3);
+    assert_eq!(client.state(), State::Closing);
+    assert_eq!(server.state(), State::Closing);
+    exchange(&mut client, &mut server, 3);
+    assert_eq!(client.state(), State::TimeWait);
+    assert_eq!(server.state(), State::TimeWait);
+}
+
+#[test]
+fn a_segment_to_a_closed_connection_is_answered_with_a_reset() {
+    let mut closed = Connection::new(config(1));
+    let mut client = Connection::new(config(100));
+    client.connect(CLIENT, SERVER, 0);
+    let syn = client.poll_transmit().expect("SYN");
+    closed.input(&syn, 0);
+    let rst = closed.poll_transmit().expect("RST (MUST-? §3.10.7.1)");
+    assert_eq!(flags(&rst), 0x14, "RST,ACK");
+    assert_eq!(
+        u32::from_be_bytes([rst[8], rst[9], rst[10], rst[11]]),
+        101,
+        "ACK = SEG.SEQ + SEG.LEN"
+    );
+    client.input(&rst, 0);
+    assert_eq!(client.state(), State::Closed);
+    assert!(client.events().contains(&Event::Reset));
+}
+
+#[test]
+fn abort_resets_the_peer() {
+    let (mut client, mut server) = open();
+    client.abort();
+    assert_eq!(client.state(), State::Closed);
+    exchange(&mut client, &mut server, 5);
+    assert_eq!(server.state(), State::Closed);
+    assert!(server.events().contains(&Event::Reset));
+}
