@@ -25,10 +25,10 @@ mod generated {
         unsafe { &mut *((*tcb).cookie as usize as *mut Host) }
     }
 
-    fn tcp_segment_buffer(tcb: *mut TcbRef, data: u32) -> *mut u8 {
+    fn tcp_segment_buffer(tcb: *mut TcbRef, len: u32) -> *mut u8 {
         let h = host(tcb);
         h.scratch.clear();
-        h.scratch.resize(20 + data as usize, 0);
+        h.scratch.resize(len as usize, 0);
         h.scratch.as_mut_ptr()
     }
     fn tcp_transmit(tcb: *mut TcbRef, seg: *mut u8, len: u32) {
@@ -72,7 +72,8 @@ mod generated {
     include!(concat!(env!("OUT_DIR"), "/tcp.rs"));
 }
 
-use generated::TcbOutput as Tcb;
+// The final TCB of the `Tcp` composition (named after the last layer that refines it).
+use generated::TcpBaseTcb as Tcb;
 
 /// Connection states (RFC 9293 §3.3.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -176,18 +177,18 @@ impl Connection {
         });
         let mut tcb = Box::new(Tcb::ZERO);
         tcb.cookie = &mut *host as *mut Host as usize as u64;
-        generated::constructor__Tcb_Output(&mut tcb);
+        generated::constructor__Tcp_Base_Tcb(&mut tcb);
         Connection { tcb, host }
     }
 
     /// OPEN, passive: wait for a SYN to `port`.
     pub fn listen(&mut self, port: u16) {
-        generated::listen__Tcp_Api(&mut self.tcb, port);
+        generated::listen__Tcp_Base_Api(&mut self.tcb, port);
     }
 
     /// OPEN, active: send a SYN from `local` to `remote`.
     pub fn connect(&mut self, local: u16, remote: u16, now: u64) {
-        generated::connect__Tcp_Api(&mut self.tcb, local, remote, now);
+        generated::connect__Tcp_Base_Api(&mut self.tcb, local, remote, now);
     }
 
     /// A segment arrived (TCP header and data; its checksum already verified).
@@ -195,7 +196,7 @@ impl Connection {
         let mut bytes = segment.to_vec();
         let n = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
         // SAFETY: `bytes` is a live buffer of `n` bytes for the whole call.
-        unsafe { generated::input__Tcp_Api(&mut self.tcb, bytes.as_mut_ptr(), n, now) };
+        unsafe { generated::input__Tcp_Base_Api(&mut self.tcb, bytes.as_mut_ptr(), n, now) };
     }
 
     /// SEND: queues as much of `data` as the send buffer takes; returns how much.
@@ -206,7 +207,7 @@ impl Connection {
             .saturating_sub(self.host.send_buffer.len());
         let n = room.min(data.len());
         self.host.send_buffer.extend(&data[..n]);
-        generated::send__Tcp_Api(&mut self.tcb, now);
+        generated::send__Tcp_Base_Api(&mut self.tcb, now);
         n
     }
 
@@ -221,12 +222,12 @@ impl Connection {
 
     /// CLOSE: a FIN follows the queued data.
     pub fn close(&mut self, now: u64) {
-        generated::close__Tcp_Api(&mut self.tcb, now);
+        generated::close__Tcp_Base_Api(&mut self.tcb, now);
     }
 
     /// ABORT.
     pub fn abort(&mut self) {
-        generated::abort__Tcp_Api(&mut self.tcb);
+        generated::abort__Tcp_Base_Api(&mut self.tcb);
     }
 
     /// The next segment to send, if any.

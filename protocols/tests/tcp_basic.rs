@@ -59,6 +59,9 @@ fn three_way_handshake_establishes_both_sides() {
     assert_eq!(client.state(), State::SynSent);
     let syn = client.poll_transmit().expect("a SYN");
     assert_eq!(flags(&syn), 0x02, "SYN only");
+    assert_eq!(syn.len(), 24, "a SYN carries the MSS option (MUST-14)");
+    assert_eq!(&syn[20..24], &[2, 4, 0x05, 0xb4], "MSS 1460");
+    assert_eq!(syn[12] >> 4, 6, "data offset: 6 words");
     assert_eq!(
         u32::from_be_bytes([syn[4], syn[5], syn[6], syn[7]]),
         100,
@@ -68,6 +71,11 @@ fn three_way_handshake_establishes_both_sides() {
     assert_eq!(server.state(), State::SynReceived);
     let syn_ack = server.poll_transmit().expect("a SYN,ACK");
     assert_eq!(flags(&syn_ack), 0x12, "SYN,ACK");
+    assert_eq!(
+        &syn_ack[20..24],
+        &[2, 4, 0x05, 0xb4],
+        "MSS 1460 in the SYN,ACK too"
+    );
     assert_eq!(
         u32::from_be_bytes([syn_ack[8], syn_ack[9], syn_ack[10], syn_ack[11]]),
         101
@@ -109,11 +117,7 @@ fn data_is_cut_into_mss_sized_segments() {
         sizes.push(s.len() - 20);
         server.input(&s, 1);
     }
-    assert_eq!(
-        sizes,
-        [536, 536, 536, 392],
-        "the default send MSS of 536 (MUST-15)"
-    );
+    assert_eq!(sizes, [1460, 540], "the peer's MSS option: 1460 (MUST-14)");
 }
 
 #[test]
@@ -154,7 +158,7 @@ fn a_segment_to_a_closed_connection_is_answered_with_a_reset() {
     client.connect(CLIENT, SERVER, 0);
     let syn = client.poll_transmit().expect("SYN");
     closed.input(&syn, 0);
-    let rst = closed.poll_transmit().expect("RST (MUST-? §3.10.7.1)");
+    let rst = closed.poll_transmit().expect("a reset (§3.10.7.1)");
     assert_eq!(flags(&rst), 0x14, "RST,ACK");
     assert_eq!(
         u32::from_be_bytes([rst[8], rst[9], rst[10], rst[11]]),
@@ -174,4 +178,50 @@ fn abort_resets_the_peer() {
     exchange(&mut client, &mut server, 5);
     assert_eq!(server.state(), State::Closed);
     assert!(server.events().contains(&Event::Reset));
+}
+
+/// A SYN without the MSS option: the effective send MSS is 536 (MUST-15); options are skipped
+/// over NOPs and unknown kinds to find the MSS.
+#[test]
+fn without_an_mss_option_the_send_mss_is_536() {
+    let mut server = Connection::new(config(5000));
+    server.listen(SERVER);
+    let mut client = Connection::new(config(100));
+    client.connect(CLIENT, SERVER, 0);
+    let mut syn = client.poll_transmit().expect("SYN");
+    // Strip the option: header length back to 20 bytes.
+    syn.truncate(20);
+    syn[12] = 5 << 4;
+    server.input(&syn, 0);
+    exchange(&mut client, &mut server, 0);
+    assert_eq!(server.state(), State::Established);
+    server.send(&[1; 1000], 1);
+    let mut sizes = Vec::new();
+    while let Some(s) = server.poll_transmit() {
+        sizes.push(s.len() - 20);
+        client.input(&s, 1);
+    }
+    assert_eq!(sizes, [536, 464]);
+}
+
+#[test]
+fn the_mss_option_is_found_after_nops_and_unknown_options() {
+    let mut server = Connection::new(config(5000));
+    server.listen(SERVER);
+    let mut client = Connection::new(config(100));
+    client.connect(CLIENT, SERVER, 0);
+    let syn = client.poll_transmit().expect("SYN");
+    // NOP, NOP, an unknown 4-byte option, then MSS 1000: 20 + 12 bytes.
+    let mut odd = syn[..20].to_vec();
+    odd[12] = 8 << 4;
+    odd.extend_from_slice(&[1, 1, 99, 4, 0, 0, 2, 4, 0x03, 0xe8, 0, 0]);
+    server.input(&odd, 0);
+    exchange(&mut client, &mut server, 0);
+    server.send(&[1; 1500], 1);
+    let mut sizes = Vec::new();
+    while let Some(s) = server.poll_transmit() {
+        sizes.push(s.len() - 20);
+        client.input(&s, 1);
+    }
+    assert_eq!(sizes, [1000, 500]);
 }
