@@ -60,7 +60,40 @@ mod generated {
     fn tcp_deliver(tcb: *mut TcbRef, data: *mut u8, n: u32) {
         // SAFETY: `data` points into the arriving segment, which holds `n` more bytes.
         let bytes = unsafe { core::slice::from_raw_parts(data, n as usize) };
-        host(tcb).receive_buffer.extend(bytes);
+        let h = host(tcb);
+        h.receive_buffer.extend(bytes);
+        h.received += u64::from(n);
+    }
+    fn tcp_store_early(tcb: *mut TcbRef, offset: u32, data: *mut u8, n: u32) {
+        // SAFETY: `data` points into the arriving segment, which holds `n` more bytes.
+        let bytes = unsafe { core::slice::from_raw_parts(data, n as usize) };
+        let h = host(tcb);
+        let at = h.received + u64::from(offset);
+        // Keep the longest run seen at each position; overlaps are resolved on reassembly.
+        let keep = h.early.get(&at).is_none_or(|old| old.len() < bytes.len());
+        if keep {
+            h.early.insert(at, bytes.to_vec());
+        }
+    }
+    fn tcp_reassemble(tcb: *mut TcbRef) -> u32 {
+        let h = host(tcb);
+        let start = h.received;
+        while let Some((&at, _)) = h.early.first_key_value() {
+            if at > h.received {
+                break;
+            }
+            let Some(bytes) = h.early.remove(&at) else {
+                break;
+            };
+            let skip = (h.received - at) as usize;
+            if skip < bytes.len() {
+                let room = h.receive_capacity.saturating_sub(h.receive_buffer.len());
+                let new = &bytes[skip..(bytes.len()).min(skip + room)];
+                h.receive_buffer.extend(new);
+                h.received += new.len() as u64;
+            }
+        }
+        u32::try_from(h.received - start).unwrap_or(u32::MAX)
     }
     fn tcp_event(tcb: *mut TcbRef, kind: u32) {
         host(tcb).events.push(kind);
@@ -151,6 +184,10 @@ struct Host {
     send_buffer: VecDeque<u8>,
     receive_capacity: usize,
     receive_buffer: VecDeque<u8>,
+    /// Bytes delivered in order since the connection began.
+    received: u64,
+    /// Data that arrived early, by stream position.
+    early: std::collections::BTreeMap<u64, Vec<u8>>,
     scratch: Vec<u8>,
     outgoing: VecDeque<Vec<u8>>,
     events: Vec<u32>,
@@ -171,6 +208,8 @@ impl Connection {
             send_buffer: VecDeque::new(),
             receive_capacity: config.receive_capacity,
             receive_buffer: VecDeque::new(),
+            received: 0,
+            early: std::collections::BTreeMap::new(),
             scratch: Vec::new(),
             outgoing: VecDeque::new(),
             events: Vec::new(),
