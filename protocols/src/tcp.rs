@@ -106,7 +106,7 @@ mod generated {
 }
 
 // The final TCB of the `Tcp` composition (named after the last layer that refines it).
-use generated::TcpBaseTcb as Tcb;
+use generated::TcpTimersTcb as Tcb;
 
 /// Connection states (RFC 9293 §3.3.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -216,7 +216,7 @@ impl Connection {
         });
         let mut tcb = Box::new(Tcb::ZERO);
         tcb.cookie = &mut *host as *mut Host as usize as u64;
-        generated::constructor__Tcp_Base_Tcb(&mut tcb);
+        generated::constructor__Tcp_Timers_Tcb(&mut tcb);
         Connection { tcb, host }
     }
 
@@ -267,6 +267,19 @@ impl Connection {
     /// ABORT.
     pub fn abort(&mut self) {
         generated::abort__Tcp_Base_Api(&mut self.tcb);
+    }
+
+    /// The host's clock reached `now`: runs due timers (retransmission) and sends what is due.
+    pub fn poll(&mut self, now: u64) {
+        generated::poll__Tcp_Timers_Api(&mut self.tcb, now);
+    }
+
+    /// When [`Connection::poll`] should next be called, if a timer is running.
+    pub fn poll_at(&mut self) -> Option<u64> {
+        match generated::poll_at__Tcp_Timers_Api(&mut self.tcb) {
+            0 => None,
+            t => Some(t),
+        }
     }
 
     /// The next segment to send, if any.
