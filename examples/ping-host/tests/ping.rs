@@ -15,7 +15,7 @@ fn reply(seq: u32) -> ping::PingPacket {
 
 #[test]
 fn a_probe_goes_out_as_a_request_on_the_wire() {
-    let mut peer = ping::PingStackRateLimitPeer::ZERO;
+    let mut peer = ping::PingStackPeer::ZERO;
     ping::constructor__Ping_Stack_Rate_Limit_Peer(&mut peer);
     host::set_now(100);
     assert!(ping::probe__Ping_Stack_Base_Api(&mut peer));
@@ -36,7 +36,7 @@ fn a_probe_goes_out_as_a_request_on_the_wire() {
 
 #[test]
 fn replies_are_answered_within_the_budget_and_dropped_beyond_it() {
-    let mut peer = ping::PingStackRateLimitPeer::ZERO;
+    let mut peer = ping::PingStackPeer::ZERO;
     ping::constructor__Ping_Stack_Rate_Limit_Peer(&mut peer);
     peer.budget = 2;
     host::set_now(1000);
@@ -63,7 +63,7 @@ fn replies_are_answered_within_the_budget_and_dropped_beyond_it() {
 
 #[test]
 fn without_rate_limit_every_valid_reply_is_answered() {
-    let mut peer = plain::PingStackRttPeer::ZERO;
+    let mut peer = plain::PingStackPeer::ZERO;
     plain::constructor__Ping_Stack_Rtt_Peer(&mut peer);
     for seq in 0..5 {
         let mut r = plain::PingPacket::ZERO;
@@ -75,8 +75,8 @@ fn without_rate_limit_every_valid_reply_is_answered() {
     assert_eq!(plain::answered__Ping_Stack_Base_Api(&mut peer), 5);
     assert_eq!(peer.dropped, 0);
     assert_eq!(
-        core::mem::size_of::<plain::PingStackRttPeer>() + 8,
-        core::mem::size_of::<ping::PingStackRateLimitPeer>(),
+        core::mem::size_of::<plain::PingStackPeer>() + 8,
+        core::mem::size_of::<ping::PingStackPeer>(),
         "the layer left out costs no space: only its `budget` field (and padding) is gone"
     );
 }

@@ -622,6 +622,9 @@ pub struct Program {
     pub exports: Vec<MethodId>,
     /// Support blocks in output order.
     pub support: Vec<Support>,
+    /// Names a composition gives its final modules (`Tcp.Tcb` for `Tcp.Timers.Tcb`), so that
+    /// host code can name them whichever layers are present; in composition order.
+    pub aliases: Vec<(String, ModuleId)>,
 }
 
 impl Program {

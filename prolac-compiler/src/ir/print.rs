@@ -322,6 +322,9 @@ pub fn program(p: &Program) -> String {
         }
         s.push('\n');
     }
+    for (name, m) in &p.aliases {
+        let _ = writeln!(s, "alias {} {m}", quote(name));
+    }
     for sup in &p.support {
         let which = if sup.prologue { "prologue" } else { "epilogue" };
         let _ = writeln!(s, "support {which} {}", quote(&sup.text));

@@ -3,7 +3,7 @@
 //!
 //! 1. **Ids exist.** Every id stored in the program names an existing entity: the types inside
 //!    types, module parents, fields, vtable entries and constructors, owners, field types,
-//!    selector origins, exports, method selectors, parameter and return types and raises; and in
+//!    selector origins, exports, composition aliases, method selectors, parameter and return types and raises; and in
 //!    bodies, local types, node types, operands, the root, and every local, field, method,
 //!    selector, exception and type a node or host substitution names.
 //! 2. **Types are finite.** A `ptr`/`array` type refers to a type with a smaller id (as
@@ -382,6 +382,15 @@ impl Checker<'_> {
                 self.err(1, "exports", format_args!("{m} does not exist"));
             } else if p.exports[..i].contains(&m) {
                 self.err(9, "exports", format_args!("{m} is exported twice"));
+            }
+        }
+        for (name, m) in &p.aliases {
+            if !p.modules.is_valid(*m) {
+                self.err(
+                    1,
+                    "aliases",
+                    format_args!("`{name}` names {m}, which does not exist"),
+                );
             }
         }
     }

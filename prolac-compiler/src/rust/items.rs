@@ -213,6 +213,7 @@ impl<'a> Gen<'a> {
         for &m in &modules {
             out.extend(self.object_struct(m));
         }
+        out.extend(self.aliases(&modules));
         out.extend(self.vtables());
         out.extend(self.statics());
         let functions: Vec<MethodId> = self.functions.iter().copied().collect();
@@ -423,6 +424,35 @@ impl<'a> Gen<'a> {
             };
             #(#asserts)*
         }
+    }
+
+    /// `pub type` names for a composition's final modules (`TcpTcb` for `Tcp.Tcb`), stable
+    /// whichever layers are present; skipped when the name is the struct's own or is taken.
+    fn aliases(&self, emitted: &[ModuleId]) -> TokenStream {
+        let mut out = TokenStream::new();
+        let mut taken: std::collections::BTreeSet<String> =
+            self.names.structs.values().cloned().collect();
+        for (name, m) in &self.ir.aliases {
+            if !emitted.contains(m) {
+                continue;
+            }
+            let alias = super::names::camel(name);
+            if !taken.insert(alias.clone()) {
+                continue;
+            }
+            let id = ident(&alias);
+            let target = ident(&self.names.structs[*m]);
+            let text = format!(
+                " `{name}`: the composition's final `{}`.",
+                self.ir.modules[*m].name
+            );
+            out.extend(quote! {
+                #[doc = #text]
+                #[allow(dead_code)]
+                pub type #id = #target;
+            });
+        }
+        out
     }
 
     /// The dispatch-table structs and one static table per (constructed module, origin).

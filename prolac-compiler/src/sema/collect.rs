@@ -425,6 +425,12 @@ impl<'a> Sema<'a> {
             self.scopes[target]
                 .entries
                 .insert(last, (ScopeEntry::Module(m), span));
+            let mut full = self.names.text(name).to_string();
+            for part in &path {
+                full.push('.');
+                full.push_str(self.names.text(*part));
+            }
+            self.ir.aliases.push((full, m));
         }
     }
 
