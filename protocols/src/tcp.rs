@@ -106,7 +106,7 @@ mod generated {
 }
 
 // The final TCB of the `Tcp` composition (named after the last layer that refines it).
-use generated::TcpTimersTcb as Tcb;
+use generated::TcpTcb as Tcb;
 
 /// Connection states (RFC 9293 §3.3.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
