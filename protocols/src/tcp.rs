@@ -197,6 +197,8 @@ struct Host {
 pub struct Connection {
     tcb: Box<Tcb>,
     host: Box<Host>,
+    /// CLOSE was called: no more data may be queued.
+    closing: bool,
 }
 
 impl Connection {
@@ -217,7 +219,11 @@ impl Connection {
         let mut tcb = Box::new(Tcb::ZERO);
         tcb.cookie = &mut *host as *mut Host as usize as u64;
         generated::constructor__Tcp_Timers_Tcb(&mut tcb);
-        Connection { tcb, host }
+        Connection {
+            tcb,
+            host,
+            closing: false,
+        }
     }
 
     /// OPEN, passive: wait for a SYN to `port`.
@@ -240,6 +246,15 @@ impl Connection {
 
     /// SEND: queues as much of `data` as the send buffer takes; returns how much.
     pub fn send(&mut self, data: &[u8], now: u64) -> usize {
+        // §3.10.2: data is accepted only until the user closes (queued before the handshake
+        // completes); afterwards SEND is "connection closing" or "does not exist".
+        let open = matches!(
+            self.state(),
+            State::SynSent | State::SynReceived | State::Established | State::CloseWait
+        );
+        if !open || self.closing {
+            return 0;
+        }
         let room = self
             .host
             .send_capacity
@@ -261,6 +276,7 @@ impl Connection {
 
     /// CLOSE: a FIN follows the queued data.
     pub fn close(&mut self, now: u64) {
+        self.closing = true;
         generated::close__Tcp_Base_Api(&mut self.tcb, now);
     }
 
@@ -315,5 +331,30 @@ impl Connection {
     /// Bytes sent and not yet acknowledged, plus bytes not yet sent.
     pub fn send_queued(&self) -> usize {
         self.host.send_buffer.len()
+    }
+
+    /// SND.UNA: the oldest sequence number not yet acknowledged.
+    pub fn snd_una(&self) -> u32 {
+        self.tcb.snd_una
+    }
+
+    /// SND.NXT: the next sequence number to send.
+    pub fn snd_nxt(&self) -> u32 {
+        self.tcb.snd_nxt
+    }
+
+    /// SND.WND: the window the peer last offered.
+    pub fn snd_wnd(&self) -> u32 {
+        self.tcb.snd_wnd
+    }
+
+    /// RCV.NXT: the next sequence number expected from the peer.
+    pub fn rcv_nxt(&self) -> u32 {
+        self.tcb.rcv_nxt
+    }
+
+    /// The effective send MSS (RFC 9293 §3.7.1).
+    pub fn snd_mss(&self) -> u32 {
+        self.tcb.snd_mss
     }
 }

@@ -385,3 +385,16 @@ fn data_survives_random_loss() {
         assert_eq!(server.state(), State::Closed, "seed {seed}");
     }
 }
+
+/// §3.10.2: after CLOSE no data is accepted, and a closed connection accepts none.
+#[test]
+fn send_after_close_is_refused() {
+    let (mut client, mut server) = open();
+    client.close(3);
+    assert_eq!(client.send(b"late", 3), 0, "connection closing");
+    exchange(&mut client, &mut server, 3);
+    let mut buf = [0; 8];
+    assert_eq!(server.recv(&mut buf), 0, "nothing after the FIN");
+    let mut fresh = Connection::new(config(1));
+    assert_eq!(fresh.send(b"x", 0), 0, "connection does not exist");
+}

@@ -1,0 +1,100 @@
+//! TIME-WAIT (RFC 9293 §3.10.7.4): both FINs acknowledged (SND.NXT=ISS+2, RCV.NXT=IRS+2).
+//! "The only thing that can arrive in this state is a retransmission of the remote FIN." The
+//! 2 MSL timer (MUST-13) is not implemented: the connection stays here until ABORT.
+
+mod common;
+
+use common::*;
+use protocols::tcp::{Event, State};
+
+/// "Acknowledge it" (the 2 MSL restart is not implemented).
+#[test]
+fn a_retransmitted_fin_is_acknowledged_again() {
+    let mut c = time_wait();
+    arrive(&mut c, seg(FIN).seq(IRS + 1).ack(ISS + 2));
+    assert_ack(&only(&mut c), ISS + 2, IRS + 2);
+    assert_eq!(c.state(), State::TimeWait);
+    assert!(c.events().is_empty());
+}
+
+/// §3.10.7.4 second step: a reset in TIME-WAIT deletes the TCB.
+#[test]
+fn a_reset_closes_the_connection() {
+    let mut c = time_wait();
+    arrive(&mut c, seg(RST).seq(IRS + 2));
+    assert_eq!(c.state(), State::Closed);
+    silent(&mut c);
+}
+
+/// RFC 5961 §4: a SYN gets a challenge ACK (MAY-2, a new connection from TIME-WAIT, is not
+/// implemented).
+#[test]
+fn a_syn_gets_a_challenge_ack() {
+    let mut c = time_wait();
+    arrive(&mut c, seg(SYN).seq(IRS + 100).mss(PEER_MSS));
+    assert_ack(&only(&mut c), ISS + 2, IRS + 2);
+    assert_eq!(c.state(), State::TimeWait);
+}
+
+#[test]
+fn text_is_ignored() {
+    let mut c = time_wait();
+    arrive(&mut c, seg(ACK).seq(IRS + 2).ack(ISS + 2).payload(b"ghost"));
+    assert_eq!(c.readable(), 0);
+    assert_eq!(c.rcv_nxt(), IRS + 2);
+    assert_eq!(c.state(), State::TimeWait);
+}
+
+#[test]
+fn a_segment_beyond_the_window_is_answered_with_an_ack() {
+    let mut c = time_wait();
+    arrive(&mut c, seg(ACK).seq(IRS + 2 + RCV_BUF as u32).ack(ISS + 2));
+    assert_ack(&only(&mut c), ISS + 2, IRS + 2);
+}
+
+#[test]
+fn an_ack_of_unsent_data_is_answered_with_an_ack() {
+    let mut c = time_wait();
+    arrive(&mut c, seg(ACK).seq(IRS + 2).ack(ISS + 5));
+    assert_ack(&only(&mut c), ISS + 2, IRS + 2);
+    assert_eq!(c.state(), State::TimeWait);
+}
+
+/// Everything is acknowledged: no retransmission timer, polling sends nothing.
+#[test]
+fn no_timer_runs_and_polling_sends_nothing() {
+    let mut c = time_wait();
+    assert_eq!(c.poll_at(), None);
+    c.poll(100 * RTO);
+    silent(&mut c);
+}
+
+/// CLOSE in TIME-WAIT ("error: connection closing"): nothing happens.
+#[test]
+fn close_sends_nothing() {
+    let mut c = time_wait();
+    c.close(0);
+    silent(&mut c);
+    assert_eq!(c.state(), State::TimeWait);
+}
+
+/// §3.10.5: ABORT in TIME-WAIT: "Respond with 'ok' and delete the TCB" — no reset.
+#[test]
+fn abort_closes_without_a_reset() {
+    let mut c = time_wait();
+    c.abort();
+    assert_eq!(c.state(), State::Closed);
+    assert_eq!(c.events(), [Event::Closed]);
+    silent(&mut c);
+}
+
+/// With a bad header length (under 20 bytes, or past the segment's end) even a reset is
+/// dropped unread.
+#[test]
+fn a_segment_with_a_bad_header_length_is_dropped() {
+    let mut c = time_wait();
+    arrive(&mut c, seg(RST).seq(IRS + 2).data_offset(4));
+    arrive(&mut c, seg(RST).seq(IRS + 2).data_offset(6));
+    silent(&mut c);
+    assert_eq!(c.state(), State::TimeWait);
+}
