@@ -9,6 +9,7 @@
 //! - [`pcap`]: recording what crosses a device as a pcap file, and reading captures back.
 //! - [`netstack`]: Ethernet, ARP, IPv4 and ICMP echo, handing TCP segments to handlers
 //!   keyed by connection or listening port.
+//! - [`prolac_tcp`]: the Prolac TCP (`protocols::tcp`) as the stack's TCP handler.
 //! - [`rng`]: the small seeded generator behind every random decision.
 //!
 //! Nothing here reads a clock or does IO of its own: time is passed in as virtual
@@ -18,5 +19,6 @@
 pub mod device;
 pub mod netstack;
 pub mod pcap;
+pub mod prolac_tcp;
 pub mod rng;
 pub mod wire;

@@ -1,0 +1,624 @@
+//! The Prolac TCP (`protocols::tcp`) as the library-OS stack's [`TcpHandler`].
+//!
+//! [`ProlacTcp`] is the handler type of a `NetStack<ProlacTcp>`: either a
+//! [`ProlacListener`] registered on a port, or a [`ProlacConnection`] registered under its
+//! [`FourTuple`]. The Prolac TCP takes one SYN per listening connection, so the listener keeps
+//! no TCB of its own: every segment that reaches it gets a fresh listening
+//! [`Connection`]; if that connection accepts the segment (a SYN, now SYN-RECEIVED) it is
+//! registered for the segment's four-tuple, otherwise whatever it answered (a reset to a
+//! stray ACK) is sent and it is dropped.
+//!
+//! Segments cross the boundary as the Prolac TCP expects them: the stack has verified the
+//! checksum of an arriving segment and hands over the TCP bytes; the connection's outgoing
+//! segments get their checksum filled (pseudo header of the four-tuple) and are wrapped in
+//! IPv4 by the stack. The stack's clock is in microseconds, the Prolac TCP's in milliseconds:
+//! `now_ms = now_us / 1000`, and a timer due at `t` ms is polled at `t * 1000` µs.
+//!
+//! What the adapter adds to the TCP, as a host must:
+//!
+//! - **Reading.** By default ([`ProlacConfig::auto_read`]) arriving data is moved out of the
+//!   connection into its inbox right after every call, as an application that always reads
+//!   at once would, and [`ProlacConnection::take_received`] hands the inbox over. The Prolac
+//!   TCP sends no window updates of its own yet, so a receive buffer left full would close
+//!   the window for good; with prompt reads the offered window stays at the receive buffer's
+//!   capacity. Without `auto_read` the data waits in the TCP's receive buffer (and the window
+//!   shrinks) until [`ProlacStack::prolac_recv`].
+//! - **TIME-WAIT and cleanup.** The TCP has no TIME-WAIT timer: a connection that reaches
+//!   TIME-WAIT stays registered for [`ProlacConfig::time_wait_us`] (answering what still
+//!   arrives, so that a retransmitted FIN is acknowledged again), one that reaches CLOSED for
+//!   [`ProlacConfig::closed_linger_us`], and is then removed. An accepted connection that a
+//!   reset sends back to LISTEN (RFC 9293 MUST-11) is removed at once: the listener makes a
+//!   fresh TCB for every SYN anyway.
+//! - **Initial sequence numbers**, drawn from a seeded generator per connection.
+//!
+//! The application side (open, send, close, abort) is [`ProlacStack`], implemented for
+//! `NetStack<ProlacTcp>`: each call runs the connection and sends what it produced at once.
+
+use core::net::Ipv4Addr;
+use std::collections::VecDeque;
+
+use protocols::tcp::{Config, Connection, Event, State};
+
+use crate::netstack::{
+    FourTuple, NetStack, SendError, TcpContext, TcpHandler, TcpSegment, fill_tcp_checksum,
+};
+use crate::rng::SplitMix64;
+
+/// Settings of the connections a listener accepts or [`ProlacStack::prolac_connect`] opens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProlacConfig {
+    /// Bytes the send buffer holds.
+    pub send_capacity: usize,
+    /// Bytes the receive buffer holds (the largest window offered; at most 65,535 is
+    /// advertised, there is no window scaling).
+    pub receive_capacity: usize,
+    /// How long a connection in TIME-WAIT stays registered, in microseconds (2 MSL; RFC 9293
+    /// suggests an MSL of 2 minutes).
+    pub time_wait_us: u64,
+    /// How long a CLOSED connection stays registered, in microseconds: time for the
+    /// application to collect its data and events (segments that arrive meanwhile are
+    /// answered by the closed TCB, with a reset).
+    pub closed_linger_us: u64,
+    /// The seed of the initial sequence numbers.
+    pub isn_seed: u64,
+    /// Whether arriving data is taken out of the TCP's receive buffer at once (see the
+    /// [module documentation](self)).
+    pub auto_read: bool,
+}
+
+impl Default for ProlacConfig {
+    fn default() -> Self {
+        Self {
+            send_capacity: 64 * 1024,
+            receive_capacity: 64 * 1024,
+            time_wait_us: 240_000_000,
+            closed_linger_us: 1_000_000,
+            isn_seed: 0x150_5eed,
+            auto_read: true,
+        }
+    }
+}
+
+/// What one connection has done, as seen at the adapter.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ConnectionStats {
+    /// Segments handed to the connection.
+    pub segments_in: u64,
+    /// Data bytes in the segments handed to the connection (duplicates included).
+    pub data_bytes_in: u64,
+    /// Segments the connection sent.
+    pub segments_out: u64,
+    /// Data bytes the connection sent (retransmissions included).
+    pub data_bytes_out: u64,
+    /// Sent segments occupying sequence space that had been sent before (a SYN, data or a
+    /// FIN sent again).
+    pub retransmitted_segments: u64,
+    /// Data bytes in those retransmitted segments.
+    pub retransmitted_bytes: u64,
+    /// Resets sent.
+    pub resets_out: u64,
+    /// Bytes read out of the TCP's receive buffer, in order.
+    pub delivered: u64,
+}
+
+/// A connection of the Prolac TCP with its host side; see the [module documentation](self).
+pub struct ProlacConnection {
+    key: FourTuple,
+    config: ProlacConfig,
+    tcp: Connection,
+    inbox: VecDeque<u8>,
+    events: Vec<Event>,
+    stats: ConnectionStats,
+    /// The end of the highest sequence space sent so far (to recognise retransmissions).
+    snd_max: Option<u32>,
+    /// When the connection reached TIME-WAIT or CLOSED, in µs, and when it is removed.
+    finished_at: Option<(u64, u64)>,
+    /// When the handler next needs a poll, in µs.
+    next_poll_us: Option<u64>,
+    /// Whether a listener accepted it (it has left LISTEN once).
+    accepted: bool,
+}
+
+impl core::fmt::Debug for ProlacConnection {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ProlacConnection")
+            .field("key", &self.key)
+            .field("state", &self.tcp.state())
+            .field("inbox", &self.inbox.len())
+            .field("events", &self.events)
+            .field("stats", &self.stats)
+            .field("finished_at", &self.finished_at)
+            .field("next_poll_us", &self.next_poll_us)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Milliseconds of the TCP's clock at `now_us`.
+const fn ms(now_us: u64) -> u64 {
+    now_us / 1_000
+}
+
+/// `a` is before `b` in sequence space.
+const fn seq_lt(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) < 0
+}
+
+/// An initial sequence number for `key`, the `n`th drawn with `seed`.
+fn initial_seq(seed: u64, key: &FourTuple, n: u64) -> u32 {
+    let ports = (u64::from(key.local_port) << 16) | u64::from(key.remote_port);
+    let ips = (u64::from(key.local_ip.to_bits()) << 32) | u64::from(key.remote_ip.to_bits());
+    let mut rng = SplitMix64::derive(seed ^ ips, (ports << 32) | n);
+    rng.next_u64() as u32
+}
+
+impl ProlacConnection {
+    fn new(key: FourTuple, config: ProlacConfig, initial_seq: u32) -> Self {
+        let tcp = Connection::new(Config {
+            initial_seq,
+            send_capacity: config.send_capacity,
+            receive_capacity: config.receive_capacity,
+        });
+        Self {
+            key,
+            config,
+            tcp,
+            inbox: VecDeque::new(),
+            events: Vec::new(),
+            stats: ConnectionStats::default(),
+            snd_max: None,
+            finished_at: None,
+            next_poll_us: None,
+            accepted: false,
+        }
+    }
+
+    /// The connection's four-tuple, seen from this host.
+    #[must_use]
+    pub const fn key(&self) -> FourTuple {
+        self.key
+    }
+
+    /// The TCP state.
+    #[must_use]
+    pub fn state(&self) -> State {
+        self.tcp.state()
+    }
+
+    /// Every event the connection reported, in order.
+    #[must_use]
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// The counters.
+    #[must_use]
+    pub const fn stats(&self) -> &ConnectionStats {
+        &self.stats
+    }
+
+    /// Bytes received in order and not yet read.
+    #[must_use]
+    pub fn readable(&self) -> usize {
+        self.inbox.len() + self.tcp.readable()
+    }
+
+    /// Takes the bytes in the inbox: with [`ProlacConfig::auto_read`], everything received so
+    /// far (reading does not change the offered window; see the
+    /// [module documentation](self)). Without it the inbox stays empty: use
+    /// [`ProlacStack::prolac_recv`].
+    pub fn take_received(&mut self) -> Vec<u8> {
+        self.inbox.drain(..).collect()
+    }
+
+    /// Reads up to `buf.len()` received bytes: the inbox first, then the TCP's buffer.
+    fn read(&mut self, buf: &mut [u8]) -> usize {
+        let from_inbox = buf.len().min(self.inbox.len());
+        for (d, s) in buf.iter_mut().zip(self.inbox.drain(..from_inbox)) {
+            *d = s;
+        }
+        let from_tcp = self.tcp.recv(&mut buf[from_inbox..]);
+        self.stats.delivered += from_tcp as u64;
+        from_inbox + from_tcp
+    }
+
+    /// Bytes queued for sending and not yet acknowledged.
+    #[must_use]
+    pub fn send_queued(&self) -> usize {
+        self.tcp.send_queued()
+    }
+
+    /// Room left in the send buffer.
+    #[must_use]
+    pub fn send_room(&self) -> usize {
+        self.config
+            .send_capacity
+            .saturating_sub(self.tcp.send_queued())
+    }
+
+    /// Whether the connection has reached TIME-WAIT or CLOSED.
+    #[must_use]
+    pub const fn is_finished(&self) -> bool {
+        self.finished_at.is_some()
+    }
+
+    /// When the connection reached TIME-WAIT or CLOSED, in virtual microseconds.
+    #[must_use]
+    pub fn finished_at(&self) -> Option<u64> {
+        self.finished_at.map(|(at, _)| at)
+    }
+
+    /// Collects what the connection produced during a call at `now_us`: reads its data and
+    /// events, returns its outgoing segments with their checksums filled, re-arms its timer,
+    /// and says whether the handler should now be removed.
+    fn after_call(&mut self, now_us: u64) -> (Vec<Vec<u8>>, bool) {
+        let mut out = Vec::new();
+        while let Some(mut segment) = self.tcp.poll_transmit() {
+            self.count_output(&segment);
+            // A segment the TCP built always has a full header and fits IPv4; a failure here
+            // would leave a zero checksum, which the peer drops.
+            let _ = fill_tcp_checksum(self.key.local_ip, self.key.remote_ip, &mut segment);
+            out.push(segment);
+        }
+        let mut buf = [0u8; 4096];
+        while self.config.auto_read {
+            let n = self.tcp.recv(&mut buf);
+            if n == 0 {
+                break;
+            }
+            self.inbox.extend(&buf[..n]);
+            self.stats.delivered += n as u64;
+        }
+        self.events.extend(self.tcp.events());
+        if self.finished_at.is_none() {
+            let hold = match self.state() {
+                State::TimeWait => Some(self.config.time_wait_us),
+                State::Closed => Some(self.config.closed_linger_us),
+                _ => None,
+            };
+            self.finished_at = hold.map(|hold| (now_us, now_us.saturating_add(hold)));
+        }
+        let expiry = self.finished_at.map(|(_, until)| until);
+        let timer = self.tcp.poll_at().map(|t| t.saturating_mul(1_000));
+        self.next_poll_us = [timer, expiry].into_iter().flatten().min();
+        // A passive open reset in SYN-RECEIVED goes back to LISTEN (RFC 9293 MUST-11); the
+        // listener makes a fresh TCB for every SYN, so the four-tuple's handler just goes.
+        let back_to_listen = self.accepted && self.state() == State::Listen;
+        let remove = back_to_listen || expiry.is_some_and(|t| now_us >= t);
+        (out, remove)
+    }
+
+    fn count_output(&mut self, segment: &[u8]) {
+        let Some(header) = segment.get(..20) else {
+            return;
+        };
+        let seq = u32::from_be_bytes([header[4], header[5], header[6], header[7]]);
+        let flags = header[13];
+        let data = segment
+            .len()
+            .saturating_sub(usize::from(header[12] >> 4) * 4);
+        let seqlen = data as u32 + u32::from(flags & 0x02 != 0) + u32::from(flags & 0x01 != 0);
+        self.stats.segments_out += 1;
+        self.stats.data_bytes_out += data as u64;
+        if flags & 0x04 != 0 {
+            self.stats.resets_out += 1;
+        }
+        if seqlen == 0 {
+            return;
+        }
+        let end = seq.wrapping_add(seqlen);
+        match self.snd_max {
+            Some(max) if seq_lt(seq, max) => {
+                self.stats.retransmitted_segments += 1;
+                self.stats.retransmitted_bytes += data as u64;
+                if seq_lt(max, end) {
+                    self.snd_max = Some(end);
+                }
+            }
+            _ => self.snd_max = Some(end),
+        }
+    }
+
+    fn input(&mut self, segment: &TcpSegment<'_>, now_us: u64) {
+        self.stats.segments_in += 1;
+        self.stats.data_bytes_in += segment.payload().len() as u64;
+        self.tcp.input(segment.bytes(), ms(now_us));
+    }
+}
+
+/// A listening port: each segment that reaches it meets a fresh listening connection.
+#[derive(Clone, Debug)]
+pub struct ProlacListener {
+    port: u16,
+    config: ProlacConfig,
+    accepted: u64,
+    refused: u64,
+}
+
+impl ProlacListener {
+    /// The listening port.
+    #[must_use]
+    pub const fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Connections accepted (SYNs that made a connection).
+    #[must_use]
+    pub const fn accepted(&self) -> u64 {
+        self.accepted
+    }
+
+    /// Segments that did not make a connection (answered with a reset or dropped).
+    #[must_use]
+    pub const fn refused(&self) -> u64 {
+        self.refused
+    }
+
+    fn segment(&mut self, segment: &TcpSegment<'_>, ctx: &mut TcpContext<ProlacTcp>) {
+        let key = segment.key();
+        let isn = initial_seq(self.config.isn_seed, &key, self.accepted);
+        let mut conn = ProlacConnection::new(key, self.config, isn);
+        conn.tcp.listen(self.port);
+        conn.input(segment, ctx.now_us());
+        let (out, _) = conn.after_call(ctx.now_us());
+        for segment in &out {
+            let _ = ctx.send_tcp(key.local_ip, key.remote_ip, segment);
+        }
+        if conn.state() == State::SynReceived {
+            conn.accepted = true;
+            self.accepted += 1;
+            ctx.register(key, ProlacTcp::Connection(Box::new(conn)));
+        } else {
+            self.refused += 1;
+        }
+    }
+}
+
+/// The stack's TCP handler: a listener or a connection of the Prolac TCP.
+#[derive(Debug)]
+pub enum ProlacTcp {
+    /// Registered on a port with [`NetStack::listen`] (made by [`ProlacTcp::listener`]).
+    Listener(ProlacListener),
+    /// Registered under its four-tuple (by the listener, or by
+    /// [`ProlacStack::prolac_connect`]).
+    Connection(Box<ProlacConnection>),
+}
+
+impl ProlacTcp {
+    /// A listener on `port` whose connections have `config`.
+    #[must_use]
+    pub const fn listener(port: u16, config: ProlacConfig) -> Self {
+        Self::Listener(ProlacListener {
+            port,
+            config,
+            accepted: 0,
+            refused: 0,
+        })
+    }
+
+    /// The connection, if this is one.
+    #[must_use]
+    pub fn as_connection(&self) -> Option<&ProlacConnection> {
+        match self {
+            Self::Connection(c) => Some(c),
+            Self::Listener(_) => None,
+        }
+    }
+
+    /// The connection, mutably, if this is one.
+    pub fn as_connection_mut(&mut self) -> Option<&mut ProlacConnection> {
+        match self {
+            Self::Connection(c) => Some(c),
+            Self::Listener(_) => None,
+        }
+    }
+
+    /// The listener, if this is one.
+    #[must_use]
+    pub const fn as_listener(&self) -> Option<&ProlacListener> {
+        match self {
+            Self::Listener(l) => Some(l),
+            Self::Connection(_) => None,
+        }
+    }
+}
+
+/// Sends a connection's output through a handler context and closes the handler if asked.
+fn finish_in_context(conn: &mut ProlacConnection, ctx: &mut TcpContext<ProlacTcp>) {
+    let (out, remove) = conn.after_call(ctx.now_us());
+    for segment in &out {
+        let _ = ctx.send_tcp(conn.key.local_ip, conn.key.remote_ip, segment);
+    }
+    if remove {
+        ctx.close();
+    }
+}
+
+impl TcpHandler for ProlacTcp {
+    fn segment(&mut self, segment: &TcpSegment<'_>, ctx: &mut TcpContext<Self>) {
+        match self {
+            Self::Listener(listener) => listener.segment(segment, ctx),
+            Self::Connection(conn) => {
+                conn.input(segment, ctx.now_us());
+                finish_in_context(conn, ctx);
+            }
+        }
+    }
+
+    fn poll(&mut self, ctx: &mut TcpContext<Self>) {
+        if let Self::Connection(conn) = self {
+            conn.tcp.poll(ms(ctx.now_us()));
+            finish_in_context(conn, ctx);
+        }
+    }
+
+    fn poll_at(&self) -> Option<u64> {
+        match self {
+            Self::Connection(conn) => conn.next_poll_us,
+            Self::Listener(_) => None,
+        }
+    }
+}
+
+/// Why [`ProlacStack::prolac_connect`] did not open a connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConnectError {
+    /// A handler is already registered for the four-tuple.
+    InUse(FourTuple),
+    /// The stack refused the SYN.
+    Send(SendError),
+}
+
+impl core::fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::InUse(key) => write!(f, "{key} is already in use"),
+            Self::Send(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ConnectError {}
+
+/// The application's calls on a stack of Prolac TCP handlers. Each call runs the connection
+/// at `now_us` and sends what it produced; a call naming no registered connection does
+/// nothing (and returns `None`).
+pub trait ProlacStack {
+    /// OPEN, active: registers a connection from `local_port` to `remote` and sends its SYN.
+    ///
+    /// # Errors
+    ///
+    /// [`ConnectError::InUse`] if the four-tuple has a handler, [`ConnectError::Send`] if the
+    /// stack cannot send to `remote` (nothing is registered then).
+    fn prolac_connect(
+        &mut self,
+        local_port: u16,
+        remote: (Ipv4Addr, u16),
+        config: ProlacConfig,
+        now_us: u64,
+    ) -> Result<FourTuple, ConnectError>;
+
+    /// SEND: queues as much of `data` as the send buffer takes; returns how much.
+    fn prolac_send(&mut self, key: &FourTuple, data: &[u8], now_us: u64) -> Option<usize>;
+
+    /// RECEIVE: takes up to `buf.len()` received bytes; returns how many.
+    fn prolac_recv(&mut self, key: &FourTuple, buf: &mut [u8], now_us: u64) -> Option<usize>;
+
+    /// CLOSE: a FIN follows the queued data.
+    fn prolac_close(&mut self, key: &FourTuple, now_us: u64) -> Option<()>;
+
+    /// ABORT: a reset if the peer knows the connection; the handler is removed.
+    fn prolac_abort(&mut self, key: &FourTuple, now_us: u64) -> Option<()>;
+
+    /// The connection registered for `key`.
+    fn prolac_connection(&self, key: &FourTuple) -> Option<&ProlacConnection>;
+
+    /// The connection registered for `key`, mutably (for reading; calls that make the TCP
+    /// send go through the other methods).
+    fn prolac_connection_mut(&mut self, key: &FourTuple) -> Option<&mut ProlacConnection>;
+}
+
+/// Runs `call` on the connection registered for `key` and sends what it produced.
+fn with_connection<R>(
+    stack: &mut NetStack<ProlacTcp>,
+    key: &FourTuple,
+    now_us: u64,
+    call: impl FnOnce(&mut ProlacConnection) -> R,
+) -> Option<R> {
+    let conn = stack.handler_mut(key)?.as_connection_mut()?;
+    let result = call(conn);
+    let (out, remove) = conn.after_call(now_us);
+    for segment in &out {
+        // Checked as the stack checks it: the four-tuple's local address is the stack's.
+        let _ = stack.send_tcp(key.local_ip, key.remote_ip, segment, now_us);
+    }
+    if remove {
+        stack.unregister(key);
+    }
+    Some(result)
+}
+
+impl ProlacStack for NetStack<ProlacTcp> {
+    fn prolac_connect(
+        &mut self,
+        local_port: u16,
+        remote: (Ipv4Addr, u16),
+        config: ProlacConfig,
+        now_us: u64,
+    ) -> Result<FourTuple, ConnectError> {
+        let key = FourTuple {
+            local_ip: self.ip(),
+            local_port,
+            remote_ip: remote.0,
+            remote_port: remote.1,
+        };
+        if self.handler(&key).is_some() {
+            return Err(ConnectError::InUse(key));
+        }
+        let mut conn = ProlacConnection::new(key, config, initial_seq(config.isn_seed, &key, 0));
+        conn.tcp.connect(local_port, remote.1, ms(now_us));
+        let (out, _) = conn.after_call(now_us);
+        for segment in &out {
+            self.send_tcp(key.local_ip, key.remote_ip, segment, now_us)
+                .map_err(ConnectError::Send)?;
+        }
+        self.register(key, ProlacTcp::Connection(Box::new(conn)));
+        Ok(key)
+    }
+
+    fn prolac_send(&mut self, key: &FourTuple, data: &[u8], now_us: u64) -> Option<usize> {
+        with_connection(self, key, now_us, |c| c.tcp.send(data, ms(now_us)))
+    }
+
+    fn prolac_recv(&mut self, key: &FourTuple, buf: &mut [u8], now_us: u64) -> Option<usize> {
+        with_connection(self, key, now_us, |c| c.read(buf))
+    }
+
+    fn prolac_close(&mut self, key: &FourTuple, now_us: u64) -> Option<()> {
+        with_connection(self, key, now_us, |c| c.tcp.close(ms(now_us)))
+    }
+
+    fn prolac_abort(&mut self, key: &FourTuple, now_us: u64) -> Option<()> {
+        let result = with_connection(self, key, now_us, |c| c.tcp.abort());
+        self.unregister(key);
+        result
+    }
+
+    fn prolac_connection(&self, key: &FourTuple) -> Option<&ProlacConnection> {
+        self.handler(key)?.as_connection()
+    }
+
+    fn prolac_connection_mut(&mut self, key: &FourTuple) -> Option<&mut ProlacConnection> {
+        self.handler_mut(key)?.as_connection_mut()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sequence_comparison_wraps() {
+        assert!(seq_lt(1, 2));
+        assert!(seq_lt(u32::MAX, 3));
+        assert!(!seq_lt(3, u32::MAX));
+        assert!(!seq_lt(5, 5));
+    }
+
+    #[test]
+    fn initial_sequence_numbers_differ_by_connection_and_count() {
+        let key = FourTuple {
+            local_ip: Ipv4Addr::new(192, 0, 2, 2),
+            local_port: 80,
+            remote_ip: Ipv4Addr::new(192, 0, 2, 1),
+            remote_port: 40_000,
+        };
+        let other = FourTuple {
+            remote_port: 40_001,
+            ..key
+        };
+        assert_eq!(initial_seq(1, &key, 0), initial_seq(1, &key, 0));
+        assert_ne!(initial_seq(1, &key, 0), initial_seq(1, &key, 1));
+        assert_ne!(initial_seq(1, &key, 0), initial_seq(1, &other, 0));
+        assert_ne!(initial_seq(1, &key, 0), initial_seq(2, &key, 0));
+    }
+}
