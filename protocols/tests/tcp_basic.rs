@@ -398,3 +398,47 @@ fn send_after_close_is_refused() {
     let mut fresh = Connection::new(config(1));
     assert_eq!(fresh.send(b"x", 0), 0, "connection does not exist");
 }
+
+/// After a retransmission timeout SND.NXT goes back to SND.UNA, and with a window the peer
+/// has shrunk meanwhile the resend stops short; an ACK for data sent before the timeout (above
+/// the new SND.NXT, up to the highest sequence sent) is accepted and moves SND.NXT forward,
+/// instead of being dropped as acknowledging unsent data (found by the smoltcp interop tests).
+#[test]
+fn an_ack_for_data_sent_before_a_timeout_is_accepted() {
+    let (mut client, mut server) = open();
+    client.send(&[7; 3000], 10);
+    let segs: Vec<Vec<u8>> = std::iter::from_fn(|| client.poll_transmit()).collect();
+    assert_eq!(segs.len(), 3);
+    let una = client.snd_una();
+    // The peer shrinks its window to 1000 bytes (a duplicate ACK carrying the new window).
+    let mut shrink = vec![0u8; 20];
+    shrink[0..2].copy_from_slice(&SERVER.to_be_bytes());
+    shrink[2..4].copy_from_slice(&CLIENT.to_be_bytes());
+    shrink[4..8].copy_from_slice(&server.snd_nxt().to_be_bytes());
+    shrink[8..12].copy_from_slice(&una.to_be_bytes());
+    shrink[12] = 5 << 4;
+    shrink[13] = 0x10;
+    shrink[14..16].copy_from_slice(&1000u16.to_be_bytes());
+    client.input(&shrink, 11);
+    client.poll(1010); // the timer expires: go back, resend within the window
+    assert_eq!(
+        client.snd_nxt(),
+        una + 1000,
+        "SND.NXT went back; 1000 bytes resent"
+    );
+    let _ = std::iter::from_fn(|| client.poll_transmit()).count();
+    for s in &segs {
+        server.input(s, 1011);
+    }
+    let ack = std::iter::from_fn(|| server.poll_transmit())
+        .last()
+        .expect("an ACK for all");
+    client.input(&ack, 1012);
+    assert_eq!(client.send_queued(), 0, "all 3000 bytes acknowledged");
+    assert_eq!(
+        client.snd_nxt(),
+        una + 3000,
+        "SND.NXT moved forward to the ACK"
+    );
+    assert_eq!(client.poll_at(), None, "timer stopped");
+}
