@@ -43,10 +43,15 @@ mod generated {
     fn tcp_send_copy(tcb: *mut TcbRef, offset: u32, dst: *mut u8, n: u32) {
         let h = host(tcb);
         let (offset, n) = (offset as usize, n as usize);
-        for (i, b) in h.send_buffer.iter().skip(offset).take(n).enumerate() {
-            // SAFETY: `dst` is the data part of the scratch segment buffer, sized for `n`.
-            unsafe { *dst.add(i) = *b };
-        }
+        // SAFETY: `dst` is the data part of the scratch segment buffer, sized for `n` bytes.
+        let dst = unsafe { core::slice::from_raw_parts_mut(dst, n) };
+        // The queue is at most two slices: copy ranges, not bytes.
+        let (front, back) = h.send_buffer.as_slices();
+        let from_front = front.len().saturating_sub(offset).min(n);
+        dst[..from_front].copy_from_slice(&front[offset.min(front.len())..][..from_front]);
+        let rest = n - from_front;
+        let back_at = offset.saturating_sub(front.len());
+        dst[from_front..].copy_from_slice(&back[back_at..back_at + rest]);
     }
     fn tcp_send_acked(tcb: *mut TcbRef, n: u32) {
         let h = host(tcb);
@@ -199,6 +204,8 @@ pub struct Connection {
     host: Box<Host>,
     /// CLOSE was called: no more data may be queued.
     closing: bool,
+    /// The arriving segment, copied for the protocol.
+    rx: Vec<u8>,
 }
 
 impl Connection {
@@ -223,6 +230,7 @@ impl Connection {
             tcb,
             host,
             closing: false,
+            rx: Vec::new(),
         }
     }
 
@@ -238,10 +246,13 @@ impl Connection {
 
     /// A segment arrived (TCP header and data; its checksum already verified).
     pub fn input(&mut self, segment: &[u8], now: u64) {
-        let mut bytes = segment.to_vec();
-        let n = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
-        // SAFETY: `bytes` is a live buffer of `n` bytes for the whole call.
-        unsafe { generated::input__Tcp_Base_Api(&mut self.tcb, bytes.as_mut_ptr(), n, now) };
+        // The protocol takes a mutable pointer: copy into a buffer reused across segments (it
+        // is the connection's, not the host side's, so host functions never alias it).
+        self.rx.clear();
+        self.rx.extend_from_slice(segment);
+        let n = u32::try_from(self.rx.len()).unwrap_or(u32::MAX);
+        // SAFETY: `rx` is a live buffer of `n` bytes for the whole call.
+        unsafe { generated::input__Tcp_Base_Api(&mut self.tcb, self.rx.as_mut_ptr(), n, now) };
     }
 
     /// SEND: queues as much of `data` as the send buffer takes; returns how much.

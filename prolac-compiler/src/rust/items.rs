@@ -589,19 +589,10 @@ impl<'a> Gen<'a> {
 
     /// Parameter types (receiver excluded) and result type of a dispatched call.
     pub(crate) fn selector_signature(&self, sel: SelectorId) -> (Vec<TokenStream>, TokenStream) {
-        let Some((_, m)) = self
-            .ir
-            .methods
-            .iter()
-            .find(|(_, m)| {
-                m.kind == MethodKind::Dynamic(sel) && m.owner == self.ir.selectors[sel].origin
-            })
-            .or_else(|| {
-                self.ir
-                    .methods
-                    .iter()
-                    .find(|(_, m)| m.kind == MethodKind::Dynamic(sel))
-            })
+        let Some(m) = self
+            .selector_value_type(sel)
+            .0
+            .map(|id| &self.ir.methods[id])
         else {
             return (Vec::new(), quote!(()));
         };
