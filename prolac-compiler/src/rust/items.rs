@@ -452,6 +452,68 @@ impl<'a> Gen<'a> {
                 pub type #id = #target;
             });
         }
+        out.extend(self.function_aliases(emitted));
+        out
+    }
+
+    /// Stable names for the exported functions a composition's final module offers
+    /// (`poll__Tcp_Api` for whichever layer defines `Tcp.Api.poll`, `constructor__Tcp_Tcb`), so
+    /// that a host keeps compiling when layers are left out; skipped when taken.
+    fn function_aliases(&self, emitted: &[ModuleId]) -> TokenStream {
+        let mut out = TokenStream::new();
+        let mut taken: std::collections::BTreeSet<String> = self
+            .ir
+            .methods
+            .iter()
+            .filter(|(id, _)| self.functions.contains(id))
+            .map(|(id, _)| self.names.methods[id].clone())
+            .collect();
+        for (name, m) in &self.ir.aliases {
+            if !emitted.contains(m) {
+                continue;
+            }
+            // The exported definitions `m` uses, nearest first: its constructor, its dynamic
+            // methods' actuals, then static methods of `m` and its ancestors.
+            let mut seen: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+            let mut chosen: Vec<MethodId> = Vec::new();
+            let module = &self.ir.modules[*m];
+            let dynamic = module.vtable.iter().map(|&(_, e)| e);
+            let mut chain = Vec::new();
+            let mut at = Some(*m);
+            while let Some(c) = at {
+                chain.push(c);
+                at = self.ir.modules[c].parent;
+            }
+            let statics = chain.iter().flat_map(|&c| {
+                self.ir
+                    .methods
+                    .iter()
+                    .filter(move |(_, meth)| meth.owner == c && !meth.has_receiver())
+                    .map(|(id, _)| id)
+            });
+            for e in module.constructor.into_iter().chain(dynamic).chain(statics) {
+                if self.exported.contains(&e) && seen.insert(self.ir.methods[e].name.as_str()) {
+                    chosen.push(e);
+                }
+            }
+            for e in chosen {
+                let alias = format!(
+                    "{}__{}",
+                    super::names::sanitize(&self.ir.methods[e].name),
+                    super::names::sanitize(name)
+                );
+                if !taken.insert(alias.clone()) {
+                    continue;
+                }
+                let (from, to) = (ident(&self.names.methods[e]), ident(&alias));
+                let text = format!(" `{name}.{}`, by its composition's name.", self.ir.methods[e].name);
+                out.extend(quote! {
+                    #[doc = #text]
+                    #[allow(unused_imports)]
+                    pub use self::#from as #to;
+                });
+            }
+        }
         out
     }
 
