@@ -1,5 +1,31 @@
-//! Compiles the TCP (`tcp/tcp.pc` and the files it includes) to Rust in `OUT_DIR`.
+//! Compiles the TCP (`tcp/tcp.pc` and the files it includes) to Rust in `OUT_DIR`, three times:
+//! every layer (`tcp.rs`), without header prediction (`tcp_no_prediction.rs`, for the
+//! benchmark's comparison), and the base alone (`tcp_base.rs`, every optional layer left out).
+
+/// The layers after `Base`, in composition order.
+const OPTIONAL_LAYERS: [&str; 9] = [
+    "Window",
+    "Timers",
+    "Rtt",
+    "Keepalive",
+    "Delayed-Ack",
+    "Nagle",
+    "Congestion",
+    "Fast-Recovery",
+    "Header-Prediction",
+];
 
 fn main() {
     prolac_compiler::Build::new().file("tcp/tcp.pc").compile();
+    prolac_compiler::Build::new()
+        .file("tcp/tcp.pc")
+        .without("Header-Prediction")
+        .output("tcp_no_prediction.rs")
+        .compile();
+    let mut base = prolac_compiler::Build::new();
+    base.file("tcp/tcp.pc").output("tcp_base.rs");
+    for layer in OPTIONAL_LAYERS {
+        base.without(layer);
+    }
+    base.compile();
 }

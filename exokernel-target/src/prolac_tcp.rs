@@ -18,17 +18,16 @@
 //!
 //! - **Reading.** By default ([`ProlacConfig::auto_read`]) arriving data is moved out of the
 //!   connection into its inbox right after every call, as an application that always reads
-//!   at once would, and [`ProlacConnection::take_received`] hands the inbox over. The Prolac
-//!   TCP sends no window updates of its own yet, so a receive buffer left full would close
-//!   the window for good; with prompt reads the offered window stays at the receive buffer's
-//!   capacity. Without `auto_read` the data waits in the TCP's receive buffer (and the window
-//!   shrinks) until [`ProlacStack::prolac_recv`].
-//! - **TIME-WAIT and cleanup.** The TCP has no TIME-WAIT timer: a connection that reaches
-//!   TIME-WAIT stays registered for [`ProlacConfig::time_wait_us`] (answering what still
-//!   arrives, so that a retransmitted FIN is acknowledged again), one that reaches CLOSED for
-//!   [`ProlacConfig::closed_linger_us`], and is then removed. An accepted connection that a
-//!   reset sends back to LISTEN (RFC 9293 MUST-11) is removed at once: the listener makes a
-//!   fresh TCB for every SYN anyway.
+//!   at once would, and [`ProlacConnection::take_received`] hands the inbox over. Without
+//!   `auto_read` the data waits in the TCP's receive buffer (and the offered window shrinks)
+//!   until [`ProlacStack::prolac_recv`]; the read that reopens the window makes the TCP send a
+//!   window update (its Window layer), and its persist timer probes a zero window.
+//! - **TIME-WAIT and cleanup.** The TCP's own TIME-WAIT timer is set to
+//!   [`ProlacConfig::time_wait_us`] (an MSL of half that); a connection that reaches TIME-WAIT
+//!   stays registered that long (answering what still arrives, so that a retransmitted FIN is
+//!   acknowledged again), one that reaches CLOSED for [`ProlacConfig::closed_linger_us`], and
+//!   is then removed. An accepted connection that a reset sends back to LISTEN (RFC 9293
+//!   MUST-11) is removed at once: the listener makes a fresh TCB for every SYN anyway.
 //! - **Initial sequence numbers**, drawn from a seeded generator per connection.
 //!
 //! The application side (open, send, close, abort) is [`ProlacStack`], implemented for
@@ -37,7 +36,7 @@
 use core::net::Ipv4Addr;
 use std::collections::VecDeque;
 
-use protocols::tcp::{Config, Connection, Event, State};
+use protocols::tcp::{Config, Connection, Event, State, TcpOption};
 
 use crate::netstack::{
     FourTuple, NetStack, SendError, TcpContext, TcpHandler, TcpSegment, fill_tcp_checksum,
@@ -64,6 +63,8 @@ pub struct ProlacConfig {
     /// Whether arriving data is taken out of the TCP's receive buffer at once (see the
     /// [module documentation](self)).
     pub auto_read: bool,
+    /// Options set on every connection (Nagle off, delayed-ACK time, keepalive, …).
+    pub options: &'static [TcpOption],
 }
 
 impl Default for ProlacConfig {
@@ -75,6 +76,7 @@ impl Default for ProlacConfig {
             closed_linger_us: 1_000_000,
             isn_seed: 0x150_5eed,
             auto_read: true,
+            options: &[],
         }
     }
 }
@@ -153,11 +155,16 @@ fn initial_seq(seed: u64, key: &FourTuple, n: u64) -> u32 {
 
 impl ProlacConnection {
     fn new(key: FourTuple, config: ProlacConfig, initial_seq: u32) -> Self {
-        let tcp = Connection::new(Config {
+        let mut tcp = Connection::new(Config {
             initial_seq,
             send_capacity: config.send_capacity,
             receive_capacity: config.receive_capacity,
         });
+        // The TCP's own TIME-WAIT lasts as long as this host keeps the connection registered.
+        tcp.set_option(TcpOption::MslMs((config.time_wait_us / 2000).max(1)));
+        for option in config.options {
+            tcp.set_option(*option);
+        }
         Self {
             key,
             config,
@@ -211,12 +218,12 @@ impl ProlacConnection {
     }
 
     /// Reads up to `buf.len()` received bytes: the inbox first, then the TCP's buffer.
-    fn read(&mut self, buf: &mut [u8]) -> usize {
+    fn read(&mut self, buf: &mut [u8], now_us: u64) -> usize {
         let from_inbox = buf.len().min(self.inbox.len());
         for (d, s) in buf.iter_mut().zip(self.inbox.drain(..from_inbox)) {
             *d = s;
         }
-        let from_tcp = self.tcp.recv(&mut buf[from_inbox..]);
+        let from_tcp = self.tcp.recv(&mut buf[from_inbox..], now_us / 1000);
         self.stats.delivered += from_tcp as u64;
         from_inbox + from_tcp
     }
@@ -251,6 +258,16 @@ impl ProlacConnection {
     /// events, returns its outgoing segments with their checksums filled, re-arms its timer,
     /// and says whether the handler should now be removed.
     fn after_call(&mut self, now_us: u64) -> (Vec<Vec<u8>>, bool) {
+        // Read first: a read may open the window, and the update goes out with the rest.
+        let mut buf = [0u8; 4096];
+        while self.config.auto_read {
+            let n = self.tcp.recv(&mut buf, now_us / 1000);
+            if n == 0 {
+                break;
+            }
+            self.inbox.extend(&buf[..n]);
+            self.stats.delivered += n as u64;
+        }
         let mut out = Vec::new();
         while let Some(mut segment) = self.tcp.poll_transmit() {
             self.count_output(&segment);
@@ -258,15 +275,6 @@ impl ProlacConnection {
             // would leave a zero checksum, which the peer drops.
             let _ = fill_tcp_checksum(self.key.local_ip, self.key.remote_ip, &mut segment);
             out.push(segment);
-        }
-        let mut buf = [0u8; 4096];
-        while self.config.auto_read {
-            let n = self.tcp.recv(&mut buf);
-            if n == 0 {
-                break;
-            }
-            self.inbox.extend(&buf[..n]);
-            self.stats.delivered += n as u64;
         }
         self.events.extend(self.tcp.events());
         if self.finished_at.is_none() {
@@ -570,7 +578,7 @@ impl ProlacStack for NetStack<ProlacTcp> {
     }
 
     fn prolac_recv(&mut self, key: &FourTuple, buf: &mut [u8], now_us: u64) -> Option<usize> {
-        with_connection(self, key, now_us, |c| c.read(buf))
+        with_connection(self, key, now_us, |c| c.read(buf, now_us))
     }
 
     fn prolac_close(&mut self, key: &FourTuple, now_us: u64) -> Option<()> {

@@ -5,113 +5,229 @@
 //! checksum, which needs the IP pseudo-header) on the way out, and verifies the checksum and
 //! strips IP on the way in. Each connection is one [`Connection`]; a listening connection takes
 //! one SYN (the caller gives each SYN for a listening port a fresh listening connection).
+//!
+//! The TCP is compiled in three [`Variant`]s, each its own generated module with the same host
+//! functions: [`Full`] (every layer, the default), [`NoPrediction`] (without the
+//! header-prediction fast path, for comparison) and [`BaseOnly`] (every optional layer left
+//! out: no timers, no congestion control, …). Which one a connection runs is its type
+//! parameter; the generated entry points have the same names in each (`poll__Tcp_Api`, …).
 
 // The generated code dereferences raw pointers inside documented `unsafe` blocks, and the host
 // functions below receive the raw TCB pointer the protocol passes them.
 #![allow(unsafe_code)]
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
-/// The generated TCP and the host functions its extern methods name.
-#[allow(missing_docs, unreachable_pub, clippy::all)]
-mod generated {
-    use super::Host;
+/// One generated variant of the TCP (`$file` in `OUT_DIR`) and the host functions its extern
+/// methods name.
+macro_rules! generated_variant {
+    ($module:ident, $file:literal) => {
+        #[allow(missing_docs, unreachable_pub, clippy::all)]
+        mod $module {
+            use super::Host;
 
-    /// The host side of the connection whose TCB is `tcb` (its cookie is the address of the
-    /// connection's boxed [`Host`], which outlives every call into the protocol).
-    fn host<'a>(tcb: *mut TcbRef) -> &'a mut Host {
-        // SAFETY: the protocol only passes TCBs of live `Connection`s, whose cookie was set to
-        // the address of their `Host` box; nothing else borrows that box during the call.
-        unsafe { &mut *((*tcb).cookie as usize as *mut Host) }
-    }
-
-    fn tcp_segment_buffer(tcb: *mut TcbRef, len: u32) -> *mut u8 {
-        let h = host(tcb);
-        h.scratch.clear();
-        h.scratch.resize(len as usize, 0);
-        h.scratch.as_mut_ptr()
-    }
-    fn tcp_transmit(tcb: *mut TcbRef, seg: *mut u8, len: u32) {
-        let h = host(tcb);
-        debug_assert_eq!(seg, h.scratch.as_mut_ptr());
-        let n = (len as usize).min(h.scratch.len());
-        h.outgoing.push_back(h.scratch[..n].to_vec());
-    }
-    fn tcp_send_queued(tcb: *mut TcbRef) -> u32 {
-        u32::try_from(host(tcb).send_buffer.len()).unwrap_or(u32::MAX)
-    }
-    fn tcp_send_copy(tcb: *mut TcbRef, offset: u32, dst: *mut u8, n: u32) {
-        let h = host(tcb);
-        let (offset, n) = (offset as usize, n as usize);
-        // SAFETY: `dst` is the data part of the scratch segment buffer, sized for `n` bytes.
-        let dst = unsafe { core::slice::from_raw_parts_mut(dst, n) };
-        // The queue is at most two slices: copy ranges, not bytes.
-        let (front, back) = h.send_buffer.as_slices();
-        let from_front = front.len().saturating_sub(offset).min(n);
-        dst[..from_front].copy_from_slice(&front[offset.min(front.len())..][..from_front]);
-        let rest = n - from_front;
-        let back_at = offset.saturating_sub(front.len());
-        dst[from_front..].copy_from_slice(&back[back_at..back_at + rest]);
-    }
-    fn tcp_send_acked(tcb: *mut TcbRef, n: u32) {
-        let h = host(tcb);
-        let n = (n as usize).min(h.send_buffer.len());
-        h.send_buffer.drain(..n);
-    }
-    fn tcp_receive_space(tcb: *mut TcbRef) -> u32 {
-        let h = host(tcb);
-        u32::try_from(h.receive_capacity.saturating_sub(h.receive_buffer.len())).unwrap_or(u32::MAX)
-    }
-    fn tcp_deliver(tcb: *mut TcbRef, data: *mut u8, n: u32) {
-        // SAFETY: `data` points into the arriving segment, which holds `n` more bytes.
-        let bytes = unsafe { core::slice::from_raw_parts(data, n as usize) };
-        let h = host(tcb);
-        h.receive_buffer.extend(bytes);
-        h.received += u64::from(n);
-    }
-    fn tcp_store_early(tcb: *mut TcbRef, offset: u32, data: *mut u8, n: u32) {
-        // SAFETY: `data` points into the arriving segment, which holds `n` more bytes.
-        let bytes = unsafe { core::slice::from_raw_parts(data, n as usize) };
-        let h = host(tcb);
-        let at = h.received + u64::from(offset);
-        // Keep the longest run seen at each position; overlaps are resolved on reassembly.
-        let keep = h.early.get(&at).is_none_or(|old| old.len() < bytes.len());
-        if keep {
-            h.early.insert(at, bytes.to_vec());
-        }
-    }
-    fn tcp_reassemble(tcb: *mut TcbRef) -> u32 {
-        let h = host(tcb);
-        let start = h.received;
-        while let Some((&at, _)) = h.early.first_key_value() {
-            if at > h.received {
-                break;
+            /// The host side of the connection whose TCB is `tcb` (its cookie is the address of
+            /// the connection's boxed [`Host`], which outlives every call into the protocol).
+            fn host<'a>(tcb: *mut TcbRef) -> &'a mut Host {
+                // SAFETY: the protocol only passes TCBs of live `Connection`s, whose cookie was
+                // set to the address of their `Host` box; nothing else borrows that box during
+                // the call.
+                unsafe { &mut *((*tcb).cookie as usize as *mut Host) }
             }
-            let Some(bytes) = h.early.remove(&at) else {
-                break;
-            };
-            let skip = (h.received - at) as usize;
-            if skip < bytes.len() {
-                let room = h.receive_capacity.saturating_sub(h.receive_buffer.len());
-                let new = &bytes[skip..(bytes.len()).min(skip + room)];
-                h.receive_buffer.extend(new);
-                h.received += new.len() as u64;
-            }
-        }
-        u32::try_from(h.received - start).unwrap_or(u32::MAX)
-    }
-    fn tcp_event(tcb: *mut TcbRef, kind: u32) {
-        host(tcb).events.push(kind);
-    }
-    fn tcp_initial_seq(tcb: *mut TcbRef) -> u32 {
-        host(tcb).initial_seq
-    }
 
-    include!(concat!(env!("OUT_DIR"), "/tcp.rs"));
+            fn tcp_segment_buffer(tcb: *mut TcbRef, len: u32) -> *mut u8 {
+                host(tcb).segment_buffer(len as usize)
+            }
+            fn tcp_transmit(tcb: *mut TcbRef, _seg: *mut u8, len: u32) {
+                host(tcb).transmit(len as usize);
+            }
+            fn tcp_send_queued(tcb: *mut TcbRef) -> u32 {
+                u32::try_from(host(tcb).send_buffer.len()).unwrap_or(u32::MAX)
+            }
+            fn tcp_send_copy(tcb: *mut TcbRef, offset: u32, dst: *mut u8, n: u32) {
+                // SAFETY: `dst` is the data part of the segment buffer, sized for `n` bytes.
+                let dst = unsafe { core::slice::from_raw_parts_mut(dst, n as usize) };
+                host(tcb).send_copy(offset as usize, dst);
+            }
+            fn tcp_send_acked(tcb: *mut TcbRef, n: u32) {
+                let h = host(tcb);
+                let n = (n as usize).min(h.send_buffer.len());
+                h.send_buffer.drain(..n);
+            }
+            fn tcp_receive_space(tcb: *mut TcbRef) -> u32 {
+                u32::try_from(host(tcb).receive_space()).unwrap_or(u32::MAX)
+            }
+            #[allow(dead_code)] // the Window layer's
+            fn tcp_receive_capacity(tcb: *mut TcbRef) -> u32 {
+                u32::try_from(host(tcb).receive_capacity).unwrap_or(u32::MAX)
+            }
+            fn tcp_deliver(tcb: *mut TcbRef, data: *mut u8, n: u32) {
+                // SAFETY: `data` points into the arriving segment, which holds `n` more bytes.
+                let bytes = unsafe { core::slice::from_raw_parts(data, n as usize) };
+                host(tcb).deliver(bytes);
+            }
+            fn tcp_store_early(tcb: *mut TcbRef, offset: u32, data: *mut u8, n: u32) {
+                // SAFETY: `data` points into the arriving segment, which holds `n` more bytes.
+                let bytes = unsafe { core::slice::from_raw_parts(data, n as usize) };
+                host(tcb).store_early(offset, bytes);
+            }
+            fn tcp_reassemble(tcb: *mut TcbRef) -> u32 {
+                u32::try_from(host(tcb).reassemble()).unwrap_or(u32::MAX)
+            }
+            fn tcp_event(tcb: *mut TcbRef, kind: u32) {
+                host(tcb).events.push(kind);
+            }
+            fn tcp_initial_seq(tcb: *mut TcbRef) -> u32 {
+                host(tcb).initial_seq
+            }
+
+            include!(concat!(env!("OUT_DIR"), "/", $file));
+        }
+    };
 }
 
-// The final TCB of the `Tcp` composition (named after the last layer that refines it).
-use generated::TcpTcb as Tcb;
+generated_variant!(full, "tcp.rs");
+generated_variant!(no_prediction, "tcp_no_prediction.rs");
+generated_variant!(base_only, "tcp_base.rs");
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// A compiled variant of the TCP: which of its layers are in. Implemented by [`Full`],
+/// [`NoPrediction`] and [`BaseOnly`] only.
+pub trait Variant: sealed::Sealed {
+    /// The variant's TCB.
+    #[doc(hidden)]
+    type Tcb;
+    /// The layers left out, for reports.
+    const WITHOUT: &'static str;
+    #[doc(hidden)]
+    fn new_tcb(cookie: u64) -> Box<Self::Tcb>;
+    #[doc(hidden)]
+    fn listen(tcb: &mut Self::Tcb, port: u16);
+    #[doc(hidden)]
+    fn connect(tcb: &mut Self::Tcb, local: u16, remote: u16, now: u64);
+    /// # Safety
+    /// `bytes` points to `n` bytes, valid and unaliased for the call.
+    #[doc(hidden)]
+    unsafe fn input(tcb: &mut Self::Tcb, bytes: *mut u8, n: u32, now: u64);
+    #[doc(hidden)]
+    fn send(tcb: &mut Self::Tcb, now: u64);
+    #[doc(hidden)]
+    fn read(tcb: &mut Self::Tcb, now: u64);
+    #[doc(hidden)]
+    fn shutdown(tcb: &mut Self::Tcb, now: u64);
+    #[doc(hidden)]
+    fn close(tcb: &mut Self::Tcb, now: u64);
+    #[doc(hidden)]
+    fn abort(tcb: &mut Self::Tcb);
+    #[doc(hidden)]
+    fn poll(tcb: &mut Self::Tcb, now: u64);
+    #[doc(hidden)]
+    fn poll_at(tcb: &mut Self::Tcb) -> u64;
+    #[doc(hidden)]
+    fn set_option(tcb: &mut Self::Tcb, opt: u32, value: u64) -> bool;
+    #[doc(hidden)]
+    fn info(tcb: &mut Self::Tcb) -> TcpInfo;
+    /// The base TCB's state and SND.UNA, SND.NXT, SND.WND, RCV.NXT, effective send MSS.
+    #[doc(hidden)]
+    fn base_fields(tcb: &Self::Tcb) -> (u8, [u32; 5]);
+}
+
+macro_rules! variant_impl {
+    ($ty:ident, $module:ident, $without:literal, $doc:literal) => {
+        #[doc = $doc]
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+        pub struct $ty;
+        impl sealed::Sealed for $ty {}
+        impl Variant for $ty {
+            type Tcb = $module::TcpTcb;
+            const WITHOUT: &'static str = $without;
+            fn new_tcb(cookie: u64) -> Box<Self::Tcb> {
+                let mut tcb = Box::new($module::TcpTcb::ZERO);
+                tcb.cookie = cookie;
+                $module::constructor__Tcp_Tcb(&mut tcb);
+                tcb
+            }
+            fn listen(tcb: &mut Self::Tcb, port: u16) {
+                $module::listen__Tcp_Api(tcb, port);
+            }
+            fn connect(tcb: &mut Self::Tcb, local: u16, remote: u16, now: u64) {
+                $module::connect__Tcp_Api(tcb, local, remote, now);
+            }
+            unsafe fn input(tcb: &mut Self::Tcb, bytes: *mut u8, n: u32, now: u64) {
+                // SAFETY: the caller's guarantee.
+                unsafe { $module::input__Tcp_Api(tcb, bytes, n, now) };
+            }
+            fn send(tcb: &mut Self::Tcb, now: u64) {
+                $module::send__Tcp_Api(tcb, now);
+            }
+            fn read(tcb: &mut Self::Tcb, now: u64) {
+                $module::read__Tcp_Api(tcb, now);
+            }
+            fn shutdown(tcb: &mut Self::Tcb, now: u64) {
+                $module::shutdown__Tcp_Api(tcb, now);
+            }
+            fn close(tcb: &mut Self::Tcb, now: u64) {
+                $module::close__Tcp_Api(tcb, now);
+            }
+            fn abort(tcb: &mut Self::Tcb) {
+                $module::abort__Tcp_Api(tcb);
+            }
+            fn poll(tcb: &mut Self::Tcb, now: u64) {
+                $module::poll__Tcp_Api(tcb, now);
+            }
+            fn poll_at(tcb: &mut Self::Tcb) -> u64 {
+                $module::poll_at__Tcp_Api(tcb)
+            }
+            fn set_option(tcb: &mut Self::Tcb, opt: u32, value: u64) -> bool {
+                $module::set_option__Tcp_Api(tcb, opt, value)
+            }
+            fn info(tcb: &mut Self::Tcb) -> TcpInfo {
+                let mut i = $module::TcpInfo::ZERO;
+                $module::info__Tcp_Api(tcb, &mut i);
+                TcpInfo {
+                    state: State::from_code(i.state),
+                    snd_una: i.snd_una,
+                    snd_nxt: i.snd_nxt,
+                    snd_max: i.snd_max,
+                    snd_wnd: i.snd_wnd,
+                    snd_mss: i.snd_mss,
+                    rcv_nxt: i.rcv_nxt,
+                    rcv_wnd: i.rcv_wnd,
+                    retransmitted: i.retransmitted,
+                    rto_ms: i.rto,
+                    backoff: i.backoff,
+                    srtt_ms: i.srtt,
+                    rttvar_ms: i.rttvar,
+                    cwnd: i.cwnd,
+                    ssthresh: i.ssthresh,
+                    dupacks: i.dupacks,
+                    in_recovery: i.in_recovery,
+                }
+            }
+            fn base_fields(tcb: &Self::Tcb) -> (u8, [u32; 5]) {
+                let t = tcb;
+                (t.state, [t.snd_una, t.snd_nxt, t.snd_wnd, t.rcv_nxt, t.snd_mss])
+            }
+        }
+    };
+}
+
+variant_impl!(Full, full, "", "Every layer of the TCP.");
+variant_impl!(
+    NoPrediction,
+    no_prediction,
+    "Header-Prediction",
+    "The TCP without its header-prediction fast path."
+);
+variant_impl!(
+    BaseOnly,
+    base_only,
+    "Window, Timers, Rtt, Keepalive, Delayed-Ack, Nagle, Congestion, Fast-Recovery, Header-Prediction",
+    "The base TCP alone: every optional layer left out (no timers, no congestion control)."
+);
 
 /// Connection states (RFC 9293 §3.3.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -159,6 +275,97 @@ pub enum Event {
     Closed,
     /// The peer reset the connection.
     Reset,
+    /// The peer stopped answering: data stayed unacknowledged for the user timeout, or
+    /// keepalive probes went unanswered. The connection is gone.
+    TimedOut,
+}
+
+/// Per-connection options ([`Connection::set_option`]); a variant without the layer that
+/// implements one does not know it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TcpOption {
+    /// Turns Nagle's algorithm off (`TCP_NODELAY`; layer Nagle).
+    NoDelay(bool),
+    /// The longest delay of an ACK, in ms; 0 restores 200 ms (layer Delayed-Ack).
+    DelayedAckMs(u64),
+    /// Idle time before keepalive probes, in ms; 0 turns keepalive off (layer Keepalive).
+    KeepaliveIdleMs(u64),
+    /// Time between keepalive probes, in ms; 0 restores 75 s.
+    KeepaliveIntervalMs(u64),
+    /// Unanswered keepalive probes before the connection is dropped; 0 restores 9.
+    KeepaliveCount(u32),
+    /// How long data may stay unacknowledged before the connection is dropped, in ms; 0
+    /// restores 5 minutes (layer Timers).
+    UserTimeoutMs(u64),
+    /// The lower bound of the retransmission timeout, in ms; 0 restores 1 s (layer Rtt).
+    MinRtoMs(u64),
+    /// The maximum segment lifetime, in ms (TIME-WAIT lasts two); 0 restores 2 minutes.
+    MslMs(u64),
+    /// How long FIN-WAIT-2 may last after [`Connection::close`], in ms; 0 restores 60 s.
+    FinWait2Ms(u64),
+    /// The initial congestion window in segments; 0 restores RFC 3390's (layer Congestion).
+    InitialWindow(u32),
+    /// Acknowledges every segment at once (`TCP_QUICKACK`, kept on; layer Delayed-Ack).
+    QuickAck(bool),
+}
+
+impl TcpOption {
+    /// The protocol's option code (`Tcb.Opt` in `tcb.pc`) and value.
+    fn code(self) -> (u32, u64) {
+        match self {
+            TcpOption::NoDelay(on) => (1, u64::from(on)),
+            TcpOption::DelayedAckMs(ms) => (2, ms),
+            TcpOption::KeepaliveIdleMs(ms) => (3, ms),
+            TcpOption::KeepaliveIntervalMs(ms) => (4, ms),
+            TcpOption::KeepaliveCount(n) => (5, u64::from(n)),
+            TcpOption::UserTimeoutMs(ms) => (6, ms),
+            TcpOption::MinRtoMs(ms) => (7, ms),
+            TcpOption::MslMs(ms) => (8, ms),
+            TcpOption::FinWait2Ms(ms) => (9, ms),
+            TcpOption::InitialWindow(n) => (10, u64::from(n)),
+            TcpOption::QuickAck(on) => (11, u64::from(on)),
+        }
+    }
+}
+
+/// A read-only view of a connection (in the manner of Linux's `tcp_info`). What a layer the
+/// variant lacks would keep is 0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TcpInfo {
+    /// The state.
+    pub state: State,
+    /// SND.UNA: the oldest sequence number not yet acknowledged.
+    pub snd_una: u32,
+    /// SND.NXT: the next sequence number to send.
+    pub snd_nxt: u32,
+    /// The highest sequence number sent.
+    pub snd_max: u32,
+    /// SND.WND: the window the peer last offered.
+    pub snd_wnd: u32,
+    /// The effective send MSS (RFC 9293 §3.7.1).
+    pub snd_mss: u32,
+    /// RCV.NXT: the next sequence number expected from the peer.
+    pub rcv_nxt: u32,
+    /// What is left of the window last advertised.
+    pub rcv_wnd: u32,
+    /// Segments sent again.
+    pub retransmitted: u32,
+    /// The current retransmission timeout, in ms (Timers).
+    pub rto_ms: u64,
+    /// Retransmission timeouts since the last new ACK (Timers).
+    pub backoff: u32,
+    /// The smoothed round-trip time, in ms (Rtt).
+    pub srtt_ms: u64,
+    /// The round-trip time variation, in ms (Rtt).
+    pub rttvar_ms: u64,
+    /// The congestion window, in bytes (Congestion).
+    pub cwnd: u32,
+    /// The slow-start threshold, in bytes (Congestion).
+    pub ssthresh: u32,
+    /// Duplicate ACKs counted (Fast-Recovery).
+    pub dupacks: u32,
+    /// Whether fast recovery is under way (Fast-Recovery).
+    pub in_recovery: bool,
 }
 
 /// Per-connection settings.
@@ -189,43 +396,123 @@ struct Host {
     send_buffer: VecDeque<u8>,
     receive_capacity: usize,
     receive_buffer: VecDeque<u8>,
+    /// The user closed: arriving data is acknowledged and dropped.
+    discard: bool,
     /// Bytes delivered in order since the connection began.
     received: u64,
     /// Data that arrived early, by stream position.
-    early: std::collections::BTreeMap<u64, Vec<u8>>,
-    scratch: Vec<u8>,
-    outgoing: VecDeque<Vec<u8>>,
+    early: BTreeMap<u64, Vec<u8>>,
+    /// Outgoing segments, back to back, and where each ends.
+    out_bytes: Vec<u8>,
+    out_ends: VecDeque<usize>,
+    /// Bytes of `out_bytes` already handed out.
+    out_taken: usize,
     events: Vec<u32>,
 }
 
-/// One TCP connection.
-pub struct Connection {
-    tcb: Box<Tcb>,
+impl Host {
+    /// A buffer for the next segment, at the end of the outgoing queue.
+    fn segment_buffer(&mut self, len: usize) -> *mut u8 {
+        let start = self.out_ends.back().copied().unwrap_or(self.out_taken);
+        self.out_bytes.truncate(start);
+        self.out_bytes.resize(start + len, 0);
+        self.out_bytes[start..].as_mut_ptr()
+    }
+
+    /// The segment in the buffer last handed out is complete: `len` bytes.
+    fn transmit(&mut self, len: usize) {
+        let start = self.out_ends.back().copied().unwrap_or(self.out_taken);
+        let end = (start + len).min(self.out_bytes.len());
+        self.out_ends.push_back(end);
+    }
+
+    /// Copies queued bytes from `offset` after SND.UNA: at most two slices.
+    fn send_copy(&self, offset: usize, dst: &mut [u8]) {
+        let n = dst.len();
+        let (front, back) = self.send_buffer.as_slices();
+        let from_front = front.len().saturating_sub(offset).min(n);
+        dst[..from_front].copy_from_slice(&front[offset.min(front.len())..][..from_front]);
+        let rest = n - from_front;
+        let back_at = offset.saturating_sub(front.len());
+        dst[from_front..].copy_from_slice(&back[back_at..back_at + rest]);
+    }
+
+    fn receive_space(&self) -> usize {
+        self.receive_capacity
+            .saturating_sub(self.receive_buffer.len())
+    }
+
+    fn deliver(&mut self, bytes: &[u8]) {
+        if !self.discard {
+            self.receive_buffer.extend(bytes);
+        }
+        self.received += bytes.len() as u64;
+    }
+
+    fn store_early(&mut self, offset: u32, bytes: &[u8]) {
+        let at = self.received + u64::from(offset);
+        // Keep the longest run seen at each position; overlaps are resolved on reassembly.
+        let keep = self.early.get(&at).is_none_or(|old| old.len() < bytes.len());
+        if keep {
+            self.early.insert(at, bytes.to_vec());
+        }
+    }
+
+    fn reassemble(&mut self) -> u64 {
+        let start = self.received;
+        while let Some((&at, _)) = self.early.first_key_value() {
+            if at > self.received {
+                break;
+            }
+            let Some(bytes) = self.early.remove(&at) else {
+                break;
+            };
+            let skip = (self.received - at) as usize;
+            if skip < bytes.len() {
+                let room = self.receive_space();
+                let new = &bytes[skip..bytes.len().min(skip + room)];
+                self.deliver(new);
+            }
+        }
+        self.received - start
+    }
+}
+
+/// One TCP connection, running the TCP variant `V` ([`Full`] unless said otherwise).
+pub struct Connection<V: Variant = Full> {
+    tcb: Box<V::Tcb>,
     host: Box<Host>,
-    /// CLOSE was called: no more data may be queued.
+    /// CLOSE or SHUTDOWN was called: no more data may be queued.
     closing: bool,
     /// The arriving segment, copied for the protocol.
     rx: Vec<u8>,
 }
 
-impl Connection {
-    /// A closed connection.
-    pub fn new(config: Config) -> Connection {
+impl Connection<Full> {
+    /// A closed connection running every layer of the TCP.
+    pub fn new(config: Config) -> Connection<Full> {
+        Connection::with_variant(config)
+    }
+}
+
+impl<V: Variant> Connection<V> {
+    /// A closed connection running the variant `V`.
+    pub fn with_variant(config: Config) -> Connection<V> {
         let mut host = Box::new(Host {
             initial_seq: config.initial_seq,
             send_capacity: config.send_capacity,
             send_buffer: VecDeque::new(),
             receive_capacity: config.receive_capacity,
             receive_buffer: VecDeque::new(),
+            discard: false,
             received: 0,
-            early: std::collections::BTreeMap::new(),
-            scratch: Vec::new(),
-            outgoing: VecDeque::new(),
+            early: BTreeMap::new(),
+            out_bytes: Vec::new(),
+            out_ends: VecDeque::new(),
+            out_taken: 0,
             events: Vec::new(),
         });
-        let mut tcb = Box::new(Tcb::ZERO);
-        tcb.cookie = &mut *host as *mut Host as usize as u64;
-        generated::constructor__Tcp_Timers_Tcb(&mut tcb);
+        let tcb = V::new_tcb(&mut *host as *mut Host as usize as u64);
         Connection {
             tcb,
             host,
@@ -236,12 +523,12 @@ impl Connection {
 
     /// OPEN, passive: wait for a SYN to `port`.
     pub fn listen(&mut self, port: u16) {
-        generated::listen__Tcp_Base_Api(&mut self.tcb, port);
+        V::listen(&mut self.tcb, port);
     }
 
     /// OPEN, active: send a SYN from `local` to `remote`.
     pub fn connect(&mut self, local: u16, remote: u16, now: u64) {
-        generated::connect__Tcp_Base_Api(&mut self.tcb, local, remote, now);
+        V::connect(&mut self.tcb, local, remote, now);
     }
 
     /// A segment arrived (TCP header and data; its checksum already verified).
@@ -252,7 +539,7 @@ impl Connection {
         self.rx.extend_from_slice(segment);
         let n = u32::try_from(self.rx.len()).unwrap_or(u32::MAX);
         // SAFETY: `rx` is a live buffer of `n` bytes for the whole call.
-        unsafe { generated::input__Tcp_Base_Api(&mut self.tcb, self.rx.as_mut_ptr(), n, now) };
+        unsafe { V::input(&mut self.tcb, self.rx.as_mut_ptr(), n, now) };
     }
 
     /// SEND: queues as much of `data` as the send buffer takes; returns how much.
@@ -272,46 +559,86 @@ impl Connection {
             .saturating_sub(self.host.send_buffer.len());
         let n = room.min(data.len());
         self.host.send_buffer.extend(&data[..n]);
-        generated::send__Tcp_Base_Api(&mut self.tcb, now);
+        V::send(&mut self.tcb, now);
         n
     }
 
-    /// RECEIVE: takes up to `buf.len()` received bytes.
-    pub fn recv(&mut self, buf: &mut [u8]) -> usize {
+    /// RECEIVE: takes up to `buf.len()` received bytes; the window may open (a window update
+    /// goes out when it is worth one).
+    pub fn recv(&mut self, buf: &mut [u8], now: u64) -> usize {
         let n = buf.len().min(self.host.receive_buffer.len());
-        for (d, s) in buf.iter_mut().zip(self.host.receive_buffer.drain(..n)) {
-            *d = s;
+        let (front, back) = self.host.receive_buffer.as_slices();
+        let from_front = n.min(front.len());
+        buf[..from_front].copy_from_slice(&front[..from_front]);
+        buf[from_front..n].copy_from_slice(&back[..n - from_front]);
+        self.host.receive_buffer.drain(..n);
+        if n > 0 {
+            V::read(&mut self.tcb, now);
         }
         n
     }
 
-    /// CLOSE: a FIN follows the queued data.
+    /// SHUTDOWN (RFC 9293's CLOSE, a half-close): a FIN follows the queued data; data from the
+    /// peer can still be read.
+    pub fn shutdown(&mut self, now: u64) {
+        self.closing = true;
+        V::shutdown(&mut self.tcb, now);
+    }
+
+    /// CLOSE as sockets have it: a half-close after which nothing more will be read — data
+    /// that arrives is acknowledged and dropped, and FIN-WAIT-2 is bounded in time.
     pub fn close(&mut self, now: u64) {
         self.closing = true;
-        generated::close__Tcp_Base_Api(&mut self.tcb, now);
+        self.host.discard = true;
+        self.host.receive_buffer.clear();
+        V::close(&mut self.tcb, now);
     }
 
     /// ABORT.
     pub fn abort(&mut self) {
-        generated::abort__Tcp_Base_Api(&mut self.tcb);
+        V::abort(&mut self.tcb);
     }
 
-    /// The host's clock reached `now`: runs due timers (retransmission) and sends what is due.
+    /// The host's clock reached `now`: runs due timers and sends what is due.
     pub fn poll(&mut self, now: u64) {
-        generated::poll__Tcp_Timers_Api(&mut self.tcb, now);
+        V::poll(&mut self.tcb, now);
     }
 
     /// When [`Connection::poll`] should next be called, if a timer is running.
     pub fn poll_at(&mut self) -> Option<u64> {
-        match generated::poll_at__Tcp_Timers_Api(&mut self.tcb) {
+        match V::poll_at(&mut self.tcb) {
             0 => None,
             t => Some(t),
         }
     }
 
+    /// Sets an option; false if this variant of the TCP lacks the layer that knows it.
+    pub fn set_option(&mut self, option: TcpOption) -> bool {
+        let (code, value) = option.code();
+        V::set_option(&mut self.tcb, code, value)
+    }
+
     /// The next segment to send, if any.
     pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        self.host.outgoing.pop_front()
+        let mut out = None;
+        self.transmit_one(|seg| out = Some(seg.to_vec()));
+        out
+    }
+
+    /// Hands the next segment to send to `f` (no allocation); false if there was none.
+    pub fn transmit_one(&mut self, f: impl FnOnce(&mut [u8])) -> bool {
+        let h = &mut *self.host;
+        let Some(end) = h.out_ends.pop_front() else {
+            return false;
+        };
+        let start = h.out_taken;
+        h.out_taken = end;
+        f(&mut h.out_bytes[start..end]);
+        if h.out_ends.is_empty() {
+            h.out_bytes.clear();
+            h.out_taken = 0;
+        }
+        true
     }
 
     /// The events reported since the last call.
@@ -324,6 +651,7 @@ impl Connection {
                 2 => Some(Event::PeerClosed),
                 3 => Some(Event::Closed),
                 4 => Some(Event::Reset),
+                5 => Some(Event::TimedOut),
                 _ => None,
             })
             .collect()
@@ -331,7 +659,12 @@ impl Connection {
 
     /// The connection's state.
     pub fn state(&self) -> State {
-        State::from_code(self.tcb.state)
+        State::from_code(V::base_fields(&self.tcb).0)
+    }
+
+    /// A read-only view of the connection's variables.
+    pub fn info(&mut self) -> TcpInfo {
+        V::info(&mut self.tcb)
     }
 
     /// Bytes received and not yet read.
@@ -344,28 +677,35 @@ impl Connection {
         self.host.send_buffer.len()
     }
 
+    /// Free room in the send buffer.
+    pub fn send_room(&self) -> usize {
+        self.host
+            .send_capacity
+            .saturating_sub(self.host.send_buffer.len())
+    }
+
     /// SND.UNA: the oldest sequence number not yet acknowledged.
     pub fn snd_una(&self) -> u32 {
-        self.tcb.snd_una
+        V::base_fields(&self.tcb).1[0]
     }
 
     /// SND.NXT: the next sequence number to send.
     pub fn snd_nxt(&self) -> u32 {
-        self.tcb.snd_nxt
+        V::base_fields(&self.tcb).1[1]
     }
 
     /// SND.WND: the window the peer last offered.
     pub fn snd_wnd(&self) -> u32 {
-        self.tcb.snd_wnd
+        V::base_fields(&self.tcb).1[2]
     }
 
     /// RCV.NXT: the next sequence number expected from the peer.
     pub fn rcv_nxt(&self) -> u32 {
-        self.tcb.rcv_nxt
+        V::base_fields(&self.tcb).1[3]
     }
 
     /// The effective send MSS (RFC 9293 §3.7.1).
     pub fn snd_mss(&self) -> u32 {
-        self.tcb.snd_mss
+        V::base_fields(&self.tcb).1[4]
     }
 }

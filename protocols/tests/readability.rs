@@ -68,7 +68,30 @@ fn stats(without: &[&str]) -> prolac_compiler::stats::Stats {
 
 #[test]
 fn no_dynamic_dispatch_with_or_without_optional_layers() {
-    for without in [&[][..], &["timers"][..]] {
+    // Each optional layer alone (with those that require it), and all of them at once.
+    let all = [
+        "window",
+        "timers",
+        "rtt",
+        "keepalive",
+        "delayed-ack",
+        "nagle",
+        "congestion",
+        "fast-recovery",
+        "header-prediction",
+    ];
+    let mut cases: Vec<Vec<&str>> = vec![vec![], all.to_vec()];
+    for layer in all {
+        let mut out = vec![layer];
+        match layer {
+            "timers" => out.push("rtt"),
+            "congestion" => out.push("fast-recovery"),
+            _ => {}
+        }
+        cases.push(out);
+    }
+    for without in &cases {
+        let without = &without[..];
         let s = stats(without);
         assert_eq!((s.errors, s.warnings), (0, 0), "without {without:?}");
         assert_eq!(s.dynamic_dispatches, 0, "without {without:?}");

@@ -54,7 +54,7 @@ fn a_retransmitted_fin_is_acknowledged_again() {
 #[test]
 fn close_sends_a_fin_and_moves_to_last_ack() {
     let mut c = close_wait();
-    c.close(0);
+    c.shutdown(0);
     assert_eq!(c.state(), State::LastAck);
     let f = only(&mut c);
     assert_eq!(f.flags, FIN | ACK);
@@ -66,7 +66,7 @@ fn close_sends_a_fin_and_moves_to_last_ack() {
 fn close_puts_the_fin_after_the_data() {
     let mut c = close_wait();
     c.send(&data(10), 0);
-    c.close(0);
+    c.shutdown(0);
     let out = sent(&mut c);
     assert_eq!(
         out.last().map(|o| (o.seq, o.flags)),

@@ -109,7 +109,7 @@ fn a_segment_shorter_than_a_header_is_dropped_without_reply() {
 #[test]
 fn close_and_abort_send_nothing() {
     let mut c = closed();
-    c.close(0);
+    c.shutdown(0);
     assert_eq!(c.state(), State::Closed);
     silent(&mut c);
     assert!(c.events().is_empty());

@@ -13,7 +13,7 @@ fn the_ack_of_our_fin_moves_to_time_wait() {
     arrive(&mut c, seg(ACK).seq(IRS + 2).ack(ISS + 2));
     assert_eq!(c.state(), State::TimeWait);
     assert_eq!(c.events(), [Event::Closed]);
-    assert_eq!(c.poll_at(), None);
+    assert_eq!(c.poll_at(), Some(TWO_MSL), "only the TIME-WAIT timer runs");
     silent(&mut c);
 }
 
@@ -86,7 +86,7 @@ fn our_fin_is_retransmitted_on_timeout() {
 #[test]
 fn close_again_sends_nothing() {
     let mut c = closing();
-    c.close(0);
+    c.shutdown(0);
     silent(&mut c);
     assert_eq!(c.state(), State::Closing);
 }

@@ -123,22 +123,24 @@ fn a_zero_window_holds_data_until_the_window_opens() {
     assert_eq!((d.seq, d.payload.len()), (ISS + 1, 100));
 }
 
-/// Data never goes beyond SND.UNA+SND.WND.
+/// Data never goes beyond SND.UNA+SND.WND. A usable window smaller than an MSS, than what is
+/// queued and than half the largest window the peer has offered is used only when the
+/// override timeout (the persist timer) fires: sender silly window avoidance (MUST-38).
 #[test]
 fn data_is_limited_to_the_send_window() {
     let mut c = established();
     arrive(&mut c, peer(IRS + 1, ISS + 1).window(250));
     c.send(&data(1000), 0);
-    let out = sent(&mut c);
-    assert_eq!(out.len(), 1);
-    assert_eq!(out[0].payload.len(), 250);
-    arrive(&mut c, peer(IRS + 1, ISS + 101).window(250));
+    silent(&mut c);
+    let at = c.poll_at().expect("the override timer runs");
+    c.poll(at);
+    let out = only(&mut c);
+    assert_eq!((out.seq, out.payload.len()), (ISS + 1, 250), "up to UNA+WND");
+    // All of it acknowledged and a window of 1000: the remaining 750 bytes go at once (all
+    // that is queued).
+    arrive_at(&mut c, peer(IRS + 1, ISS + 251).window(1000), at);
     let more = only(&mut c);
-    assert_eq!(
-        (more.seq, more.payload.len()),
-        (ISS + 251, 100),
-        "up to UNA+WND"
-    );
+    assert_eq!((more.seq, more.payload.len()), (ISS + 251, 750));
 }
 
 /// SHLD-28, MUST-14: full-sized segments of the peer's MSS; each carries ACK and PSH, our
@@ -272,6 +274,9 @@ fn a_zero_window_probe_is_taken_once_the_window_has_opened() {
     arrive(&mut c, peer(IRS + 1, ISS + 1).payload(&data(10)));
     sent(&mut c);
     assert_eq!(read_all(&mut c).len(), 10);
+    let update = only(&mut c);
+    assert_ack(&update, ISS + 1, IRS + 11);
+    assert_eq!(update.window, 10, "the read reopens the window: an update goes out");
     arrive(&mut c, peer(IRS + 11, ISS + 1).payload(b"p"));
     let a = only(&mut c);
     assert_ack(&a, ISS + 1, IRS + 12);
@@ -573,7 +578,7 @@ fn send_transmits_a_data_segment() {
 #[test]
 fn close_sends_a_fin_and_moves_to_fin_wait_1() {
     let mut c = established();
-    c.close(20);
+    c.shutdown(20);
     assert_eq!(c.state(), State::FinWait1);
     let f = only(&mut c);
     assert_eq!(f.flags, FIN | ACK);
@@ -588,7 +593,7 @@ fn close_puts_the_fin_after_the_queued_data() {
     let mut c = established();
     arrive(&mut c, peer(IRS + 1, ISS + 1).window(0));
     c.send(&data(1500), 0);
-    c.close(0);
+    c.shutdown(0);
     silent(&mut c);
     arrive(&mut c, peer(IRS + 1, ISS + 1).window(4000));
     let out = sent(&mut c);
@@ -618,14 +623,23 @@ fn abort_sends_a_reset_and_closes() {
     assert_eq!(c.poll_at(), None);
 }
 
-/// The window we offer is the free receive space: it closes as data arrives unread and is
-/// back when the application reads.
+/// The window we offer is the free receive space: it closes as data arrives unread. When the
+/// application reads, the right edge moves only by a full segment or half the buffer
+/// (receiver silly window avoidance, MUST-39), and a read that opens it that far sends an
+/// update of its own.
 #[test]
 fn the_offered_window_follows_the_unread_data() {
     let mut c = established();
     arrive(&mut c, peer(IRS + 1, ISS + 1).payload(&data(96)));
     assert_eq!(usize::from(only(&mut c).window), RCV_BUF - 96);
     read_all(&mut c);
+    silent(&mut c);
     c.send(b"x", 0);
-    assert_eq!(usize::from(only(&mut c).window), RCV_BUF);
+    assert_eq!(usize::from(only(&mut c).window), RCV_BUF - 96, "96 bytes: the edge stays");
+    arrive(&mut c, peer(IRS + 97, ISS + 2).payload(&data(2100)));
+    assert_eq!(usize::from(only(&mut c).window), RCV_BUF - 2196);
+    read_all(&mut c);
+    let update = only(&mut c);
+    assert_ack(&update, ISS + 2, IRS + 2197);
+    assert_eq!(usize::from(update.window), RCV_BUF, "the whole buffer is offered again");
 }

@@ -25,7 +25,7 @@ fn the_ack_of_our_fin_moves_to_fin_wait_2() {
 fn an_ack_short_of_our_fin_stays_in_fin_wait_1() {
     let mut c = established();
     c.send(&data(100), 0);
-    c.close(0);
+    c.shutdown(0);
     let out = sent(&mut c);
     assert_eq!(
         out.last().map(|o| (o.seq, o.has(FIN))),
@@ -57,7 +57,7 @@ fn the_peers_fin_with_the_ack_of_ours_moves_to_time_wait() {
     assert_eq!(c.state(), State::TimeWait);
     assert_eq!(c.events(), [Event::PeerClosed, Event::Closed]);
     assert_ack(&only(&mut c), ISS + 2, IRS + 2);
-    assert_eq!(c.poll_at(), None);
+    assert_eq!(c.poll_at(), Some(TWO_MSL), "the TIME-WAIT timer, and no other");
 }
 
 /// MAY-1: after our CLOSE the peer may still send; its data is delivered and acknowledged.
@@ -121,7 +121,7 @@ fn an_ack_beyond_our_fin_is_answered_with_an_ack() {
 #[test]
 fn the_fin_is_retransmitted_on_timeout() {
     let mut c = established();
-    c.close(0);
+    c.shutdown(0);
     let fin = only(&mut c);
     c.poll(RTO);
     assert_eq!(only(&mut c), fin);
@@ -135,7 +135,7 @@ fn the_fin_is_retransmitted_on_timeout() {
 #[test]
 fn close_again_sends_nothing() {
     let mut c = fin_wait_1();
-    c.close(0);
+    c.shutdown(0);
     silent(&mut c);
     assert_eq!(c.state(), State::FinWait1);
 }

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use protocols::tcp::{Event, State};
+use protocols::tcp::{Event, State, TcpOption};
 
 /// MAY-1: the peer's side is still open: data is delivered and acknowledged.
 #[test]
@@ -82,20 +82,48 @@ fn a_repeated_ack_of_our_fin_is_not_answered() {
     assert_eq!(c.state(), State::FinWait2);
 }
 
-/// Nothing is in flight: no timer (and no FIN-WAIT-2 timer: not implemented).
+/// Nothing is in flight after a half-close (SHUTDOWN): no timer at all, since the peer may go
+/// on sending for as long as it likes.
 #[test]
-fn no_timer_runs_and_polling_sends_nothing() {
+fn after_a_shutdown_no_timer_runs_and_polling_sends_nothing() {
     let mut c = fin_wait_2();
     assert_eq!(c.poll_at(), None);
     c.poll(100 * RTO);
     silent(&mut c);
 }
 
+/// After a full CLOSE (the user will not read again) FIN-WAIT-2 is bounded: 60 s by default,
+/// then the TCB is deleted (as Linux's `tcp_fin_timeout`), so a vanished peer cannot hold it.
+#[test]
+fn after_a_close_fin_wait_2_times_out() {
+    let mut c = established();
+    c.close(0);
+    sent(&mut c);
+    arrive(&mut c, seg(ACK).seq(IRS + 1).ack(ISS + 2));
+    assert_eq!(c.state(), State::FinWait2);
+    c.events();
+    assert_eq!(c.poll_at(), Some(60_000));
+    c.poll(60_000);
+    assert_eq!(c.state(), State::Closed);
+    assert_eq!(c.events(), [Event::Closed]);
+}
+
+/// The FIN-WAIT-2 timeout is a per-connection option.
+#[test]
+fn the_fin_wait_2_timeout_is_an_option() {
+    let mut c = established();
+    assert!(c.set_option(TcpOption::FinWait2Ms(5_000)));
+    c.close(0);
+    sent(&mut c);
+    arrive(&mut c, seg(ACK).seq(IRS + 1).ack(ISS + 2));
+    assert_eq!(c.poll_at(), Some(5_000));
+}
+
 /// CLOSE again ("error: connection closing"): nothing is sent.
 #[test]
 fn close_again_sends_nothing() {
     let mut c = fin_wait_2();
-    c.close(0);
+    c.shutdown(0);
     silent(&mut c);
     assert_eq!(c.state(), State::FinWait2);
 }

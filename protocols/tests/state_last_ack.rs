@@ -91,7 +91,7 @@ fn our_fin_is_retransmitted_on_timeout() {
 #[test]
 fn close_again_sends_nothing() {
     let mut c = last_ack();
-    c.close(0);
+    c.shutdown(0);
     silent(&mut c);
     assert_eq!(c.state(), State::LastAck);
 }

@@ -171,7 +171,7 @@ fn a_syn_with_a_bad_header_length_is_dropped() {
 #[test]
 fn close_ends_the_listen_quietly() {
     let mut c = listen();
-    c.close(0);
+    c.shutdown(0);
     assert_eq!(c.state(), State::Closed);
     assert_eq!(c.events(), [Event::Closed]);
     silent(&mut c);

@@ -114,7 +114,7 @@ fn after_a_reset_a_passive_open_accepts_a_new_syn() {
 #[test]
 fn a_reset_after_close_ends_a_passive_open() {
     let mut c = syn_received();
-    c.close(0);
+    c.shutdown(0);
     arrive(&mut c, seg(RST).seq(IRS + 1));
     assert_eq!(c.state(), State::Closed);
     assert_eq!(c.poll_at(), None);
@@ -226,7 +226,7 @@ fn the_syn_ack_is_retransmitted_on_timeout() {
 #[test]
 fn close_sends_the_fin_once_the_handshake_completes() {
     let mut c = syn_received();
-    c.close(0);
+    c.shutdown(0);
     silent(&mut c);
     arrive(&mut c, ack_of_syn());
     assert_eq!(c.events(), [Event::Established]);

@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use protocols::tcp::{Connection, Event, State};
+use protocols::tcp::{Event, State};
 
 /// The peer's SYN,ACK for our SYN.
 fn syn_ack() -> Seg {
@@ -16,7 +16,7 @@ fn syn_ack() -> Seg {
 /// MUST-14: the SYN carries our MSS option; no ACK bit before we know the peer's ISS.
 #[test]
 fn connect_sends_a_syn_with_our_mss_and_no_ack() {
-    let mut c = Connection::new(config());
+    let mut c = plain(config());
     c.connect(LOCAL, REMOTE, 0);
     assert_eq!(c.state(), State::SynSent);
     let s = only(&mut c);
@@ -33,7 +33,7 @@ fn connect_sends_a_syn_with_our_mss_and_no_ack() {
 /// RFC 6298 (5.1), (2.1): the SYN starts the timer at 1 s.
 #[test]
 fn connect_starts_the_retransmission_timer_at_one_second() {
-    let mut c = Connection::new(config());
+    let mut c = plain(config());
     c.connect(LOCAL, REMOTE, 70);
     assert_eq!(c.poll_at(), Some(70 + RTO));
 }
@@ -161,8 +161,8 @@ fn a_syn_without_ack_is_a_simultaneous_open_answered_with_syn_ack() {
 /// MUST-10: two active opens that cross complete, and both report it.
 #[test]
 fn crossing_active_opens_both_reach_established() {
-    let mut a = Connection::new(config());
-    let mut b = Connection::new(protocols::tcp::Config {
+    let mut a = plain(config());
+    let mut b = plain(protocols::tcp::Config {
         initial_seq: IRS,
         ..config()
     });
@@ -233,7 +233,7 @@ fn a_syn_ack_with_a_bad_header_length_is_dropped() {
 /// and the timeout doubles.
 #[test]
 fn the_syn_is_retransmitted_with_exponential_backoff() {
-    let mut c = Connection::new(config());
+    let mut c = plain(config());
     c.connect(LOCAL, REMOTE, 0);
     let first = only(&mut c);
     c.poll(RTO - 1);
@@ -288,7 +288,7 @@ fn data_sent_during_the_handshake_follows_the_syn_ack() {
 #[test]
 fn close_deletes_the_connection_and_its_timer() {
     let mut c = syn_sent();
-    c.close(0);
+    c.shutdown(0);
     assert_eq!(c.state(), State::Closed);
     assert_eq!(c.events(), [Event::Closed]);
     silent(&mut c);

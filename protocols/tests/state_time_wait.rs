@@ -60,20 +60,47 @@ fn an_ack_of_unsent_data_is_answered_with_an_ack() {
     assert_eq!(c.state(), State::TimeWait);
 }
 
-/// Everything is acknowledged: no retransmission timer, polling sends nothing.
+/// Everything is acknowledged: only the 2 MSL timer runs, and polling sends nothing.
 #[test]
-fn no_timer_runs_and_polling_sends_nothing() {
+fn only_the_time_wait_timer_runs_and_polling_sends_nothing() {
     let mut c = time_wait();
-    assert_eq!(c.poll_at(), None);
+    assert_eq!(c.poll_at(), Some(TWO_MSL));
     c.poll(100 * RTO);
     silent(&mut c);
+    assert_eq!(c.state(), State::TimeWait);
+}
+
+/// MUST-13 / §3.10.8: "If the time-wait timeout expires on a connection, delete the TCB, enter
+/// the CLOSED state" (the user was told "closed" on entering TIME-WAIT, and is not told again).
+#[test]
+fn the_time_wait_timeout_deletes_the_tcb() {
+    let mut c = time_wait();
+    c.events();
+    c.poll(TWO_MSL - 1);
+    assert_eq!(c.state(), State::TimeWait);
+    c.poll(TWO_MSL);
+    assert_eq!(c.state(), State::Closed);
+    assert_eq!(c.poll_at(), None);
+    assert_eq!(c.events(), []);
+    silent(&mut c);
+}
+
+/// A retransmitted FIN in TIME-WAIT (our ACK was lost) is below RCV.NXT: the first step answers
+/// it with an ACK, and TIME-WAIT still ends 2 MSL after it began.
+#[test]
+fn a_retransmitted_fin_is_acknowledged_in_time_wait() {
+    let mut c = time_wait();
+    arrive_at(&mut c, seg(FIN).seq(IRS + 1).ack(ISS + 2), 1000);
+    assert_ack(&only(&mut c), ISS + 2, IRS + 2);
+    assert_eq!(c.state(), State::TimeWait);
+    assert_eq!(c.poll_at(), Some(TWO_MSL));
 }
 
 /// CLOSE in TIME-WAIT ("error: connection closing"): nothing happens.
 #[test]
 fn close_sends_nothing() {
     let mut c = time_wait();
-    c.close(0);
+    c.shutdown(0);
     silent(&mut c);
     assert_eq!(c.state(), State::TimeWait);
 }

@@ -10,7 +10,7 @@
 // Each test file uses a different part of this module.
 #![allow(dead_code)]
 
-use protocols::tcp::{Config, Connection, State};
+use protocols::tcp::{Config, Connection, State, TcpOption};
 
 /// Our port.
 pub(crate) const LOCAL: u16 = 80;
@@ -30,6 +30,8 @@ pub(crate) const PEER_MSS: u16 = 1000;
 pub(crate) const OUR_MSS: u16 = 1460;
 /// The initial retransmission timeout (RFC 6298 (2.1)), in ms.
 pub(crate) const RTO: u64 = 1000;
+/// TIME-WAIT lasts 2 MSL (RFC 9293 §3.4.2: an MSL of 2 minutes), from time 0 in these tests.
+pub(crate) const TWO_MSL: u64 = 240_000;
 
 pub(crate) const FIN: u8 = 0x01;
 pub(crate) const SYN: u8 = 0x02;
@@ -237,6 +239,16 @@ impl Out {
 }
 
 /// A connection with our ISS and receive buffer.
+/// A connection that behaves as RFC 9293 alone describes, for tests of the state machine: every
+/// segment acknowledged at once, no Nagle, and a congestion window that never limits.
+pub(crate) fn plain(cfg: Config) -> Connection {
+    let mut c = Connection::new(cfg);
+    assert!(c.set_option(TcpOption::QuickAck(true)));
+    assert!(c.set_option(TcpOption::NoDelay(true)));
+    assert!(c.set_option(TcpOption::InitialWindow(1000)));
+    c
+}
+
 pub(crate) fn config() -> Config {
     Config {
         initial_seq: ISS,
@@ -294,7 +306,7 @@ pub(crate) fn assert_rst(o: &Out, seq: u32) {
 /// Everything received and not yet read.
 pub(crate) fn read_all(c: &mut Connection) -> Vec<u8> {
     let mut buf = vec![0; 1 << 17];
-    let n = c.recv(&mut buf);
+    let n = c.recv(&mut buf, 0);
     buf.truncate(n);
     buf
 }
@@ -319,7 +331,7 @@ fn settle(mut c: Connection, state: State) -> Connection {
 }
 
 pub(crate) fn closed() -> Connection {
-    settle(Connection::new(config()), State::Closed)
+    settle(plain(config()), State::Closed)
 }
 
 pub(crate) fn listen() -> Connection {
@@ -327,14 +339,14 @@ pub(crate) fn listen() -> Connection {
 }
 
 pub(crate) fn listen_with(cfg: Config) -> Connection {
-    let mut c = Connection::new(cfg);
+    let mut c = plain(cfg);
     c.listen(LOCAL);
     settle(c, State::Listen)
 }
 
 /// Active OPEN: our SYN (SEQ=ISS) is out.
 pub(crate) fn syn_sent() -> Connection {
-    let mut c = Connection::new(config());
+    let mut c = plain(config());
     c.connect(LOCAL, REMOTE, 0);
     settle(c, State::SynSent)
 }
@@ -372,7 +384,7 @@ pub(crate) fn established_with(cfg: Config) -> Connection {
 /// ESTABLISHED, then CLOSE: our FIN (SEQ=ISS+1) is out, SND.NXT=ISS+2.
 pub(crate) fn fin_wait_1() -> Connection {
     let mut c = established();
-    c.close(0);
+    c.shutdown(0);
     settle(c, State::FinWait1)
 }
 
@@ -400,7 +412,7 @@ pub(crate) fn closing() -> Connection {
 /// CLOSE-WAIT, then CLOSE: our FIN (SEQ=ISS+1) is out.
 pub(crate) fn last_ack() -> Connection {
     let mut c = close_wait();
-    c.close(0);
+    c.shutdown(0);
     settle(c, State::LastAck)
 }
 
