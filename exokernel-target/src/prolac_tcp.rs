@@ -34,7 +34,6 @@
 //! `NetStack<ProlacTcp>`: each call runs the connection and sends what it produced at once.
 
 use core::net::Ipv4Addr;
-use std::collections::VecDeque;
 
 use protocols::tcp::{Config, Connection, Event, State, TcpOption};
 
@@ -108,7 +107,7 @@ pub struct ProlacConnection {
     key: FourTuple,
     config: ProlacConfig,
     tcp: Connection,
-    inbox: VecDeque<u8>,
+    inbox: Vec<u8>,
     events: Vec<Event>,
     stats: ConnectionStats,
     /// The end of the highest sequence space sent so far (to recognise retransmissions).
@@ -153,6 +152,33 @@ fn initial_seq(seed: u64, key: &FourTuple, n: u64) -> u32 {
     rng.next_u64() as u32
 }
 
+/// What the counters need of an outgoing segment.
+#[derive(Clone, Copy)]
+struct SegmentCounts {
+    seq: u32,
+    flags: u8,
+    data: usize,
+    seqlen: u32,
+}
+
+/// The sequence number, flags, data length and sequence length of a segment (`None` if it is
+/// shorter than a header).
+fn segment_counts(segment: &[u8]) -> Option<SegmentCounts> {
+    let header = segment.get(..20)?;
+    let seq = u32::from_be_bytes([header[4], header[5], header[6], header[7]]);
+    let flags = header[13];
+    let data = segment
+        .len()
+        .saturating_sub(usize::from(header[12] >> 4) * 4);
+    let seqlen = data as u32 + u32::from(flags & 0x02 != 0) + u32::from(flags & 0x01 != 0);
+    Some(SegmentCounts {
+        seq,
+        flags,
+        data,
+        seqlen,
+    })
+}
+
 impl ProlacConnection {
     fn new(key: FourTuple, config: ProlacConfig, initial_seq: u32) -> Self {
         let mut tcp = Connection::new(Config {
@@ -169,7 +195,7 @@ impl ProlacConnection {
             key,
             config,
             tcp,
-            inbox: VecDeque::new(),
+            inbox: Vec::new(),
             events: Vec::new(),
             stats: ConnectionStats::default(),
             snd_max: None,
@@ -214,15 +240,14 @@ impl ProlacConnection {
     /// [module documentation](self)). Without it the inbox stays empty: use
     /// [`ProlacStack::prolac_recv`].
     pub fn take_received(&mut self) -> Vec<u8> {
-        self.inbox.drain(..).collect()
+        std::mem::take(&mut self.inbox)
     }
 
     /// Reads up to `buf.len()` received bytes: the inbox first, then the TCP's buffer.
     fn read(&mut self, buf: &mut [u8], now_us: u64) -> usize {
         let from_inbox = buf.len().min(self.inbox.len());
-        for (d, s) in buf.iter_mut().zip(self.inbox.drain(..from_inbox)) {
-            *d = s;
-        }
+        buf[..from_inbox].copy_from_slice(&self.inbox[..from_inbox]);
+        self.inbox.drain(..from_inbox);
         let from_tcp = self.tcp.recv(&mut buf[from_inbox..], now_us / 1000);
         self.stats.delivered += from_tcp as u64;
         from_inbox + from_tcp
@@ -257,24 +282,28 @@ impl ProlacConnection {
     /// Collects what the connection produced during a call at `now_us`: reads its data and
     /// events, returns its outgoing segments with their checksums filled, re-arms its timer,
     /// and says whether the handler should now be removed.
-    fn after_call(&mut self, now_us: u64) -> (Vec<Vec<u8>>, bool) {
+    fn after_call(&mut self, now_us: u64, mut send: impl FnMut(&[u8])) -> bool {
         // Read first: a read may open the window, and the update goes out with the rest.
-        let mut buf = [0u8; 4096];
-        while self.config.auto_read {
-            let n = self.tcp.recv(&mut buf, now_us / 1000);
-            if n == 0 {
-                break;
-            }
-            self.inbox.extend(&buf[..n]);
+        if self.config.auto_read {
+            let n = self.tcp.recv_to(&mut self.inbox, now_us / 1000);
             self.stats.delivered += n as u64;
         }
-        let mut out = Vec::new();
-        while let Some(mut segment) = self.tcp.poll_transmit() {
-            self.count_output(&segment);
-            // A segment the TCP built always has a full header and fits IPv4; a failure here
-            // would leave a zero checksum, which the peer drops.
-            let _ = fill_tcp_checksum(self.key.local_ip, self.key.remote_ip, &mut segment);
-            out.push(segment);
+        let (src, dst) = (self.key.local_ip, self.key.remote_ip);
+        loop {
+            let mut counted = None;
+            let more = self.tcp.transmit_one(|segment| {
+                // A segment the TCP built always has a full header and fits IPv4; a failure
+                // here would leave a zero checksum, which the peer drops.
+                let _ = fill_tcp_checksum(src, dst, segment);
+                counted = Some(segment_counts(segment));
+                send(segment);
+            });
+            if let Some(c) = counted {
+                self.count_output(c);
+            }
+            if !more {
+                break;
+            }
         }
         self.events.extend(self.tcp.events());
         if self.finished_at.is_none() {
@@ -291,20 +320,19 @@ impl ProlacConnection {
         // A passive open reset in SYN-RECEIVED goes back to LISTEN (RFC 9293 MUST-11); the
         // listener makes a fresh TCB for every SYN, so the four-tuple's handler just goes.
         let back_to_listen = self.accepted && self.state() == State::Listen;
-        let remove = back_to_listen || expiry.is_some_and(|t| now_us >= t);
-        (out, remove)
+        back_to_listen || expiry.is_some_and(|t| now_us >= t)
     }
 
-    fn count_output(&mut self, segment: &[u8]) {
-        let Some(header) = segment.get(..20) else {
+    fn count_output(&mut self, counts: Option<SegmentCounts>) {
+        let Some(SegmentCounts {
+            seq,
+            flags,
+            data,
+            seqlen,
+        }) = counts
+        else {
             return;
         };
-        let seq = u32::from_be_bytes([header[4], header[5], header[6], header[7]]);
-        let flags = header[13];
-        let data = segment
-            .len()
-            .saturating_sub(usize::from(header[12] >> 4) * 4);
-        let seqlen = data as u32 + u32::from(flags & 0x02 != 0) + u32::from(flags & 0x01 != 0);
         self.stats.segments_out += 1;
         self.stats.data_bytes_out += data as u64;
         if flags & 0x04 != 0 {
@@ -367,10 +395,10 @@ impl ProlacListener {
         let mut conn = ProlacConnection::new(key, self.config, isn);
         conn.tcp.listen(self.port);
         conn.input(segment, ctx.now_us());
-        let (out, _) = conn.after_call(ctx.now_us());
-        for segment in &out {
+        let now_us = ctx.now_us();
+        conn.after_call(now_us, |segment| {
             let _ = ctx.send_tcp(key.local_ip, key.remote_ip, segment);
-        }
+        });
         if conn.state() == State::SynReceived {
             conn.accepted = true;
             self.accepted += 1;
@@ -432,10 +460,11 @@ impl ProlacTcp {
 
 /// Sends a connection's output through a handler context and closes the handler if asked.
 fn finish_in_context(conn: &mut ProlacConnection, ctx: &mut TcpContext<ProlacTcp>) {
-    let (out, remove) = conn.after_call(ctx.now_us());
-    for segment in &out {
-        let _ = ctx.send_tcp(conn.key.local_ip, conn.key.remote_ip, segment);
-    }
+    let (src, dst) = (conn.key.local_ip, conn.key.remote_ip);
+    let now_us = ctx.now_us();
+    let remove = conn.after_call(now_us, |segment| {
+        let _ = ctx.send_tcp(src, dst, segment);
+    });
     if remove {
         ctx.close();
     }
@@ -534,7 +563,8 @@ fn with_connection<R>(
 ) -> Option<R> {
     let conn = stack.handler_mut(key)?.as_connection_mut()?;
     let result = call(conn);
-    let (out, remove) = conn.after_call(now_us);
+    let mut out = Vec::new();
+    let remove = conn.after_call(now_us, |segment| out.push(segment.to_vec()));
     for segment in &out {
         // Checked as the stack checks it: the four-tuple's local address is the stack's.
         let _ = stack.send_tcp(key.local_ip, key.remote_ip, segment, now_us);
@@ -564,7 +594,8 @@ impl ProlacStack for NetStack<ProlacTcp> {
         }
         let mut conn = ProlacConnection::new(key, config, initial_seq(config.isn_seed, &key, 0));
         conn.tcp.connect(local_port, remote.1, ms(now_us));
-        let (out, _) = conn.after_call(now_us);
+        let mut out = Vec::new();
+        conn.after_call(now_us, |segment| out.push(segment.to_vec()));
         for segment in &out {
             self.send_tcp(key.local_ip, key.remote_ip, segment, now_us)
                 .map_err(ConnectError::Send)?;
@@ -582,7 +613,7 @@ impl ProlacStack for NetStack<ProlacTcp> {
     }
 
     fn prolac_close(&mut self, key: &FourTuple, now_us: u64) -> Option<()> {
-        with_connection(self, key, now_us, |c| c.tcp.close(ms(now_us)))
+        with_connection(self, key, now_us, |c| c.tcp.shutdown(ms(now_us)))
     }
 
     fn prolac_abort(&mut self, key: &FourTuple, now_us: u64) -> Option<()> {

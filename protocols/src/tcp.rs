@@ -209,7 +209,10 @@ macro_rules! variant_impl {
             }
             fn base_fields(tcb: &Self::Tcb) -> (u8, [u32; 5]) {
                 let t = tcb;
-                (t.state, [t.snd_una, t.snd_nxt, t.snd_wnd, t.rcv_nxt, t.snd_mss])
+                (
+                    t.state,
+                    [t.snd_una, t.snd_nxt, t.snd_wnd, t.rcv_nxt, t.snd_mss],
+                )
             }
         }
     };
@@ -452,7 +455,10 @@ impl Host {
     fn store_early(&mut self, offset: u32, bytes: &[u8]) {
         let at = self.received + u64::from(offset);
         // Keep the longest run seen at each position; overlaps are resolved on reassembly.
-        let keep = self.early.get(&at).is_none_or(|old| old.len() < bytes.len());
+        let keep = self
+            .early
+            .get(&at)
+            .is_none_or(|old| old.len() < bytes.len());
         if keep {
             self.early.insert(at, bytes.to_vec());
         }
@@ -572,6 +578,20 @@ impl<V: Variant> Connection<V> {
         buf[..from_front].copy_from_slice(&front[..from_front]);
         buf[from_front..n].copy_from_slice(&back[..n - from_front]);
         self.host.receive_buffer.drain(..n);
+        if n > 0 {
+            V::read(&mut self.tcb, now);
+        }
+        n
+    }
+
+    /// RECEIVE everything: appends all received bytes to `dst` (one copy, no intermediate
+    /// buffer); returns how many.
+    pub fn recv_to(&mut self, dst: &mut Vec<u8>, now: u64) -> usize {
+        let n = self.host.receive_buffer.len();
+        let (front, back) = self.host.receive_buffer.as_slices();
+        dst.extend_from_slice(front);
+        dst.extend_from_slice(back);
+        self.host.receive_buffer.clear();
         if n > 0 {
             V::read(&mut self.tcb, now);
         }

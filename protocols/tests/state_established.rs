@@ -135,7 +135,11 @@ fn data_is_limited_to_the_send_window() {
     let at = c.poll_at().expect("the override timer runs");
     c.poll(at);
     let out = only(&mut c);
-    assert_eq!((out.seq, out.payload.len()), (ISS + 1, 250), "up to UNA+WND");
+    assert_eq!(
+        (out.seq, out.payload.len()),
+        (ISS + 1, 250),
+        "up to UNA+WND"
+    );
     // All of it acknowledged and a window of 1000: the remaining 750 bytes go at once (all
     // that is queued).
     arrive_at(&mut c, peer(IRS + 1, ISS + 251).window(1000), at);
@@ -276,7 +280,10 @@ fn a_zero_window_probe_is_taken_once_the_window_has_opened() {
     assert_eq!(read_all(&mut c).len(), 10);
     let update = only(&mut c);
     assert_ack(&update, ISS + 1, IRS + 11);
-    assert_eq!(update.window, 10, "the read reopens the window: an update goes out");
+    assert_eq!(
+        update.window, 10,
+        "the read reopens the window: an update goes out"
+    );
     arrive(&mut c, peer(IRS + 11, ISS + 1).payload(b"p"));
     let a = only(&mut c);
     assert_ack(&a, ISS + 1, IRS + 12);
@@ -635,11 +642,19 @@ fn the_offered_window_follows_the_unread_data() {
     read_all(&mut c);
     silent(&mut c);
     c.send(b"x", 0);
-    assert_eq!(usize::from(only(&mut c).window), RCV_BUF - 96, "96 bytes: the edge stays");
+    assert_eq!(
+        usize::from(only(&mut c).window),
+        RCV_BUF - 96,
+        "96 bytes: the edge stays"
+    );
     arrive(&mut c, peer(IRS + 97, ISS + 2).payload(&data(2100)));
     assert_eq!(usize::from(only(&mut c).window), RCV_BUF - 2196);
     read_all(&mut c);
     let update = only(&mut c);
     assert_ack(&update, ISS + 2, IRS + 2197);
-    assert_eq!(usize::from(update.window), RCV_BUF, "the whole buffer is offered again");
+    assert_eq!(
+        usize::from(update.window),
+        RCV_BUF,
+        "the whole buffer is offered again"
+    );
 }

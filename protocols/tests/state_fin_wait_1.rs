@@ -57,7 +57,11 @@ fn the_peers_fin_with_the_ack_of_ours_moves_to_time_wait() {
     assert_eq!(c.state(), State::TimeWait);
     assert_eq!(c.events(), [Event::PeerClosed, Event::Closed]);
     assert_ack(&only(&mut c), ISS + 2, IRS + 2);
-    assert_eq!(c.poll_at(), Some(TWO_MSL), "the TIME-WAIT timer, and no other");
+    assert_eq!(
+        c.poll_at(),
+        Some(TWO_MSL),
+        "the TIME-WAIT timer, and no other"
+    );
 }
 
 /// MAY-1: after our CLOSE the peer may still send; its data is delivered and acknowledged.

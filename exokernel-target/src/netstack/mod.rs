@@ -313,7 +313,7 @@ impl<H: TcpHandler> NetStack<H> {
         }
         for out in ctx.outgoing.drain(..) {
             // Checked when queued; the stack's address and MTU have not changed since.
-            let _ = self.send_tcp(out.src, out.dst, &out.segment, now_us);
+            self.send_framed(out.dst, IpProtocol::Tcp, out.frame, now_us);
         }
         true
     }
@@ -400,6 +400,21 @@ impl<H: TcpHandler> NetStack<H> {
         let ip_len = IPV4_HEADER_LEN + payload_len;
         check_len(ip_len, self.config.mtu)?;
         let mut frame = vec![0; ETHERNET_HEADER_LEN + ip_len];
+        fill(&mut frame[ETHERNET_HEADER_LEN + IPV4_HEADER_LEN..]);
+        self.send_framed(dst, protocol, frame, now_us);
+        Ok(())
+    }
+
+    /// Writes the Ethernet and IPv4 headers in front of the payload already in `frame` and
+    /// routes it (the payload's length has been checked against the MTU).
+    fn send_framed(
+        &mut self,
+        dst: Ipv4Addr,
+        protocol: IpProtocol,
+        mut frame: Vec<u8>,
+        now_us: u64,
+    ) {
+        let payload_len = frame.len() - ETHERNET_HEADER_LEN - IPV4_HEADER_LEN;
         let mut eth = EthernetFrame::new_unchecked(&mut frame[..]);
         eth.set_src_addr(self.config.mac);
         eth.set_ethertype(EthernetProtocol::Ipv4);
@@ -414,10 +429,8 @@ impl<H: TcpHandler> NetStack<H> {
         repr.emit(&mut ip, &ChecksumCapabilities::ignored());
         ip.set_ident(self.next_ident);
         self.next_ident = self.next_ident.wrapping_add(1);
-        fill(ip.payload_mut());
         ip.fill_checksum();
         self.route(dst, frame, now_us);
-        Ok(())
     }
 
     /// Sends `frame` (destination address still blank) to `dst`'s hardware address, or

@@ -215,12 +215,13 @@ pub enum HandlerSlot {
     Listener(u16),
 }
 
-/// A TCP segment a handler asked to send.
+/// A TCP segment a handler asked to send, already placed in its frame: the Ethernet and IPv4
+/// headers before it are left for the stack to write.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Outgoing {
     pub(crate) src: Ipv4Addr,
     pub(crate) dst: Ipv4Addr,
-    pub(crate) segment: Vec<u8>,
+    pub(crate) frame: Vec<u8>,
 }
 
 /// What a handler can do while the stack calls it: send segments, register connections,
@@ -287,11 +288,12 @@ impl<H> TcpContext<H> {
         segment: &[u8],
     ) -> Result<(), super::SendError> {
         super::check_tcp_send(self.local_ip, self.mtu, src, dst, segment)?;
-        self.outgoing.push(Outgoing {
-            src,
-            dst,
-            segment: segment.to_vec(),
-        });
+        // One copy: into the frame that goes out, with room for the headers in front.
+        let headroom = crate::wire::ETHERNET_HEADER_LEN + super::IPV4_HEADER_LEN;
+        let mut frame = Vec::with_capacity(headroom + segment.len());
+        frame.resize(headroom, 0);
+        frame.extend_from_slice(segment);
+        self.outgoing.push(Outgoing { src, dst, frame });
         Ok(())
     }
 

@@ -506,7 +506,10 @@ impl<'a> Gen<'a> {
                     continue;
                 }
                 let (from, to) = (ident(&self.names.methods[e]), ident(&alias));
-                let text = format!(" `{name}.{}`, by its composition's name.", self.ir.methods[e].name);
+                let text = format!(
+                    " `{name}.{}`, by its composition's name.",
+                    self.ir.methods[e].name
+                );
                 out.extend(quote! {
                     #[doc = #text]
                     #[allow(unused_imports)]

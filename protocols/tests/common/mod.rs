@@ -441,3 +441,83 @@ pub(crate) fn exchange(a: &mut Connection, b: &mut Connection, now: u64) {
     }
     panic!("the connections do not settle");
 }
+
+// For the layer tests (`layer_*.rs`): connections with the layers' own defaults (not `plain`),
+// of any variant, and helpers generic over the variant.
+
+/// The peer's segment <SEQ=seq><ACK=ack><CTL=ACK> with the peer's usual window.
+pub(crate) fn peer_ack(seq: u32, ack: u32) -> Seg {
+    seg(ACK).seq(seq).ack(ack)
+}
+
+/// A passive open of variant `V` with only `options` set (every other option at the layer's
+/// default): `syn` arrives at `syn_at`, the peer's ACK of our SYN,ACK at `ack_at` (so the
+/// handshake is the Rtt layer's first sample, `ack_at - syn_at`). ESTABLISHED with
+/// SND.NXT=ISS+1 and RCV.NXT=seq(syn)+1; segments and events are drained.
+pub(crate) fn open_passive<V: protocols::tcp::Variant>(
+    cfg: Config,
+    options: &[TcpOption],
+    syn: Seg,
+    syn_at: u64,
+    ack_at: u64,
+) -> Connection<V> {
+    let mut c = Connection::<V>::with_variant(cfg);
+    for &o in options {
+        assert!(c.set_option(o), "{o:?} is known");
+    }
+    c.listen(LOCAL);
+    let irs = syn.seq;
+    c.input(&syn.bytes(), syn_at);
+    let syn_ack = sent_by(&mut c);
+    assert_eq!(syn_ack.len(), 1, "our SYN,ACK: {syn_ack:?}");
+    c.input(&peer_ack(irs + 1, ISS + 1).bytes(), ack_at);
+    assert_eq!(c.state(), State::Established, "set-up");
+    sent_by(&mut c);
+    c.events();
+    c
+}
+
+/// ESTABLISHED as [`established`] (same numbers, at time 0) but with only `options` set.
+pub(crate) fn established_opts(options: &[TcpOption]) -> Connection {
+    established_cfg(config(), options)
+}
+
+/// ESTABLISHED as [`established_with`] but with only `options` set.
+pub(crate) fn established_cfg(cfg: Config, options: &[TcpOption]) -> Connection {
+    open_passive(cfg, options, peer_syn(), 0, 0)
+}
+
+/// Every segment `c` (of any variant) has sent since the last call.
+pub(crate) fn sent_by<V: protocols::tcp::Variant>(c: &mut Connection<V>) -> Vec<Out> {
+    std::iter::from_fn(|| c.poll_transmit())
+        .map(|b| Out::parse(&b))
+        .collect()
+}
+
+/// Runs `c`'s timers up to and including `until`: polls at each time [`Connection::poll_at`]
+/// names; returns what was sent, with the time it was sent.
+pub(crate) fn run_timers<V: protocols::tcp::Variant>(
+    c: &mut Connection<V>,
+    until: u64,
+) -> Vec<(u64, Out)> {
+    let mut out = Vec::new();
+    let mut last = None;
+    while let Some(t) = c.poll_at() {
+        if t > until {
+            break;
+        }
+        assert!(
+            last.is_none_or(|l| t > l),
+            "the timer moves on: {t} after {last:?}"
+        );
+        last = Some(t);
+        c.poll(t);
+        out.extend(sent_by(c).into_iter().map(|o| (t, o)));
+    }
+    out
+}
+
+/// The (SEQ, data length) of each segment.
+pub(crate) fn shape(segments: &[Out]) -> Vec<(u32, usize)> {
+    segments.iter().map(|o| (o.seq, o.payload.len())).collect()
+}
