@@ -35,7 +35,7 @@
 
 use core::net::Ipv4Addr;
 
-use protocols::tcp::{Config, Connection, Event, State, TcpOption};
+use protocols::tcp::{Config, Connection, Event, Full, State, TcpOption, Variant};
 
 use crate::netstack::{
     FourTuple, NetStack, SendError, TcpContext, TcpHandler, TcpSegment, fill_tcp_checksum,
@@ -103,10 +103,10 @@ pub struct ConnectionStats {
 }
 
 /// A connection of the Prolac TCP with its host side; see the [module documentation](self).
-pub struct ProlacConnection {
+pub struct ProlacConnection<V: Variant = Full> {
     key: FourTuple,
     config: ProlacConfig,
-    tcp: Connection,
+    tcp: Connection<V>,
     inbox: Vec<u8>,
     events: Vec<Event>,
     stats: ConnectionStats,
@@ -120,7 +120,7 @@ pub struct ProlacConnection {
     accepted: bool,
 }
 
-impl core::fmt::Debug for ProlacConnection {
+impl<V: Variant> core::fmt::Debug for ProlacConnection<V> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("ProlacConnection")
             .field("key", &self.key)
@@ -179,9 +179,9 @@ fn segment_counts(segment: &[u8]) -> Option<SegmentCounts> {
     })
 }
 
-impl ProlacConnection {
+impl<V: Variant> ProlacConnection<V> {
     fn new(key: FourTuple, config: ProlacConfig, initial_seq: u32) -> Self {
-        let mut tcp = Connection::new(Config {
+        let mut tcp = Connection::<V>::with_variant(Config {
             initial_seq,
             send_capacity: config.send_capacity,
             receive_capacity: config.receive_capacity,
@@ -389,10 +389,14 @@ impl ProlacListener {
         self.refused
     }
 
-    fn segment(&mut self, segment: &TcpSegment<'_>, ctx: &mut TcpContext<ProlacTcp>) {
+    fn segment<V: Variant>(
+        &mut self,
+        segment: &TcpSegment<'_>,
+        ctx: &mut TcpContext<ProlacTcp<V>>,
+    ) {
         let key = segment.key();
         let isn = initial_seq(self.config.isn_seed, &key, self.accepted);
-        let mut conn = ProlacConnection::new(key, self.config, isn);
+        let mut conn = ProlacConnection::<V>::new(key, self.config, isn);
         conn.tcp.listen(self.port);
         conn.input(segment, ctx.now_us());
         let now_us = ctx.now_us();
@@ -411,15 +415,15 @@ impl ProlacListener {
 
 /// The stack's TCP handler: a listener or a connection of the Prolac TCP.
 #[derive(Debug)]
-pub enum ProlacTcp {
+pub enum ProlacTcp<V: Variant = Full> {
     /// Registered on a port with [`NetStack::listen`] (made by [`ProlacTcp::listener`]).
     Listener(ProlacListener),
     /// Registered under its four-tuple (by the listener, or by
     /// [`ProlacStack::prolac_connect`]).
-    Connection(Box<ProlacConnection>),
+    Connection(Box<ProlacConnection<V>>),
 }
 
-impl ProlacTcp {
+impl<V: Variant> ProlacTcp<V> {
     /// A listener on `port` whose connections have `config`.
     #[must_use]
     pub const fn listener(port: u16, config: ProlacConfig) -> Self {
@@ -433,7 +437,7 @@ impl ProlacTcp {
 
     /// The connection, if this is one.
     #[must_use]
-    pub fn as_connection(&self) -> Option<&ProlacConnection> {
+    pub fn as_connection(&self) -> Option<&ProlacConnection<V>> {
         match self {
             Self::Connection(c) => Some(c),
             Self::Listener(_) => None,
@@ -441,7 +445,7 @@ impl ProlacTcp {
     }
 
     /// The connection, mutably, if this is one.
-    pub fn as_connection_mut(&mut self) -> Option<&mut ProlacConnection> {
+    pub fn as_connection_mut(&mut self) -> Option<&mut ProlacConnection<V>> {
         match self {
             Self::Connection(c) => Some(c),
             Self::Listener(_) => None,
@@ -459,7 +463,10 @@ impl ProlacTcp {
 }
 
 /// Sends a connection's output through a handler context and closes the handler if asked.
-fn finish_in_context(conn: &mut ProlacConnection, ctx: &mut TcpContext<ProlacTcp>) {
+fn finish_in_context<V: Variant>(
+    conn: &mut ProlacConnection<V>,
+    ctx: &mut TcpContext<ProlacTcp<V>>,
+) {
     let (src, dst) = (conn.key.local_ip, conn.key.remote_ip);
     let now_us = ctx.now_us();
     let remove = conn.after_call(now_us, |segment| {
@@ -470,7 +477,7 @@ fn finish_in_context(conn: &mut ProlacConnection, ctx: &mut TcpContext<ProlacTcp
     }
 }
 
-impl TcpHandler for ProlacTcp {
+impl<V: Variant> TcpHandler for ProlacTcp<V> {
     fn segment(&mut self, segment: &TcpSegment<'_>, ctx: &mut TcpContext<Self>) {
         match self {
             Self::Listener(listener) => listener.segment(segment, ctx),
@@ -519,7 +526,7 @@ impl std::error::Error for ConnectError {}
 /// The application's calls on a stack of Prolac TCP handlers. Each call runs the connection
 /// at `now_us` and sends what it produced; a call naming no registered connection does
 /// nothing (and returns `None`).
-pub trait ProlacStack {
+pub trait ProlacStack<V: Variant = Full> {
     /// OPEN, active: registers a connection from `local_port` to `remote` and sends its SYN.
     ///
     /// # Errors
@@ -547,19 +554,19 @@ pub trait ProlacStack {
     fn prolac_abort(&mut self, key: &FourTuple, now_us: u64) -> Option<()>;
 
     /// The connection registered for `key`.
-    fn prolac_connection(&self, key: &FourTuple) -> Option<&ProlacConnection>;
+    fn prolac_connection(&self, key: &FourTuple) -> Option<&ProlacConnection<V>>;
 
     /// The connection registered for `key`, mutably (for reading; calls that make the TCP
     /// send go through the other methods).
-    fn prolac_connection_mut(&mut self, key: &FourTuple) -> Option<&mut ProlacConnection>;
+    fn prolac_connection_mut(&mut self, key: &FourTuple) -> Option<&mut ProlacConnection<V>>;
 }
 
 /// Runs `call` on the connection registered for `key` and sends what it produced.
-fn with_connection<R>(
-    stack: &mut NetStack<ProlacTcp>,
+fn with_connection<V: Variant, R>(
+    stack: &mut NetStack<ProlacTcp<V>>,
     key: &FourTuple,
     now_us: u64,
-    call: impl FnOnce(&mut ProlacConnection) -> R,
+    call: impl FnOnce(&mut ProlacConnection<V>) -> R,
 ) -> Option<R> {
     let conn = stack.handler_mut(key)?.as_connection_mut()?;
     let result = call(conn);
@@ -575,7 +582,7 @@ fn with_connection<R>(
     Some(result)
 }
 
-impl ProlacStack for NetStack<ProlacTcp> {
+impl<V: Variant> ProlacStack<V> for NetStack<ProlacTcp<V>> {
     fn prolac_connect(
         &mut self,
         local_port: u16,
@@ -592,7 +599,8 @@ impl ProlacStack for NetStack<ProlacTcp> {
         if self.handler(&key).is_some() {
             return Err(ConnectError::InUse(key));
         }
-        let mut conn = ProlacConnection::new(key, config, initial_seq(config.isn_seed, &key, 0));
+        let mut conn =
+            ProlacConnection::<V>::new(key, config, initial_seq(config.isn_seed, &key, 0));
         conn.tcp.connect(local_port, remote.1, ms(now_us));
         let mut out = Vec::new();
         conn.after_call(now_us, |segment| out.push(segment.to_vec()));
@@ -622,11 +630,11 @@ impl ProlacStack for NetStack<ProlacTcp> {
         result
     }
 
-    fn prolac_connection(&self, key: &FourTuple) -> Option<&ProlacConnection> {
+    fn prolac_connection(&self, key: &FourTuple) -> Option<&ProlacConnection<V>> {
         self.handler(key)?.as_connection()
     }
 
-    fn prolac_connection_mut(&mut self, key: &FourTuple) -> Option<&mut ProlacConnection> {
+    fn prolac_connection_mut(&mut self, key: &FourTuple) -> Option<&mut ProlacConnection<V>> {
         self.handler_mut(key)?.as_connection_mut()
     }
 }
