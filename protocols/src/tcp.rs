@@ -18,6 +18,9 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+pub mod stack;
+pub use stack::{Arrival, FourTuple, Stack, StackConfig, StackError};
+
 /// One generated variant of the TCP (`$file` in `OUT_DIR`) and the host functions its extern
 /// methods name.
 macro_rules! generated_variant {
