@@ -62,6 +62,10 @@ pub struct ProlacConfig {
     /// Whether arriving data is taken out of the TCP's receive buffer at once (see the
     /// [module documentation](self)).
     pub auto_read: bool,
+    /// Whether a batch of segments that arrive together is answered at its end
+    /// ([`NetStack::flush`]): one ACK for the batch instead of one per two segments, as Linux
+    /// does with GRO. Segments out of order are still answered one by one.
+    pub batch_acks: bool,
     /// Options set on every connection (Nagle off, delayed-ACK time, keepalive, …).
     pub options: &'static [TcpOption],
 }
@@ -75,6 +79,7 @@ impl Default for ProlacConfig {
             closed_linger_us: 1_000_000,
             isn_seed: 0x150_5eed,
             auto_read: true,
+            batch_acks: true,
             options: &[],
         }
     }
@@ -118,6 +123,8 @@ pub struct ProlacConnection<V: Variant = Full> {
     next_poll_us: Option<u64>,
     /// Whether a listener accepted it (it has left LISTEN once).
     accepted: bool,
+    /// Segments arrived whose answers wait for the end of the batch.
+    unflushed: bool,
 }
 
 impl<V: Variant> core::fmt::Debug for ProlacConnection<V> {
@@ -201,6 +208,7 @@ impl<V: Variant> ProlacConnection<V> {
             snd_max: None,
             finished_at: None,
             next_poll_us: None,
+            unflushed: false,
             accepted: false,
         }
     }
@@ -283,9 +291,14 @@ impl<V: Variant> ProlacConnection<V> {
     /// events, returns its outgoing segments with their checksums filled, re-arms its timer,
     /// and says whether the handler should now be removed.
     fn after_call(&mut self, now_us: u64, mut send: impl FnMut(&[u8])) -> bool {
-        // Read first: a read may open the window, and the update goes out with the rest.
+        // Read first: a read may open the window, and the update goes out with the rest (or
+        // at the end of the batch, when answers wait for it).
         if self.config.auto_read {
-            let n = self.tcp.recv_to(&mut self.inbox, now_us / 1000);
+            let n = if self.unflushed {
+                self.tcp.take_received_to(&mut self.inbox)
+            } else {
+                self.tcp.recv_to(&mut self.inbox, now_us / 1000)
+            };
             self.stats.delivered += n as u64;
         }
         let (src, dst) = (self.key.local_ip, self.key.remote_ip);
@@ -357,7 +370,12 @@ impl<V: Variant> ProlacConnection<V> {
     fn input(&mut self, segment: &TcpSegment<'_>, now_us: u64) {
         self.stats.segments_in += 1;
         self.stats.data_bytes_in += segment.payload().len() as u64;
-        self.tcp.input(segment.bytes(), ms(now_us));
+        if self.config.batch_acks {
+            self.tcp.input_batched(segment.bytes(), ms(now_us));
+            self.unflushed = true;
+        } else {
+            self.tcp.input(segment.bytes(), ms(now_us));
+        }
     }
 }
 
@@ -500,6 +518,20 @@ impl<V: Variant> TcpHandler for ProlacTcp<V> {
             Self::Connection(conn) => conn.next_poll_us,
             Self::Listener(_) => None,
         }
+    }
+
+    fn flush(&mut self, ctx: &mut TcpContext<Self>) {
+        if let Self::Connection(conn) = self
+            && conn.unflushed
+        {
+            conn.unflushed = false;
+            conn.tcp.flush(ms(ctx.now_us()));
+            finish_in_context(conn, ctx);
+        }
+    }
+
+    fn wants_flush(&self) -> bool {
+        matches!(self, Self::Connection(conn) if conn.unflushed)
     }
 }
 

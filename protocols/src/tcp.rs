@@ -115,6 +115,12 @@ pub trait Variant: sealed::Sealed {
     /// `bytes` points to `n` bytes, valid and unaliased for the call.
     #[doc(hidden)]
     unsafe fn input(tcb: &mut Self::Tcb, bytes: *mut u8, n: u32, now: u64);
+    /// # Safety
+    /// As [`Variant::input`].
+    #[doc(hidden)]
+    unsafe fn input_batched(tcb: &mut Self::Tcb, bytes: *mut u8, n: u32, now: u64);
+    #[doc(hidden)]
+    fn flush(tcb: &mut Self::Tcb, now: u64);
     #[doc(hidden)]
     fn send(tcb: &mut Self::Tcb, now: u64);
     #[doc(hidden)]
@@ -162,6 +168,13 @@ macro_rules! variant_impl {
             unsafe fn input(tcb: &mut Self::Tcb, bytes: *mut u8, n: u32, now: u64) {
                 // SAFETY: the caller's guarantee.
                 unsafe { $module::input__Tcp_Api(tcb, bytes, n, now) };
+            }
+            unsafe fn input_batched(tcb: &mut Self::Tcb, bytes: *mut u8, n: u32, now: u64) {
+                // SAFETY: the caller's guarantee.
+                unsafe { $module::input_batched__Tcp_Api(tcb, bytes, n, now) };
+            }
+            fn flush(tcb: &mut Self::Tcb, now: u64) {
+                $module::flush__Tcp_Api(tcb, now);
             }
             fn send(tcb: &mut Self::Tcb, now: u64) {
                 $module::send__Tcp_Api(tcb, now);
@@ -551,6 +564,24 @@ impl<V: Variant> Connection<V> {
         unsafe { V::input(&mut self.tcb, self.rx.as_mut_ptr(), n, now) };
     }
 
+    /// One of a batch of segments that arrived together: like [`Connection::input`], except
+    /// that what in-order segments call for (their ACK, more data) waits for
+    /// [`Connection::flush`] at the end of the batch, so that one ACK answers the batch.
+    /// Segments out of order, old duplicates and handshake segments are answered at once.
+    pub fn input_batched(&mut self, segment: &[u8], now: u64) {
+        self.rx.clear();
+        self.rx.extend_from_slice(segment);
+        let n = u32::try_from(self.rx.len()).unwrap_or(u32::MAX);
+        // SAFETY: `rx` is a live buffer of `n` bytes for the whole call.
+        unsafe { V::input_batched(&mut self.tcb, self.rx.as_mut_ptr(), n, now) };
+    }
+
+    /// The end of a batch of [`Connection::input_batched`] segments (and of reads with
+    /// [`Connection::take_received_to`]): sends what they called for.
+    pub fn flush(&mut self, now: u64) {
+        V::flush(&mut self.tcb, now);
+    }
+
     /// SEND: queues as much of `data` as the send buffer takes; returns how much.
     pub fn send(&mut self, data: &[u8], now: u64) -> usize {
         // §3.10.2: data is accepted only until the user closes (queued before the handshake
@@ -598,6 +629,17 @@ impl<V: Variant> Connection<V> {
         if n > 0 {
             V::read(&mut self.tcb, now);
         }
+        n
+    }
+
+    /// Like [`Connection::recv_to`], but a window update the read calls for waits for the next
+    /// [`Connection::flush`] (or any other call that sends).
+    pub fn take_received_to(&mut self, dst: &mut Vec<u8>) -> usize {
+        let n = self.host.receive_buffer.len();
+        let (front, back) = self.host.receive_buffer.as_slices();
+        dst.extend_from_slice(front);
+        dst.extend_from_slice(back);
+        self.host.receive_buffer.clear();
         n
     }
 

@@ -180,6 +180,13 @@ impl<H: TcpHandler> NetStack<H> {
         };
         if self.call_handler(slot, now_us, |h, ctx| h.segment(&segment, ctx)) {
             self.stats.tcp_delivered += 1;
+            let deferred = self
+                .connections
+                .get(&key)
+                .is_some_and(TcpHandler::wants_flush);
+            if deferred && self.unflushed.last() != Some(&key) && !self.unflushed.contains(&key) {
+                self.unflushed.push(key);
+            }
         } else {
             self.stats.tcp_unclaimed += 1;
         }

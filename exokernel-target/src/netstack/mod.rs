@@ -187,6 +187,8 @@ pub struct NetStack<H: TcpHandler> {
     echo_replies: VecDeque<EchoReply>,
     connections: BTreeMap<FourTuple, H>,
     listeners: BTreeMap<u16, H>,
+    /// Connections that deferred their answers to the end of the receive batch.
+    unflushed: Vec<FourTuple>,
     next_ident: u16,
 }
 
@@ -203,6 +205,7 @@ impl<H: TcpHandler> NetStack<H> {
             config,
             stats: NetStats::default(),
             resolver: Resolver::default(),
+            unflushed: Vec::new(),
             outbox: VecDeque::new(),
             echo_replies: VecDeque::new(),
             connections: BTreeMap::new(),
@@ -545,6 +548,7 @@ impl<H: TcpHandler> NetStack<H> {
     /// [`poll_at`](TcpHandler::poll_at) has come (connections in key order, then listeners
     /// in port order).
     pub fn poll(&mut self, now_us: u64) {
+        self.flush(now_us);
         for due in self.resolver.due(
             now_us,
             self.config.arp_retry_us,
@@ -578,9 +582,21 @@ impl<H: TcpHandler> NetStack<H> {
         }
     }
 
+    /// The end of a batch of received frames: the connections that deferred their answers
+    /// while segments arrived ([`TcpHandler::wants_flush`]) send them now. [`poll`](Self::poll)
+    /// and [`drive`](Self::drive) do this first.
+    pub fn flush(&mut self, now_us: u64) {
+        for key in std::mem::take(&mut self.unflushed) {
+            self.call_handler(HandlerSlot::Connection(key), now_us, |h, ctx| h.flush(ctx));
+        }
+    }
+
     /// When [`poll`](Self::poll) next has work: the earliest ARP timer or handler timer.
     #[must_use]
     pub fn poll_at(&self) -> Option<u64> {
+        if !self.unflushed.is_empty() {
+            return Some(0);
+        }
         let handlers = self
             .connections
             .values()

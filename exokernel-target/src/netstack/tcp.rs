@@ -322,6 +322,17 @@ pub trait TcpHandler: Sized {
         let _ = ctx;
     }
 
+    /// The end of a batch of segments ([`NetStack::flush`](super::NetStack::flush)): a handler
+    /// that deferred its answers while segments arrived sends them now.
+    fn flush(&mut self, ctx: &mut TcpContext<Self>) {
+        let _ = ctx;
+    }
+
+    /// Whether the handler has deferred answers waiting for [`flush`](Self::flush).
+    fn wants_flush(&self) -> bool {
+        false
+    }
+
     /// When this handler next needs [`poll`](Self::poll), in virtual microseconds.
     fn poll_at(&self) -> Option<u64> {
         None
