@@ -11,6 +11,8 @@
 //!   keyed by connection or listening port.
 //! - [`prolac_tcp`]: the Prolac TCP (`protocols::tcp`) as the stack's TCP handler.
 //! - [`rng`]: the small seeded generator behind every random decision.
+//! - [`sim`]: a harness that runs smoltcp's TCP or the Prolac TCP on either end of a wire,
+//!   runs whole transfers and checks them (the interop tests and the `tcp-demo` binary).
 //!
 //! Nothing here reads a clock or does IO of its own: time is passed in as virtual
 //! microseconds, and pcap output goes to any `Write` the caller provides. A scenario is a
@@ -21,4 +23,5 @@ pub mod netstack;
 pub mod pcap;
 pub mod prolac_tcp;
 pub mod rng;
+pub mod sim;
 pub mod wire;

@@ -1,8 +1,10 @@
 //! Helpers shared by the integration tests: addresses from 192.0.2.0/24, stack
 //! construction, a driver that runs two stacks over a wire until nothing is left to do,
-//! and a TCP segment builder.
+//! and a TCP segment builder; `interop` has the TCP interop tests' helpers.
 
 #![allow(dead_code, unreachable_pub, missing_docs)]
+
+pub mod interop;
 
 use core::net::Ipv4Addr;
 
