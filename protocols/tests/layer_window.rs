@@ -32,8 +32,8 @@ fn read(c: &mut Connection, n: usize) {
 }
 
 /// MUST-39 (§3.8.6.2.2): with a 10000-byte buffer the right edge moves only when it can move
-/// by min(MSS, buffer/2) = 1460 bytes: a read of 1459 bytes leaves it where it was, one more
-/// byte moves it to the whole buffer.
+/// by min(MSS, buffer/2) = 1460 bytes: a read of 1459 bytes leaves it where it was (never to
+/// the left, SHLD-14), one more byte moves it to the whole buffer.
 #[test]
 fn the_right_edge_moves_only_by_a_full_segment() {
     let mut c = receiver(10_000);
@@ -122,9 +122,6 @@ fn a_small_read_sends_no_window_update() {
 /// always is [worth an update]" — otherwise the peer learns of it only from its next probe,
 /// a persist interval later.
 #[test]
-#[ignore = "BUG: window.pc window-update-wanted: a zero window reopened by a read of 1460..2047 \
-            bytes (4096-byte buffer) sends no update, though the comment promises one; the \
-            rule lacks a `advertised == 0 && window-to-advertise > 0` case"]
 fn a_zero_window_that_reopens_sends_an_update() {
     let mut c = receiver(4096);
     arrive(&mut c, peer_ack(IRS + 1, ISS + 1).payload(&data(4096)));

@@ -521,3 +521,31 @@ pub(crate) fn run_timers<V: protocols::tcp::Variant>(
 pub(crate) fn shape(segments: &[Out]) -> Vec<(u32, usize)> {
     segments.iter().map(|o| (o.seq, o.payload.len())).collect()
 }
+
+/// An active open of variant `V` with only `options` set: our SYN goes at time 0, the peer's
+/// `syn_ack` (which should acknowledge ISS+1) arrives at `at`. ESTABLISHED with SND.NXT=ISS+1;
+/// segments and events are drained.
+pub(crate) fn open_active<V: protocols::tcp::Variant>(
+    cfg: Config,
+    options: &[TcpOption],
+    syn_ack: Seg,
+    at: u64,
+) -> Connection<V> {
+    let mut c = Connection::<V>::with_variant(cfg);
+    for &o in options {
+        assert!(c.set_option(o), "{o:?} is known");
+    }
+    c.connect(LOCAL, REMOTE, 0);
+    let syn = sent_by(&mut c);
+    assert_eq!(syn.len(), 1, "our SYN: {syn:?}");
+    c.input(&syn_ack.bytes(), at);
+    assert_eq!(c.state(), State::Established, "set-up");
+    sent_by(&mut c);
+    c.events();
+    c
+}
+
+/// The peer's SYN,ACK for our SYN, with its usual MSS and window.
+pub(crate) fn peer_syn_ack() -> Seg {
+    seg(SYN).seq(IRS).ack(ISS + 1).mss(PEER_MSS)
+}
