@@ -112,9 +112,6 @@ fn half_close_by_the_prolac_side() {
 /// Prolac connection enters CLOSING with data queued. RFC 9293 keeps sending in CLOSING
 /// what was queued before CLOSE, and the FIN after it.
 #[test]
-#[ignore = "Prolac TCP bug: in CLOSING the output procedure sends no queued data and no FIN \
-            (output.pc `sendable` admits ESTABLISHED, CLOSE-WAIT, FIN-WAIT-1 and LAST-ACK \
-            only): seed 1500 hangs in CLOSING with 61,156 of 65,536 bytes unsent"]
 fn prolac_sends_data_queued_before_close_while_closing() {
     run(Transfer {
         ending: Ending::CloseEagerly,

@@ -126,9 +126,6 @@ fn no_ack_war_when_both_windows_are_full() {
 /// connections after 300 s. Seed 4510, 10 % loss (the capture shows A at SEQ 100741 acking
 /// 70081 and B at SEQ 67161 acking 105121, each below the other's RCV.NXT, for 180 s).
 #[test]
-#[ignore = "Prolac TCP bug: pure ACKs carry SND.NXT instead of SND.MAX after a go-back \
-            timeout, so when both sides have gone back each drops the other's ACKs as \
-            unacceptable: seed 4510 deadlocks until the 300 s user timeout forgets both"]
 fn pure_acks_after_a_go_back_timeout_are_accepted() {
     try_run(Transfer {
         link: faulty_link(0.10),
@@ -152,9 +149,6 @@ fn lossy_5_percent() {
 }
 
 #[test]
-#[ignore = "Prolac TCP bug: pure ACKs carry SND.NXT instead of SND.MAX after a go-back \
-            timeout (pure_acks_after_a_go_back_timeout_are_accepted): seeds 4510, 4512 and \
-            4517 deadlock until the user timeout"]
 fn lossy_10_percent() {
     lossy_matrix(PROLAC_PROLAC, 0.10, LOSSY_LEN, 4500, alternating);
 }
@@ -162,26 +156,16 @@ fn lossy_10_percent() {
 // The lossy matrix with crossing closes.
 
 #[test]
-#[ignore = "Prolac TCP bugs: CLOSING sends no queued data and no FIN (interop_matrix.rs \
-            prolac_sends_data_queued_before_close_while_closing): seeds 4008, 4014, 4016 and \
-            4017 hang with one side in CLOSING, the other in FIN-WAIT-2; pure ACKs carry \
-            SND.NXT after a go-back timeout: seed 4001 deadlocks"]
 fn lossy_1_percent_crossing_closes() {
     lossy_matrix(PROLAC_PROLAC, 0.01, LOSSY_LEN, 4000, crossing);
 }
 
 #[test]
-#[ignore = "Prolac TCP bugs: CLOSING sends no queued data and no FIN: seeds 4100, 4106, \
-            4109, 4116 and 4118 hang with one side in CLOSING, the other in FIN-WAIT-2; pure \
-            ACKs carry SND.NXT after a go-back timeout: seed 4115 deadlocks"]
 fn lossy_5_percent_crossing_closes() {
     lossy_matrix(PROLAC_PROLAC, 0.05, LOSSY_LEN, 4100, crossing);
 }
 
 #[test]
-#[ignore = "Prolac TCP bugs: CLOSING sends no queued data and no FIN: seeds 4205, 4207 and \
-            4214 hang with one side in CLOSING, the other in FIN-WAIT-2; pure ACKs carry \
-            SND.NXT after a go-back timeout: seed 4201 deadlocks"]
 fn lossy_10_percent_crossing_closes() {
     lossy_matrix(PROLAC_PROLAC, 0.10, LOSSY_LEN, 4200, crossing);
 }
