@@ -430,11 +430,14 @@ struct Host {
 }
 
 impl Host {
-    /// A buffer for the next segment, at the end of the outgoing queue.
+    /// A buffer for the next segment, at the end of the outgoing queue. The buffer keeps its
+    /// length between segments (it is zeroed only where it grows): the TCP writes every byte
+    /// of a segment it builds.
     fn segment_buffer(&mut self, len: usize) -> *mut u8 {
         let start = self.out_ends.back().copied().unwrap_or(self.out_taken);
-        self.out_bytes.truncate(start);
-        self.out_bytes.resize(start + len, 0);
+        if self.out_bytes.len() < start + len {
+            self.out_bytes.resize(start + len, 0);
+        }
         self.out_bytes[start..].as_mut_ptr()
     }
 
@@ -700,7 +703,6 @@ impl<V: Variant> Connection<V> {
         h.out_taken = end;
         f(&mut h.out_bytes[start..end]);
         if h.out_ends.is_empty() {
-            h.out_bytes.clear();
             h.out_taken = 0;
         }
         true

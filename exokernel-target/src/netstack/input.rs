@@ -88,7 +88,9 @@ impl<H: TcpHandler> NetStack<H> {
             self.stats.rx_malformed += 1;
             return;
         }
-        if !ip.verify_checksum() {
+        // The header's checksum, eight bytes at a time (smoltcp's sums 16 bits at a time).
+        let header = &bytes[..usize::from(ip.header_len()).min(bytes.len())];
+        if prolac_runtime::checksum::checksum(header) != 0 {
             self.stats.rx_bad_ipv4_checksum += 1;
             return;
         }
@@ -178,12 +180,20 @@ impl<H: TcpHandler> NetStack<H> {
         } else {
             HandlerSlot::Listener(key.local_port)
         };
-        if self.call_handler(slot, now_us, |h, ctx| h.segment(&segment, ctx)) {
+        let mut deferred = false;
+        let claimed = self.call_handler(slot, now_us, |h, ctx| {
+            h.segment(&segment, ctx);
+            deferred = h.wants_flush();
+        });
+        if claimed {
             self.stats.tcp_delivered += 1;
-            let deferred = self
-                .connections
-                .get(&key)
-                .is_some_and(TcpHandler::wants_flush);
+            // A listener that accepted registered a connection, which may have deferred.
+            if let HandlerSlot::Listener(_) = slot {
+                deferred = self
+                    .connections
+                    .get(&key)
+                    .is_some_and(TcpHandler::wants_flush);
+            }
             if deferred && self.unflushed.last() != Some(&key) && !self.unflushed.contains(&key) {
                 self.unflushed.push(key);
             }

@@ -189,6 +189,8 @@ pub struct NetStack<H: TcpHandler> {
     listeners: BTreeMap<u16, H>,
     /// Connections that deferred their answers to the end of the receive batch.
     unflushed: Vec<FourTuple>,
+    /// An empty list of outgoing segments, kept for its allocation.
+    spare_outgoing: Vec<tcp::Outgoing>,
     next_ident: u16,
 }
 
@@ -205,6 +207,7 @@ impl<H: TcpHandler> NetStack<H> {
             config,
             stats: NetStats::default(),
             resolver: Resolver::default(),
+            spare_outgoing: Vec::new(),
             unflushed: Vec::new(),
             outbox: VecDeque::new(),
             echo_replies: VecDeque::new(),
@@ -297,6 +300,8 @@ impl<H: TcpHandler> NetStack<H> {
         call: impl FnOnce(&mut H, &mut TcpContext<H>),
     ) -> bool {
         let mut ctx = TcpContext::new(now_us, self.config.ip, self.config.mtu, slot);
+        // The segment list's allocation is reused from call to call.
+        ctx.outgoing = std::mem::take(&mut self.spare_outgoing);
         let handler = match slot {
             HandlerSlot::Connection(key) => self.connections.get_mut(&key),
             HandlerSlot::Listener(port) => self.listeners.get_mut(&port),
@@ -314,10 +319,12 @@ impl<H: TcpHandler> NetStack<H> {
         for (key, handler) in ctx.registrations.drain(..) {
             self.connections.insert(key, handler);
         }
-        for out in ctx.outgoing.drain(..) {
+        let mut outgoing = std::mem::take(&mut ctx.outgoing);
+        for out in outgoing.drain(..) {
             // Checked when queued; the stack's address and MTU have not changed since.
             self.send_framed(out.dst, IpProtocol::Tcp, out.frame, now_us);
         }
+        self.spare_outgoing = outgoing;
         true
     }
 
@@ -432,7 +439,9 @@ impl<H: TcpHandler> NetStack<H> {
         repr.emit(&mut ip, &ChecksumCapabilities::ignored());
         ip.set_ident(self.next_ident);
         self.next_ident = self.next_ident.wrapping_add(1);
-        ip.fill_checksum();
+        ip.set_checksum(0);
+        let sum = prolac_runtime::checksum::checksum(&ip.as_ref()[..IPV4_HEADER_LEN]);
+        ip.set_checksum(sum);
         self.route(dst, frame, now_us);
     }
 
