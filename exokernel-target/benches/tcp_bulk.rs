@@ -30,7 +30,7 @@
 //! The link is a pair of frame queues (`VecDeque<Vec<u8>>`): zero latency, no loss, no copy.
 //! A smoltcp transmit token allocates the frame and the queue takes it; the Prolac stack's
 //! outgoing frames are taken with `pop_frame` and arriving ones handed to `receive_frame`, so
-//! both stacks pay one frame allocation and no device copy. One loop drives both pairs the same
+//! both stacks pay one frame allocation and no device copy. One loop drives every pair the same
 //! way: the client application queues as much data as its socket takes, the client host runs
 //! (every arrived frame in, everything it may send out: smoltcp's `poll` is repeated while it
 //! still transmits), then the server host, then the server application reads everything

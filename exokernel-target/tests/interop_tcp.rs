@@ -389,6 +389,10 @@ fn a_prolac_connect_to_a_closed_smoltcp_port_is_refused() {
     assert_eq!(sim.flows().get(ip(1), 81).resets, 1);
 }
 
+/// A Prolac listener answers a stray ACK with a reset and each of two SYNs with a SYN,ACK of
+/// its own connection. MUST-2: smoltcp verifies the checksum of every reply (pseudo header
+/// included). MUST-42: the second SYN is accepted while the first connection on the port is
+/// still in SYN-RECEIVED.
 #[test]
 fn a_listener_accepts_each_syn_and_resets_a_stray_ack() {
     let mut stack = common::stack::<ProlacTcp>(2);

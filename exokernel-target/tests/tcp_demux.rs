@@ -271,6 +271,9 @@ fn handler_timers_are_reported_and_run() {
     assert!(b.unlisten(41).is_some());
 }
 
+/// MUST-3: the receiving stack verifies the TCP checksum, pseudo header included: a damaged
+/// segment, and one whose checksum was computed for another destination, are counted and
+/// dropped before any handler sees them.
 #[test]
 fn a_segment_with_a_bad_checksum_never_reaches_a_handler() {
     let log = Log::default();

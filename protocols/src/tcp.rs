@@ -307,7 +307,11 @@ pub enum TcpOption {
     NoDelay(bool),
     /// The longest delay of an ACK, in ms; 0 restores 200 ms (layer Delayed-Ack).
     DelayedAckMs(u64),
-    /// Idle time before keepalive probes, in ms; 0 turns keepalive off (layer Keepalive).
+    /// Turns keepalive on with the default idle time of two hours (RFC 9293 MUST-28), or off
+    /// unless an idle time is set (layer Keepalive).
+    Keepalive(bool),
+    /// Idle time before keepalive probes, in ms (turns keepalive on); 0 restores the default:
+    /// off unless [`TcpOption::Keepalive`] is on.
     KeepaliveIdleMs(u64),
     /// Time between keepalive probes, in ms; 0 restores 75 s.
     KeepaliveIntervalMs(u64),
@@ -343,6 +347,7 @@ impl TcpOption {
             TcpOption::FinWait2Ms(ms) => (9, ms),
             TcpOption::InitialWindow(n) => (10, u64::from(n)),
             TcpOption::QuickAck(on) => (11, u64::from(on)),
+            TcpOption::Keepalive(on) => (12, u64::from(on)),
         }
     }
 }

@@ -36,8 +36,9 @@ fn keepalive_is_off_by_default() {
     assert!(c.events().is_empty());
 }
 
-/// MUST-24, MUST-26, MUST-27, SHLD-12: when asked for, the first probe goes after the idle
-/// time configured, counted from the last segment heard; it carries no data.
+/// MAY-5, MUST-24, MUST-26, MUST-27, SHLD-12: keep-alives are implemented — when asked for,
+/// the first probe goes after the idle time configured, counted from the last segment heard;
+/// it carries no data.
 #[test]
 fn an_idle_connection_is_probed_after_the_idle_time() {
     let mut c = keepalive();
@@ -128,4 +129,25 @@ fn the_default_interval_is_75_s_and_the_default_count_9() {
     assert_eq!(times, expected);
     assert_eq!(c.state(), State::Closed);
     assert_eq!(c.events(), [Event::TimedOut, Event::Closed]);
+}
+
+/// MUST-28: keepalive turned on without an idle time waits at least two hours of silence (the
+/// default idle time is exactly two hours) before its first probe; MUST-25 keeps it off until
+/// the application asks.
+#[test]
+fn keepalive_turned_on_waits_two_hours_by_default() {
+    let mut c = established_opts(&[]);
+    assert_eq!(c.poll_at(), None, "off by default: no keepalive timer");
+    assert!(c.set_option(TcpOption::Keepalive(true)));
+    assert_eq!(
+        c.poll_at(),
+        Some(2 * 3600 * 1000),
+        "the first probe is due after two hours"
+    );
+    c.poll(2 * 3600 * 1000 - 1);
+    silent(&mut c);
+    c.poll(2 * 3600 * 1000);
+    let probe = only(&mut c);
+    assert_eq!(probe.seq, ISS, "SEG.SEQ = SND.UNA - 1");
+    assert!(probe.payload.is_empty());
 }

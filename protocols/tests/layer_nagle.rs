@@ -10,7 +10,8 @@ use common::*;
 use protocols::tcp::TcpOption;
 
 /// SHLD-7: the first small write goes (nothing is unacknowledged); the next ones wait while it
-/// is, and go as one segment when its ACK arrives.
+/// is, and go as one segment when its ACK arrives (MAY-16: data of successive SENDs, which
+/// cannot ask for a push, is aggregated without being sent).
 #[test]
 fn small_writes_wait_while_data_is_unacknowledged_then_coalesce() {
     let mut c = established_opts(&[]);

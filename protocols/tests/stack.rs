@@ -105,7 +105,9 @@ fn transfer_both_ways<V: Variant>() {
 }
 
 /// A connection through two stacks: handshake, data both ways, graceful close (MUST-10 for
-/// the passive open that accepts it).
+/// the passive open that accepts it). MUST-2: each stack fills in the checksum of every
+/// segment it sends and the other verifies it (a wrong one is dropped, every time it is sent),
+/// so every byte arriving in order, once, shows the sender's checksums are right.
 #[test]
 fn two_stacks_transfer_both_ways_and_close() {
     transfer_both_ways::<protocols::tcp::Full>();
@@ -139,8 +141,9 @@ fn a_syn_to_a_closed_port_is_reset() {
     assert_eq!(client.events(&key), Ok(vec![Event::Reset, Event::Closed]));
 }
 
-/// A corrupted segment is dropped unanswered; one for another address or too short to be TCP
-/// is not taken either.
+/// MUST-3: the receiver verifies the checksum — a segment with one bit flipped is reported as
+/// `BadChecksum`, dropped unanswered and makes no connection, while the intact one does. One
+/// for another address or too short to be TCP is not taken either.
 #[test]
 fn bad_checksums_foreign_addresses_and_short_segments_are_dropped() {
     let (mut client, mut server) = stacks::<protocols::tcp::Full>();
@@ -168,6 +171,9 @@ fn bad_checksums_foreign_addresses_and_short_segments_are_dropped() {
 }
 
 /// One listener, three clients: each connection has its own four-tuple and its own data.
+/// MUST-42: the three SYNs arrive before any handshake completes, so the port goes on
+/// listening while connections on it are in SYN-RECEIVED; MUST-41: each SYN meets a fresh
+/// listening TCB, which leaves the connections made before it alone (each keeps its data).
 #[test]
 fn a_listener_accepts_many_connections() {
     let (mut client, mut server) = stacks::<protocols::tcp::Full>();
