@@ -219,9 +219,35 @@ fn tcp_level_drops() {
     bad_offset[12] = 0xf0;
     let frame = ipv4_frame((mac(1), ip(1)), (mac(2), ip(2)), 6, &bad_offset);
     assert_dropped_by(&frame, |s| s.rx_malformed, "data offset beyond the segment");
-    let seg = common::tcp_segment((ip(1), 1), (ip(2), 2), 0, 0x02, b"");
-    let frame = ipv4_frame((mac(1), ip(1)), (mac(2), ip(2)), 6, &seg);
-    assert_dropped_by(&frame, |s| s.tcp_unclaimed, "no handler");
+}
+
+/// RFC 9293 §3.10.7.1: a segment that no connection or listener takes is counted and answered
+/// with a reset (<SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> for a SYN), and a reset that no
+/// one takes is not answered at all.
+#[test]
+fn a_segment_nobody_takes_is_answered_with_a_reset() {
+    let seg = common::tcp_segment((ip(1), 1), (ip(2), 2), 7, 0x02, b"");
+    let (stats, sent) = feed(&ipv4_frame((mac(1), ip(1)), (mac(2), ip(2)), 6, &seg));
+    assert_eq!(
+        (stats.tcp_unclaimed, stats.tcp_resets_sent),
+        (1, 1),
+        "{stats:?}"
+    );
+    assert_eq!(sent.len(), 1);
+    let eth = EthernetFrame::new_checked(&sent[0][..]).expect("frame");
+    let packet = Ipv4Packet::new_checked(eth.payload()).expect("packet");
+    let rst = packet.payload();
+    assert_eq!(
+        (&rst[0..2], &rst[2..4]),
+        (&2u16.to_be_bytes()[..], &1u16.to_be_bytes()[..])
+    );
+    assert_eq!(&rst[4..8], &0u32.to_be_bytes(), "SEQ=0");
+    assert_eq!(&rst[8..12], &8u32.to_be_bytes(), "ACK=SEG.SEQ+1");
+    assert_eq!(rst[13], 0x14, "RST,ACK");
+    let reset = common::tcp_segment((ip(1), 1), (ip(2), 2), 7, 0x04, b"");
+    let (stats, sent) = feed(&ipv4_frame((mac(1), ip(1)), (mac(2), ip(2)), 6, &reset));
+    assert_eq!((stats.tcp_unclaimed, stats.tcp_resets_sent), (1, 0));
+    assert!(sent.is_empty(), "a reset is never answered");
 }
 
 #[test]

@@ -299,3 +299,62 @@ fn lossy_10_percent_crossing_closes_prolac_client_smoltcp_server() {
 fn lossy_5_percent_smoltcp_smoltcp() {
     lossy_matrix(SMOL_SMOL, 0.05, LOSSY_LEN, 2600, first_by(End::A));
 }
+
+// Aborts and zero windows over every loss rate of the matrix, 20 seeds each; the side that
+// aborts, or whose window closes, alternates with the seed.
+
+/// An abort by either side, Prolac against smoltcp in both roles, over `loss`.
+fn aborts_over(loss: f64, base: u64) {
+    for seed in common::interop::seeds(base, 20) {
+        let role = if seed.is_multiple_of(2) {
+            Role::Client
+        } else {
+            Role::Server
+        };
+        let pairing = if seed % 4 < 2 {
+            PROLAC_CLIENT_SMOL_SERVER
+        } else {
+            SMOL_CLIENT_PROLAC_SERVER
+        };
+        let out = common::interop::abort_by_over(pairing, role, seed, &faulty_link(loss));
+        println!("{}", out.summary());
+    }
+}
+
+#[test]
+fn aborts_over_1_percent_loss() {
+    aborts_over(0.01, 7000);
+}
+
+#[test]
+fn aborts_over_5_percent_loss() {
+    aborts_over(0.05, 7100);
+}
+
+#[test]
+fn aborts_over_10_percent_loss() {
+    aborts_over(0.10, 7200);
+}
+
+/// A receiver that lets its window close for a second, Prolac or smoltcp, over `loss`.
+fn zero_windows_over(loss: f64, base: u64) {
+    for seed in common::interop::seeds(base, 20) {
+        let (pairing, receiver) = match seed % 4 {
+            0 => (PROLAC_CLIENT_SMOL_SERVER, Role::Server),
+            1 => (SMOL_CLIENT_PROLAC_SERVER, Role::Server),
+            2 => (PROLAC_CLIENT_SMOL_SERVER, Role::Client),
+            _ => (SMOL_CLIENT_PROLAC_SERVER, Role::Client),
+        };
+        zero_window_stall(pairing, receiver, seed, &faulty_link(loss));
+    }
+}
+
+#[test]
+fn zero_windows_over_1_percent_loss() {
+    zero_windows_over(0.01, 7300);
+}
+
+#[test]
+fn zero_windows_over_10_percent_loss() {
+    zero_windows_over(0.10, 7400);
+}

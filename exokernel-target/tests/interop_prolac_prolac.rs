@@ -169,3 +169,21 @@ fn lossy_5_percent_crossing_closes() {
 fn lossy_10_percent_crossing_closes() {
     lossy_matrix(PROLAC_PROLAC, 0.10, LOSSY_LEN, 4200, crossing);
 }
+
+/// Aborts by either side and zero windows at either end, over 1 %, 5 % and 10 % loss, 20
+/// seeds each.
+#[test]
+fn aborts_and_zero_windows_over_every_loss_rate() {
+    for (i, loss) in [0.01, 0.05, 0.10].into_iter().enumerate() {
+        for seed in common::interop::seeds(8000 + 100 * i as u64, 20) {
+            let role = if seed.is_multiple_of(2) {
+                Role::Client
+            } else {
+                Role::Server
+            };
+            let out = common::interop::abort_by_over(PROLAC_PROLAC, role, seed, &faulty_link(loss));
+            println!("{}", out.summary());
+            zero_window_stall(PROLAC_PROLAC, role, seed, &faulty_link(loss));
+        }
+    }
+}

@@ -212,7 +212,10 @@ proptest! {
         prop_assert_eq!(*count.borrow(), u64::from(delivered));
         prop_assert_eq!(b.stats().tcp_delivered, u64::from(delivered));
         prop_assert_eq!(b.stats().rx_malformed, u64::from(!well_formed));
-        prop_assert_eq!(b.tx_queue_len(), usize::from(delivered));
+        // The handler answers each segment; one for no handler is answered with a reset.
+        let unclaimed = well_formed && dst_port != 80;
+        prop_assert_eq!(b.stats().tcp_resets_sent, u64::from(unclaimed));
+        prop_assert_eq!(b.tx_queue_len(), usize::from(delivered || unclaimed));
     }
 
     #[test]

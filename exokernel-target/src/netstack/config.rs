@@ -37,6 +37,10 @@ pub struct NetConfig {
     pub tx_queue_limit: usize,
     /// How many received echo replies are kept for [`take_echo_replies`](super::NetStack::take_echo_replies).
     pub echo_reply_limit: usize,
+    /// Whether a TCP segment that no connection or listener takes is answered with a reset
+    /// (RFC 9293 §3.10.7.1, the CLOSED state), so that a peer whose connection this host has
+    /// forgotten stops sending; on by default.
+    pub reset_unclaimed: bool,
 }
 
 impl NetConfig {
@@ -56,6 +60,7 @@ impl NetConfig {
             pending_limit: 64,
             tx_queue_limit: 1024,
             echo_reply_limit: 1024,
+            reset_unclaimed: true,
         }
     }
 
@@ -160,6 +165,8 @@ pub struct NetStats {
     pub tx_queue_drops: u64,
     /// Frames the device refused.
     pub tx_device_errors: u64,
+    /// Resets sent for TCP segments that no handler took.
+    pub tcp_resets_sent: u64,
 }
 
 impl NetStats {

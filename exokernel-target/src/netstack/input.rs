@@ -199,6 +199,41 @@ impl<H: TcpHandler> NetStack<H> {
             }
         } else {
             self.stats.tcp_unclaimed += 1;
+            if self.config.reset_unclaimed {
+                self.reset_unclaimed(&segment, now_us);
+            }
+        }
+    }
+
+    /// RFC 9293 §3.10.7.1: a segment for no connection is answered with a reset — unless it
+    /// is one: <SEQ=SEG.ACK><CTL=RST> if it has an ACK, else <SEQ=0><ACK=SEG.SEQ+SEG.LEN>
+    /// <CTL=RST,ACK>.
+    fn reset_unclaimed(&mut self, segment: &TcpSegment<'_>, now_us: u64) {
+        let b = segment.bytes();
+        let flags = b[13];
+        if flags & 0x04 != 0 {
+            return;
+        }
+        let seq = u32::from_be_bytes([b[4], b[5], b[6], b[7]]);
+        let ack = u32::from_be_bytes([b[8], b[9], b[10], b[11]]);
+        let seg_len = segment.payload().len() as u32
+            + u32::from(flags & 0x02 != 0)
+            + u32::from(flags & 0x01 != 0);
+        let mut rst = [0u8; super::TCP_HEADER_LEN];
+        rst[0..2].copy_from_slice(&b[2..4]);
+        rst[2..4].copy_from_slice(&b[0..2]);
+        if flags & 0x10 != 0 {
+            rst[4..8].copy_from_slice(&ack.to_be_bytes());
+            rst[13] = 0x04;
+        } else {
+            rst[8..12].copy_from_slice(&seq.wrapping_add(seg_len).to_be_bytes());
+            rst[13] = 0x14;
+        }
+        rst[12] = 5 << 4;
+        let (src, dst) = (segment.dst(), segment.src());
+        if super::tcp::fill_tcp_checksum(src, dst, &mut rst).is_ok() {
+            self.stats.tcp_resets_sent += 1;
+            let _ = self.send_tcp(src, dst, &rst, now_us);
         }
     }
 }

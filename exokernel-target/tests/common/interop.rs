@@ -318,18 +318,29 @@ pub fn half_close(pairing: Pairing, silent: Role, seed: u64, len: usize) {
 /// peer is reset, what each side received is an intact beginning of what the other sent
 /// (the harness checks both), and nothing closes gracefully.
 pub fn abort_by(pairing: Pairing, role: Role, seed: u64) -> Outcome {
+    abort_by_over(pairing, role, seed, &exokernel_target::sim::clean_link())
+}
+
+/// [`abort_by`] over `link`.
+pub fn abort_by_over(pairing: Pairing, role: Role, seed: u64, link: &LinkConfig) -> Outcome {
     let t = Transfer {
         ending: Ending::Abort {
             by: pairing.end(role),
             after_received: 100 * KIB,
         },
+        link: link.clone(),
+        max_us: 4 * 3_600_000_000,
         ..pairing.transfer(&format!("{role:?} aborts"), seed, MIB, MIB)
     };
     let out = run(t);
     let aborter = out.end(pairing.end(role));
     let peer = out.end(pairing.end(role).other());
     assert!(aborter.received >= 100 * KIB, "{}", out.summary());
-    assert!(peer.received < MIB, "{}", out.summary());
+    // On a clean link the abort cuts the transfer short; over a lossy one the aborter may
+    // have sent everything before it has received enough to abort.
+    if link.loss == 0.0 {
+        assert!(peer.received < MIB, "{}", out.summary());
+    }
     assert!(aborter.aborted_at_us.is_some());
     assert!(peer.states.contains(&Some(State::Closed)) || peer.states.last() == Some(&None));
     out
