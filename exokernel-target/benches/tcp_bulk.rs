@@ -16,8 +16,9 @@
 //!   control (the crate is built without it).
 //! - **Prolac ↔ Prolac**: two `NetStack<ProlacTcp>`s driven through the `ProlacStack` calls;
 //!   1 MiB send and receive buffers, of which the TCP offers at most 65,535 bytes (it has no
-//!   window scaling yet), Nagle off (`TcpOption::NoDelay`) on both ends, and the rest at the
-//!   adapter's defaults: prompt reading (`auto_read`), the TCP's delayed ACK (an ACK for every
+//!   window scaling yet), Nagle off (`TcpOption::NoDelay`) on both ends, the application
+//!   reading the TCP's receive buffer itself (`auto_read` off, as smoltcp's application reads
+//!   its socket buffer), and the rest at the adapter's defaults: the TCP's delayed ACK (an ACK for every
 //!   second full-sized segment at the latest, RFC 9293's SHLD-19) and ACK batching
 //!   (`batch_acks`: the in-order segments handed over between two `NetStack::poll`s, here a
 //!   window's worth, are answered by one ACK at the end, as Linux does with GRO).
@@ -499,6 +500,9 @@ impl<V: Variant> ProlacPair<V> {
             receive_capacity: SOCKET_BUFFER,
             options: setup.options,
             batch_acks: setup.batch_acks,
+            // The application reads the TCP's receive buffer itself, as smoltcp's reads its
+            // socket buffer (no inbox in between).
+            auto_read: false,
             ..ProlacConfig::default()
         };
         let stack = |n| NetStack::new(NetConfig::new(mac(n), ip(n))).expect("valid config");

@@ -38,7 +38,8 @@ use core::net::Ipv4Addr;
 use protocols::tcp::{Config, Connection, Event, Full, State, TcpOption, Variant};
 
 use crate::netstack::{
-    FourTuple, NetStack, SendError, TcpContext, TcpHandler, TcpSegment, fill_tcp_checksum,
+    FRAME_HEADROOM, FourTuple, NetStack, SendError, TcpContext, TcpHandler, TcpSegment,
+    fill_tcp_checksum,
 };
 use crate::rng::SplitMix64;
 
@@ -192,6 +193,7 @@ impl<V: Variant> ProlacConnection<V> {
             initial_seq,
             send_capacity: config.send_capacity,
             receive_capacity: config.receive_capacity,
+            headroom: FRAME_HEADROOM,
         });
         // The TCP's own TIME-WAIT lasts as long as this host keeps the connection registered.
         tcp.set_option(TcpOption::MslMs((config.time_wait_us / 2000).max(1)));
@@ -290,7 +292,7 @@ impl<V: Variant> ProlacConnection<V> {
     /// Collects what the connection produced during a call at `now_us`: reads its data and
     /// events, returns its outgoing segments with their checksums filled, re-arms its timer,
     /// and says whether the handler should now be removed.
-    fn after_call(&mut self, now_us: u64, mut send: impl FnMut(&[u8])) -> bool {
+    fn after_call(&mut self, now_us: u64, mut send: impl FnMut(Vec<u8>)) -> bool {
         // Read first: a read may open the window, and the update goes out with the rest (or
         // at the end of the batch, when answers wait for it).
         if self.config.auto_read {
@@ -302,21 +304,14 @@ impl<V: Variant> ProlacConnection<V> {
             self.stats.delivered += n as u64;
         }
         let (src, dst) = (self.key.local_ip, self.key.remote_ip);
-        loop {
-            let mut counted = None;
-            let more = self.tcp.transmit_one(|segment| {
-                // A segment the TCP built always has a full header and fits IPv4; a failure
-                // here would leave a zero checksum, which the peer drops.
-                let _ = fill_tcp_checksum(src, dst, segment);
-                counted = Some(segment_counts(segment));
-                send(segment);
-            });
-            if let Some(c) = counted {
-                self.count_output(c);
-            }
-            if !more {
-                break;
-            }
+        while let Some(mut frame) = self.tcp.transmit_frame() {
+            let segment = &mut frame[FRAME_HEADROOM..];
+            // A segment the TCP built always has a full header and fits IPv4; a failure here
+            // would leave a zero checksum, which the peer drops.
+            let _ = fill_tcp_checksum(src, dst, segment);
+            let counts = segment_counts(segment);
+            self.count_output(counts);
+            send(frame);
         }
         self.events.extend(self.tcp.events());
         if self.finished_at.is_none() {
@@ -418,8 +413,8 @@ impl ProlacListener {
         conn.tcp.listen(self.port);
         conn.input(segment, ctx.now_us());
         let now_us = ctx.now_us();
-        conn.after_call(now_us, |segment| {
-            let _ = ctx.send_tcp(key.local_ip, key.remote_ip, segment);
+        conn.after_call(now_us, |frame| {
+            let _ = ctx.send_tcp_frame(key.local_ip, key.remote_ip, frame);
         });
         if conn.state() == State::SynReceived {
             conn.accepted = true;
@@ -487,8 +482,8 @@ fn finish_in_context<V: Variant>(
 ) {
     let (src, dst) = (conn.key.local_ip, conn.key.remote_ip);
     let now_us = ctx.now_us();
-    let remove = conn.after_call(now_us, |segment| {
-        let _ = ctx.send_tcp(src, dst, segment);
+    let remove = conn.after_call(now_us, |frame| {
+        let _ = ctx.send_tcp_frame(src, dst, frame);
     });
     if remove {
         ctx.close();
@@ -603,10 +598,10 @@ fn with_connection<V: Variant, R>(
     let conn = stack.handler_mut(key)?.as_connection_mut()?;
     let result = call(conn);
     let mut out = Vec::new();
-    let remove = conn.after_call(now_us, |segment| out.push(segment.to_vec()));
-    for segment in &out {
+    let remove = conn.after_call(now_us, |frame| out.push(frame));
+    for frame in out {
         // Checked as the stack checks it: the four-tuple's local address is the stack's.
-        let _ = stack.send_tcp(key.local_ip, key.remote_ip, segment, now_us);
+        let _ = stack.send_tcp_frame(key.local_ip, key.remote_ip, frame, now_us);
     }
     if remove {
         stack.unregister(key);
@@ -635,9 +630,9 @@ impl<V: Variant> ProlacStack<V> for NetStack<ProlacTcp<V>> {
             ProlacConnection::<V>::new(key, config, initial_seq(config.isn_seed, &key, 0));
         conn.tcp.connect(local_port, remote.1, ms(now_us));
         let mut out = Vec::new();
-        conn.after_call(now_us, |segment| out.push(segment.to_vec()));
-        for segment in &out {
-            self.send_tcp(key.local_ip, key.remote_ip, segment, now_us)
+        conn.after_call(now_us, |frame| out.push(frame));
+        for frame in out {
+            self.send_tcp_frame(key.local_ip, key.remote_ip, frame, now_us)
                 .map_err(ConnectError::Send)?;
         }
         self.register(key, ProlacTcp::Connection(Box::new(conn)));

@@ -62,8 +62,78 @@ const fn word(bytes: &[u8; 8]) -> u64 {
 
 /// The one's-complement sum of `data` as 16-bit words read in *native* byte order (an odd
 /// trailing byte padded with zero), modulo 2⁶⁴ − 1. Assumes `data` starts at an even position.
+///
+/// On x86-64 the 16-byte blocks are summed with SSE2 (part of every x86-64 CPU) and the rest
+/// eight bytes at a time.
 #[inline]
 fn sum_native(data: &[u8]) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let (blocks, rest) = data.as_chunks::<16>();
+        add_carry(sse2::sum_blocks(blocks), sum_words(rest))
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        sum_words(data)
+    }
+}
+
+/// SSE2 kernel of [`sum_native`].
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+mod sse2 {
+    use core::arch::x86_64::{
+        __m128i, _mm_add_epi32, _mm_loadu_si128, _mm_madd_epi16, _mm_set1_epi16, _mm_setzero_si128,
+        _mm_storeu_si128, _mm_xor_si128,
+    };
+
+    /// Blocks per run of the accumulators: each 32-bit lane gains at most 2¹⁶ in magnitude
+    /// per block, so 2¹⁴ blocks (256 KiB) stay far from overflow.
+    const RUN: usize = 1 << 14;
+
+    /// The sum of the native-order 16-bit words of `blocks`, exactly (it fits in 64 bits
+    /// for any slice in memory).
+    #[inline]
+    pub(super) fn sum_blocks(blocks: &[[u8; 16]]) -> u64 {
+        blocks.chunks(RUN).map(sum_run).sum()
+    }
+
+    /// Each word is biased into a signed one (`w - 2¹⁵`, by flipping its top bit), pairs of
+    /// them are added into 32-bit lanes by `pmaddwd` against ones, and the bias is added back
+    /// at the end: four instructions per 16 bytes.
+    #[inline]
+    fn sum_run(blocks: &[[u8; 16]]) -> u64 {
+        // SAFETY: SSE2 is part of the x86-64 baseline, so these intrinsics are always
+        // available; each load reads one 16-byte array of `blocks` (unaligned loads).
+        let lanes: [i32; 8] = unsafe {
+            let bias = _mm_set1_epi16(i16::MIN);
+            let ones = _mm_set1_epi16(1);
+            let (mut a, mut b) = (_mm_setzero_si128(), _mm_setzero_si128());
+            let (pairs, last) = blocks.as_chunks::<2>();
+            for [x, y] in pairs {
+                let x = _mm_loadu_si128(x.as_ptr().cast::<__m128i>());
+                let y = _mm_loadu_si128(y.as_ptr().cast::<__m128i>());
+                a = _mm_add_epi32(a, _mm_madd_epi16(_mm_xor_si128(x, bias), ones));
+                b = _mm_add_epi32(b, _mm_madd_epi16(_mm_xor_si128(y, bias), ones));
+            }
+            if let [x] = last {
+                let x = _mm_loadu_si128(x.as_ptr().cast::<__m128i>());
+                a = _mm_add_epi32(a, _mm_madd_epi16(_mm_xor_si128(x, bias), ones));
+            }
+            let mut out = [0i32; 8];
+            _mm_storeu_si128(out.as_mut_ptr().cast::<__m128i>(), a);
+            _mm_storeu_si128(out.as_mut_ptr().add(4).cast::<__m128i>(), b);
+            out
+        };
+        let signed: i64 = lanes.iter().map(|&l| i64::from(l)).sum();
+        // Eight words per block, each biased by −2¹⁵.
+        (signed + (blocks.len() as i64) * 8 * 32768) as u64
+    }
+}
+
+/// [`sum_native`] eight bytes at a time.
+#[inline]
+fn sum_words(data: &[u8]) -> u64 {
     let (words, rest) = data.as_chunks::<8>();
     let (quads, words) = words.as_chunks::<4>();
     let (mut a, mut b, mut c, mut d) = (0u64, 0u64, 0u64, 0u64);

@@ -401,6 +401,9 @@ pub struct Config {
     pub send_capacity: usize,
     /// Bytes the receive buffer holds (the largest window offered).
     pub receive_capacity: usize,
+    /// Bytes left free in front of each outgoing segment, for the headers of the layers below
+    /// ([`Connection::transmit_frame`]); 0 by default.
+    pub headroom: usize,
 }
 
 impl Default for Config {
@@ -409,6 +412,7 @@ impl Default for Config {
             initial_seq: 1,
             send_capacity: 64 * 1024,
             receive_capacity: 64 * 1024,
+            headroom: 0,
         }
     }
 }
@@ -426,31 +430,28 @@ struct Host {
     received: u64,
     /// Data that arrived early, by stream position.
     early: BTreeMap<u64, Vec<u8>>,
-    /// Outgoing segments, back to back, and where each ends.
-    out_bytes: Vec<u8>,
-    out_ends: VecDeque<usize>,
-    /// Bytes of `out_bytes` already handed out.
-    out_taken: usize,
+    /// Outgoing segments, each in its own frame after `headroom` bytes.
+    out: VecDeque<Vec<u8>>,
+    /// The frame being built (from `segment_buffer` to `transmit`), or a spare one.
+    building: Vec<u8>,
+    headroom: usize,
     events: Vec<u32>,
 }
 
 impl Host {
-    /// A buffer for the next segment, at the end of the outgoing queue. The buffer keeps its
-    /// length between segments (it is zeroed only where it grows): the TCP writes every byte
-    /// of a segment it builds.
+    /// A buffer for the next segment: a frame of `headroom + len` bytes (the spare one if
+    /// there is one), its segment part handed to the TCP.
     fn segment_buffer(&mut self, len: usize) -> *mut u8 {
-        let start = self.out_ends.back().copied().unwrap_or(self.out_taken);
-        if self.out_bytes.len() < start + len {
-            self.out_bytes.resize(start + len, 0);
-        }
-        self.out_bytes[start..].as_mut_ptr()
+        self.building.clear();
+        self.building.resize(self.headroom + len, 0);
+        self.building[self.headroom..].as_mut_ptr()
     }
 
     /// The segment in the buffer last handed out is complete: `len` bytes.
     fn transmit(&mut self, len: usize) {
-        let start = self.out_ends.back().copied().unwrap_or(self.out_taken);
-        let end = (start + len).min(self.out_bytes.len());
-        self.out_ends.push_back(end);
+        let mut frame = core::mem::take(&mut self.building);
+        frame.truncate(self.headroom + len);
+        self.out.push_back(frame);
     }
 
     /// Copies queued bytes from `offset` after SND.UNA: at most two slices.
@@ -514,8 +515,6 @@ pub struct Connection<V: Variant = Full> {
     host: Box<Host>,
     /// CLOSE or SHUTDOWN was called: no more data may be queued.
     closing: bool,
-    /// The arriving segment, copied for the protocol.
-    rx: Vec<u8>,
 }
 
 impl Connection<Full> {
@@ -537,9 +536,9 @@ impl<V: Variant> Connection<V> {
             discard: false,
             received: 0,
             early: BTreeMap::new(),
-            out_bytes: Vec::new(),
-            out_ends: VecDeque::new(),
-            out_taken: 0,
+            out: VecDeque::new(),
+            building: Vec::new(),
+            headroom: config.headroom,
             events: Vec::new(),
         });
         let tcb = V::new_tcb(&mut *host as *mut Host as usize as u64);
@@ -547,7 +546,6 @@ impl<V: Variant> Connection<V> {
             tcb,
             host,
             closing: false,
-            rx: Vec::new(),
         }
     }
 
@@ -563,13 +561,14 @@ impl<V: Variant> Connection<V> {
 
     /// A segment arrived (TCP header and data; its checksum already verified).
     pub fn input(&mut self, segment: &[u8], now: u64) {
-        // The protocol takes a mutable pointer: copy into a buffer reused across segments (it
-        // is the connection's, not the host side's, so host functions never alias it).
-        self.rx.clear();
-        self.rx.extend_from_slice(segment);
-        let n = u32::try_from(self.rx.len()).unwrap_or(u32::MAX);
-        // SAFETY: `rx` is a live buffer of `n` bytes for the whole call.
-        unsafe { V::input(&mut self.tcb, self.rx.as_mut_ptr(), n, now) };
+        let n = u32::try_from(segment.len()).unwrap_or(u32::MAX);
+        // SAFETY: `segment` is live and unchanged for the whole call and holds `n` bytes. The
+        // protocol's parameter is a mutable pointer (Prolac has no read-only one), but it only
+        // reads an arriving segment: its `Segment` and `Tcp-Header` views are read through
+        // `get16`, `option-byte` and `data`, and the only writes through a `Tcp-Header` (`fill`,
+        // `add-mss`) are to buffers from `segment-buffer` (tcp/output.pc). Host functions get
+        // the data as a read-only slice.
+        unsafe { V::input(&mut self.tcb, segment.as_ptr().cast_mut(), n, now) };
     }
 
     /// One of a batch of segments that arrived together: like [`Connection::input`], except
@@ -577,11 +576,9 @@ impl<V: Variant> Connection<V> {
     /// [`Connection::flush`] at the end of the batch, so that one ACK answers the batch.
     /// Segments out of order, old duplicates and handshake segments are answered at once.
     pub fn input_batched(&mut self, segment: &[u8], now: u64) {
-        self.rx.clear();
-        self.rx.extend_from_slice(segment);
-        let n = u32::try_from(self.rx.len()).unwrap_or(u32::MAX);
-        // SAFETY: `rx` is a live buffer of `n` bytes for the whole call.
-        unsafe { V::input_batched(&mut self.tcb, self.rx.as_mut_ptr(), n, now) };
+        let n = u32::try_from(segment.len()).unwrap_or(u32::MAX);
+        // SAFETY: as in `input`: the protocol only reads the segment.
+        unsafe { V::input_batched(&mut self.tcb, segment.as_ptr().cast_mut(), n, now) };
     }
 
     /// The end of a batch of [`Connection::input_batched`] segments (and of reads with
@@ -691,24 +688,34 @@ impl<V: Variant> Connection<V> {
         V::set_option(&mut self.tcb, code, value)
     }
 
-    /// The next segment to send, if any.
+    /// The next segment to send, if any (without the headroom; not copied when there is
+    /// none).
     pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        let mut out = None;
-        self.transmit_one(|seg| out = Some(seg.to_vec()));
-        out
+        let frame = self.host.out.pop_front()?;
+        let headroom = self.host.headroom;
+        Some(if headroom == 0 {
+            frame
+        } else {
+            frame[headroom..].to_vec()
+        })
     }
 
-    /// Hands the next segment to send to `f` (no allocation); false if there was none.
+    /// The next segment to send in its frame: [`Config::headroom`] free bytes, then the
+    /// segment.
+    pub fn transmit_frame(&mut self) -> Option<Vec<u8>> {
+        self.host.out.pop_front()
+    }
+
+    /// Hands the next segment to send to `f` (its frame is kept for the next segment); false
+    /// if there was none.
     pub fn transmit_one(&mut self, f: impl FnOnce(&mut [u8])) -> bool {
         let h = &mut *self.host;
-        let Some(end) = h.out_ends.pop_front() else {
+        let Some(mut frame) = h.out.pop_front() else {
             return false;
         };
-        let start = h.out_taken;
-        h.out_taken = end;
-        f(&mut h.out_bytes[start..end]);
-        if h.out_ends.is_empty() {
-            h.out_taken = 0;
+        f(&mut frame[h.headroom..]);
+        if h.building.capacity() < frame.capacity() {
+            h.building = frame;
         }
         true
     }

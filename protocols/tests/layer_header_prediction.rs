@@ -320,6 +320,7 @@ fn simulate<V: Variant>(seed: u64, link: Link, up: usize, down: usize) -> Run {
             initial_seq: iss,
             send_capacity: 32_768,
             receive_capacity: rcv,
+            headroom: 0,
         });
         assert!(c.set_option(TcpOption::MslMs(500)));
         c

@@ -55,6 +55,10 @@ use arp::{ArpCache, Due, Enqueued, Resolver};
 /// The length of an IPv4 header without options.
 pub const IPV4_HEADER_LEN: usize = 20;
 
+/// The bytes in front of a TCP segment in its frame: the Ethernet and IPv4 headers
+/// ([`NetStack::send_tcp_frame`], [`TcpContext::send_tcp_frame`]).
+pub const FRAME_HEADROOM: usize = ETHERNET_HEADER_LEN + IPV4_HEADER_LEN;
+
 /// Whether `ip` can be a host's own address or a packet's source.
 #[must_use]
 pub fn is_unicast(ip: Ipv4Addr) -> bool {
@@ -351,6 +355,26 @@ impl<H: TcpHandler> NetStack<H> {
         self.output_ipv4(dst, IpProtocol::Tcp, segment.len(), now_us, |payload| {
             payload.copy_from_slice(segment);
         })
+    }
+
+    /// Like [`send_tcp`](Self::send_tcp) for a segment already in its frame, after
+    /// [`FRAME_HEADROOM`] bytes that the stack fills with the headers: nothing is copied.
+    ///
+    /// # Errors
+    ///
+    /// As [`send_tcp`](Self::send_tcp); a frame shorter than the headroom is
+    /// [`SendError::Segment`].
+    pub fn send_tcp_frame(
+        &mut self,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        frame: Vec<u8>,
+        now_us: u64,
+    ) -> Result<(), SendError> {
+        let segment = frame.get(FRAME_HEADROOM..).unwrap_or_default();
+        check_tcp_send(self.config.ip, self.config.mtu, src, dst, segment)?;
+        self.send_framed(dst, IpProtocol::Tcp, frame, now_us);
+        Ok(())
     }
 
     /// Sends an ICMP echo request to `dst`.

@@ -297,6 +297,26 @@ impl<H> TcpContext<H> {
         Ok(())
     }
 
+    /// Queues a TCP segment that is already in its frame: [`FRAME_HEADROOM`](super::FRAME_HEADROOM)
+    /// bytes for the Ethernet and IPv4 headers, then the segment (checksum filled). Nothing
+    /// is copied.
+    ///
+    /// # Errors
+    ///
+    /// As [`TcpContext::send_tcp`]; a frame shorter than the headroom is
+    /// [`SendError::Segment`](super::SendError::Segment).
+    pub fn send_tcp_frame(
+        &mut self,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        frame: Vec<u8>,
+    ) -> Result<(), super::SendError> {
+        let segment = frame.get(super::FRAME_HEADROOM..).unwrap_or_default();
+        super::check_tcp_send(self.local_ip, self.mtu, src, dst, segment)?;
+        self.outgoing.push(Outgoing { src, dst, frame });
+        Ok(())
+    }
+
     /// Registers `handler` for connection `key` (replacing any handler it had), as a
     /// listener does when it accepts a connection.
     pub fn register(&mut self, key: FourTuple, handler: H) {
