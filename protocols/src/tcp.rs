@@ -442,6 +442,9 @@ impl Host {
     /// A buffer for the next segment: a frame of `headroom + len` bytes (the spare one if
     /// there is one), its segment part handed to the TCP.
     fn segment_buffer(&mut self, len: usize) -> *mut u8 {
+        if self.building.capacity() < self.headroom + len {
+            self.building = Vec::with_capacity(self.headroom + len);
+        }
         self.building.clear();
         self.building.resize(self.headroom + len, 0);
         self.building[self.headroom..].as_mut_ptr()
