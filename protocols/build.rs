@@ -3,7 +3,8 @@
 //! benchmark's comparison), and the base alone (`tcp_base.rs`, every optional layer left out).
 
 /// The layers after `Base`, in composition order.
-const OPTIONAL_LAYERS: [&str; 9] = [
+const OPTIONAL_LAYERS: [&str; 10] = [
+    "Window-Scale",
     "Window",
     "Timers",
     "Rtt",

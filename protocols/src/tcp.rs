@@ -244,7 +244,8 @@ variant_impl!(
 variant_impl!(
     BaseOnly,
     base_only,
-    "Window, Timers, Rtt, Keepalive, Delayed-Ack, Nagle, Congestion, Fast-Recovery, Header-Prediction",
+    "Window-Scale, Window, Timers, Rtt, Keepalive, Delayed-Ack, Nagle, Congestion, Fast-Recovery, \
+     Header-Prediction",
     "The base TCP alone: every optional layer left out (no timers, no congestion control)."
 );
 
@@ -330,6 +331,10 @@ pub enum TcpOption {
     InitialWindow(u32),
     /// Acknowledges every segment at once (`TCP_QUICKACK`, kept on; layer Delayed-Ack).
     QuickAck(bool),
+    /// Window scaling (RFC 7323), on by default: offered when the receive buffer exceeds
+    /// 65,535 bytes, accepted when the peer offers it; off neither offers nor accepts it
+    /// (layer Window-Scale). Set before the connection opens.
+    WindowScale(bool),
 }
 
 impl TcpOption {
@@ -348,6 +353,7 @@ impl TcpOption {
             TcpOption::InitialWindow(n) => (10, u64::from(n)),
             TcpOption::QuickAck(on) => (11, u64::from(on)),
             TcpOption::Keepalive(on) => (12, u64::from(on)),
+            TcpOption::WindowScale(on) => (13, u64::from(on)),
         }
     }
 }

@@ -70,6 +70,7 @@ fn stats(without: &[&str]) -> prolac_compiler::stats::Stats {
 fn no_dynamic_dispatch_with_or_without_optional_layers() {
     // Each optional layer alone (with those that require it), and all of them at once.
     let all = [
+        "window-scale",
         "window",
         "timers",
         "rtt",

@@ -13,6 +13,7 @@ fn new_connection(cfg: Config) -> Connection {
     c.set_option(TcpOption::QuickAck(true));
     c.set_option(TcpOption::NoDelay(true));
     c.set_option(TcpOption::InitialWindow(1000));
+    c.set_option(TcpOption::WindowScale(false));
     c
 }
 

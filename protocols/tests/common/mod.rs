@@ -246,6 +246,7 @@ pub(crate) fn plain(cfg: Config) -> Connection {
     assert!(c.set_option(TcpOption::QuickAck(true)));
     assert!(c.set_option(TcpOption::NoDelay(true)));
     assert!(c.set_option(TcpOption::InitialWindow(1000)));
+    assert!(c.set_option(TcpOption::WindowScale(false)));
     c
 }
 
