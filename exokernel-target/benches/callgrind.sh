@@ -22,7 +22,7 @@ set -eu
 N=${1:-4000}
 TOP=${2:-25}
 INCLUSIVE=${INCLUSIVE:-no}
-STACKS=${STACKS:-"smoltcp prolac prolac-nohp prolac-unbatched prolac-quickack"}
+STACKS=${STACKS:-"smoltcp prolac prolac-nohp prolac-64k prolac-unbatched prolac-quickack"}
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-target/callgrind}
 mkdir -p "$OUT"

@@ -443,6 +443,11 @@ impl ProlacSetup {
         options: &[TcpOption::NoDelay(true)],
         batch_acks: true,
     };
+    /// [`Self::BULK`] with window scaling refused: a 65,535-byte window whatever the buffers.
+    const BULK_64K: Self = Self {
+        options: &[TcpOption::NoDelay(true), TcpOption::WindowScale(false)],
+        batch_acks: true,
+    };
     /// Nagle off, ACK batching off: the delayed ACK alone, an ACK for every second full-sized
     /// segment.
     const UNBATCHED: Self = Self {
@@ -709,6 +714,8 @@ enum Stack {
     Prolac,
     /// The Prolac TCP without header prediction, [`ProlacSetup::BULK`].
     ProlacNoHp,
+    /// The full Prolac TCP, [`ProlacSetup::BULK_64K`].
+    Prolac64k,
     /// The full Prolac TCP, [`ProlacSetup::UNBATCHED`].
     ProlacUnbatched,
     /// The full Prolac TCP, [`ProlacSetup::QUICK_ACK`].
@@ -717,21 +724,28 @@ enum Stack {
 
 impl Stack {
     /// Every stack, in the order of `--stack`'s names.
-    const ALL: [Self; 5] = [
+    const ALL: [Self; 6] = [
         Self::Smoltcp,
         Self::Prolac,
         Self::ProlacNoHp,
+        Self::Prolac64k,
         Self::ProlacUnbatched,
         Self::ProlacQuickAck,
     ];
     /// The stacks of the interleaved throughput rounds, in each round's order.
-    const ROUNDS: [Self; 3] = [Self::Smoltcp, Self::Prolac, Self::ProlacNoHp];
+    const ROUNDS: [Self; 4] = [
+        Self::Smoltcp,
+        Self::Prolac,
+        Self::ProlacNoHp,
+        Self::Prolac64k,
+    ];
 
     const fn name(self) -> &'static str {
         match self {
             Self::Smoltcp => "smoltcp ↔ smoltcp",
             Self::Prolac => "Prolac ↔ Prolac",
             Self::ProlacNoHp => "Prolac ↔ Prolac, no header prediction",
+            Self::Prolac64k => "Prolac ↔ Prolac, 64 KiB window (no window scaling)",
             Self::ProlacUnbatched => "Prolac ↔ Prolac, ACKs not batched",
             Self::ProlacQuickAck => "Prolac ↔ Prolac, quick ACK, not batched",
         }
@@ -743,6 +757,7 @@ impl Stack {
             Self::Smoltcp => "smoltcp",
             Self::Prolac => "prolac",
             Self::ProlacNoHp => "prolac-nohp",
+            Self::Prolac64k => "prolac-64k",
             Self::ProlacUnbatched => "prolac-unbatched",
             Self::ProlacQuickAck => "prolac-quickack",
         }
@@ -785,6 +800,7 @@ fn run(stack: Stack, apps: &mut Apps, total: usize, check: bool) -> Outcome {
         }
         Stack::Prolac => run_prolac::<Full>(ProlacSetup::BULK, apps, total, check),
         Stack::ProlacNoHp => run_prolac::<NoPrediction>(ProlacSetup::BULK, apps, total, check),
+        Stack::Prolac64k => run_prolac::<Full>(ProlacSetup::BULK_64K, apps, total, check),
         Stack::ProlacUnbatched => run_prolac::<Full>(ProlacSetup::UNBATCHED, apps, total, check),
         Stack::ProlacQuickAck => run_prolac::<Full>(ProlacSetup::QUICK_ACK, apps, total, check),
     }
@@ -935,13 +951,14 @@ fn throughput(rounds: usize, total: usize) {
             total as f64 * 8.0 / median / 1e6
         );
     }
-    let [smoltcp, prolac, no_hp] = &results[..] else {
-        unreachable!("three stacks")
+    let [smoltcp, prolac, no_hp, small_window] = &results[..] else {
+        unreachable!("four stacks")
     };
     println!();
     ratio_line("Prolac / smoltcp throughput", prolac, smoltcp);
     ratio_line("Prolac without header prediction / smoltcp", no_hp, smoltcp);
     ratio_line("Prolac / Prolac without header prediction", prolac, no_hp);
+    ratio_line("Prolac with a 64 KiB window / smoltcp", small_window, smoltcp);
     for (stack, results) in Stack::ROUNDS.into_iter().zip(results) {
         let each: Vec<String> = results.iter().map(|g| format!("{g:.2}")).collect();
         println!("{} by round (Gbit/s): {}", stack.name(), each.join(" "));

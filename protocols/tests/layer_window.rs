@@ -84,21 +84,35 @@ fn with_a_small_buffer_the_edge_moves_by_half_the_buffer() {
     assert_eq!(update.window, 1000);
 }
 
-/// MUST-39 and §3.8.6.2.2's "the window update": a read that opens the window by
-/// min(2·MSS, buffer/2) = 2920 bytes sends an update at once; a read one byte short of that
-/// sends nothing.
+/// MUST-39 and §3.8.6.2.2's "the window update": a read sends an update at once when it opens
+/// the window by at least min(2·MSS, buffer/2) = 2920 bytes and to at least twice what the peer
+/// was last told (with less, the ACKs of the data still coming carry the window soon enough).
 #[test]
 fn a_read_that_opens_the_window_by_two_segments_sends_an_update() {
     let mut c = receiver(20_000);
-    arrive(&mut c, peer_ack(IRS + 1, ISS + 1).payload(&data(3000)));
-    assert_eq!(only(&mut c).window, 17_000);
-    read(&mut c, 2919);
+    arrive(&mut c, peer_ack(IRS + 1, ISS + 1).payload(&data(12_000)));
+    assert_eq!(only(&mut c).window, 8_000);
+    read(&mut c, 4_000);
+    silent(&mut c);
+    read(&mut c, 3_999);
     silent(&mut c);
     read(&mut c, 1);
     let update = only(&mut c);
-    assert_ack(&update, ISS + 1, IRS + 3001);
-    assert_eq!(update.window, 17_000 + 2920, "80 bytes are still unread");
-    assert_eq!(c.info().rcv_wnd, 19_920, "the window last advertised");
+    assert_ack(&update, ISS + 1, IRS + 12_001);
+    assert_eq!(update.window, 16_000, "4000 bytes are still unread");
+    assert_eq!(c.info().rcv_wnd, 16_000, "the window last advertised");
+}
+
+/// Two segments' worth more is not enough when the window was large already: 17,000 → 19,920
+/// sends nothing.
+#[test]
+fn a_read_that_does_not_double_a_large_window_sends_no_update() {
+    let mut c = receiver(20_000);
+    arrive(&mut c, peer_ack(IRS + 1, ISS + 1).payload(&data(3000)));
+    assert_eq!(only(&mut c).window, 17_000);
+    read(&mut c, 2920);
+    silent(&mut c);
+    assert_eq!(c.info().rcv_wnd, 17_000, "the peer still knows 17000");
 }
 
 /// A small read sends no update even when it moves the edge: the next segment carries it.

@@ -171,3 +171,27 @@ fn switched_off_it_is_neither_offered_nor_answered() {
     arrive(&mut c, seg(ACK).seq(IRS + 1).ack(ISS + 1).window(100));
     assert_eq!(c.snd_wnd(), 100);
 }
+
+/// Duplicate ACKs are recognised by the scaled window (RFC 5681 §2: "the advertised window in
+/// the incoming acknowledgment equals the advertised window in the last incoming
+/// acknowledgment"): three of them retransmit the first segment at once.
+#[test]
+fn duplicate_acks_with_scaled_windows_start_fast_retransmit() {
+    let mut c = conn(MIB, &[]);
+    c.connect(LOCAL, REMOTE, 0);
+    sent(&mut c);
+    let syn_ack = seg(SYN | ACK).seq(IRS).ack(ISS + 1).mss(PEER_MSS).options(&[1, 3, 3, 2]);
+    arrive(&mut c, syn_ack.window(5000));
+    sent(&mut c);
+    arrive(&mut c, seg(ACK).seq(IRS + 1).ack(ISS + 1).window(5000));
+    c.send(&data(5 * usize::from(PEER_MSS)), 0);
+    assert_eq!(sent(&mut c).len(), 5);
+    for _ in 0..2 {
+        arrive(&mut c, seg(ACK).seq(IRS + 1).ack(ISS + 1).window(5000));
+        silent(&mut c);
+    }
+    arrive(&mut c, seg(ACK).seq(IRS + 1).ack(ISS + 1).window(5000));
+    let again = only(&mut c);
+    assert_eq!((again.seq, again.payload.len()), (ISS + 1, usize::from(PEER_MSS)));
+    assert!(c.info().in_recovery);
+}

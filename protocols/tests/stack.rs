@@ -69,7 +69,7 @@ fn transfer_both_ways<V: Variant>() {
     let down: Vec<u8> = (0..30_000u32).map(|i| (i % 241) as u8).collect();
     let (mut got_up, mut got_down) = (Vec::new(), Vec::new());
     let (mut sent_up, mut sent_down) = (0, 0);
-    for now in 1..200 {
+    for now in 1..2000 {
         sent_up += client.send(&key, &up[sent_up..], now).expect("open");
         sent_down += server
             .send(&accepted, &down[sent_down..], now)
@@ -83,10 +83,17 @@ fn transfer_both_ways<V: Variant>() {
             break;
         }
     }
-    assert!(got_up == up, "client to server: every byte in order, once");
+    assert!(
+        got_up == up,
+        "client to server: every byte in order, once ({} of {} bytes)",
+        got_up.len(),
+        up.len()
+    );
     assert!(
         got_down == down,
-        "server to client: every byte in order, once"
+        "server to client: every byte in order, once ({} of {} bytes)",
+        got_down.len(),
+        down.len()
     );
     client.shutdown(&key, 300).expect("open");
     exchange(&mut client, &mut server, 300);
