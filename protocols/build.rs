@@ -3,11 +3,12 @@
 //! benchmark's comparison), and the base alone (`tcp_base.rs`, every optional layer left out).
 
 /// The layers after `Base`, in composition order.
-const OPTIONAL_LAYERS: [&str; 10] = [
+const OPTIONAL_LAYERS: [&str; 11] = [
     "Window-Scale",
     "Window",
     "Timers",
     "Rtt",
+    "Timestamps",
     "Keepalive",
     "Delayed-Ack",
     "Nagle",

@@ -958,7 +958,11 @@ fn throughput(rounds: usize, total: usize) {
     ratio_line("Prolac / smoltcp throughput", prolac, smoltcp);
     ratio_line("Prolac without header prediction / smoltcp", no_hp, smoltcp);
     ratio_line("Prolac / Prolac without header prediction", prolac, no_hp);
-    ratio_line("Prolac with a 64 KiB window / smoltcp", small_window, smoltcp);
+    ratio_line(
+        "Prolac with a 64 KiB window / smoltcp",
+        small_window,
+        smoltcp,
+    );
     for (stack, results) in Stack::ROUNDS.into_iter().zip(results) {
         let each: Vec<String> = results.iter().map(|g| format!("{g:.2}")).collect();
         println!("{} by round (Gbit/s): {}", stack.name(), each.join(" "));

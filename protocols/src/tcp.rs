@@ -244,7 +244,7 @@ variant_impl!(
 variant_impl!(
     BaseOnly,
     base_only,
-    "Window-Scale, Window, Timers, Rtt, Keepalive, Delayed-Ack, Nagle, Congestion, Fast-Recovery, \
+    "Window-Scale, Window, Timers, Rtt, Timestamps, Keepalive, Delayed-Ack, Nagle, Congestion, Fast-Recovery, \
      Header-Prediction",
     "The base TCP alone: every optional layer left out (no timers, no congestion control)."
 );
@@ -335,6 +335,10 @@ pub enum TcpOption {
     /// 65,535 bytes, accepted when the peer offers it; off neither offers nor accepts it
     /// (layer Window-Scale). Set before the connection opens.
     WindowScale(bool),
+    /// Timestamps (RFC 7323 §3–5), on by default: offered in the SYN, accepted when the peer
+    /// offers them; off neither offers nor accepts them (layer Timestamps). Set before the
+    /// connection opens.
+    Timestamps(bool),
 }
 
 impl TcpOption {
@@ -354,6 +358,7 @@ impl TcpOption {
             TcpOption::QuickAck(on) => (11, u64::from(on)),
             TcpOption::Keepalive(on) => (12, u64::from(on)),
             TcpOption::WindowScale(on) => (13, u64::from(on)),
+            TcpOption::Timestamps(on) => (14, u64::from(on)),
         }
     }
 }

@@ -22,6 +22,7 @@ fn conn(receive: usize, options: &[TcpOption]) -> Connection {
         TcpOption::QuickAck(true),
         TcpOption::NoDelay(true),
         TcpOption::InitialWindow(1000),
+        TcpOption::Timestamps(false),
     ]
     .iter()
     .chain(options)
@@ -180,7 +181,11 @@ fn duplicate_acks_with_scaled_windows_start_fast_retransmit() {
     let mut c = conn(MIB, &[]);
     c.connect(LOCAL, REMOTE, 0);
     sent(&mut c);
-    let syn_ack = seg(SYN | ACK).seq(IRS).ack(ISS + 1).mss(PEER_MSS).options(&[1, 3, 3, 2]);
+    let syn_ack = seg(SYN | ACK)
+        .seq(IRS)
+        .ack(ISS + 1)
+        .mss(PEER_MSS)
+        .options(&[1, 3, 3, 2]);
     arrive(&mut c, syn_ack.window(5000));
     sent(&mut c);
     arrive(&mut c, seg(ACK).seq(IRS + 1).ack(ISS + 1).window(5000));
@@ -192,6 +197,9 @@ fn duplicate_acks_with_scaled_windows_start_fast_retransmit() {
     }
     arrive(&mut c, seg(ACK).seq(IRS + 1).ack(ISS + 1).window(5000));
     let again = only(&mut c);
-    assert_eq!((again.seq, again.payload.len()), (ISS + 1, usize::from(PEER_MSS)));
+    assert_eq!(
+        (again.seq, again.payload.len()),
+        (ISS + 1, usize::from(PEER_MSS))
+    );
     assert!(c.info().in_recovery);
 }

@@ -74,6 +74,7 @@ fn no_dynamic_dispatch_with_or_without_optional_layers() {
         "window",
         "timers",
         "rtt",
+        "timestamps",
         "keepalive",
         "delayed-ack",
         "nagle",
@@ -85,7 +86,8 @@ fn no_dynamic_dispatch_with_or_without_optional_layers() {
     for layer in all {
         let mut out = vec![layer];
         match layer {
-            "timers" => out.push("rtt"),
+            "timers" => out.extend(["rtt", "timestamps"]),
+            "rtt" => out.push("timestamps"),
             "congestion" => out.push("fast-recovery"),
             _ => {}
         }

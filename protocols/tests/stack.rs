@@ -240,7 +240,11 @@ fn poll_at_drives_retransmission() {
     let accepted = server.accept().expect("accepted");
     client.send(&key, b"lost once", 10).expect("open");
     let (_, lost) = client.poll_transmit().expect("the data");
-    assert_eq!(lost.len(), 20 + 9);
+    assert_eq!(
+        lost.len(),
+        32 + 9,
+        "the header with its timestamps option, and the data"
+    );
     let at = client.poll_at().expect("the retransmission timer");
     assert_eq!(at, 1010);
     client.poll(at);

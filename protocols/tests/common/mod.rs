@@ -247,6 +247,7 @@ pub(crate) fn plain(cfg: Config) -> Connection {
     assert!(c.set_option(TcpOption::NoDelay(true)));
     assert!(c.set_option(TcpOption::InitialWindow(1000)));
     assert!(c.set_option(TcpOption::WindowScale(false)));
+    assert!(c.set_option(TcpOption::Timestamps(false)));
     c
 }
 
