@@ -3,7 +3,7 @@
 //! benchmark's comparison), and the base alone (`tcp_base.rs`, every optional layer left out).
 
 /// The layers after `Base`, in composition order.
-const OPTIONAL_LAYERS: [&str; 11] = [
+const OPTIONAL_LAYERS: [&str; 12] = [
     "Window-Scale",
     "Window",
     "Timers",
@@ -14,6 +14,7 @@ const OPTIONAL_LAYERS: [&str; 11] = [
     "Nagle",
     "Congestion",
     "Fast-Recovery",
+    "Challenge-Ack",
     "Header-Prediction",
 ];
 

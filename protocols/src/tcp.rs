@@ -244,7 +244,7 @@ variant_impl!(
 variant_impl!(
     BaseOnly,
     base_only,
-    "Window-Scale, Window, Timers, Rtt, Timestamps, Keepalive, Delayed-Ack, Nagle, Congestion, Fast-Recovery, \
+    "Window-Scale, Window, Timers, Rtt, Timestamps, Keepalive, Delayed-Ack, Nagle, Congestion, Fast-Recovery, Challenge-Ack, \
      Header-Prediction",
     "The base TCP alone: every optional layer left out (no timers, no congestion control)."
 );
@@ -339,6 +339,8 @@ pub enum TcpOption {
     /// offers them; off neither offers nor accepts them (layer Timestamps). Set before the
     /// connection opens.
     Timestamps(bool),
+    /// Challenge ACKs (RFC 5961) allowed per second; 0 restores 100 (layer Challenge-Ack).
+    ChallengeAckLimit(u32),
 }
 
 impl TcpOption {
@@ -359,6 +361,7 @@ impl TcpOption {
             TcpOption::Keepalive(on) => (12, u64::from(on)),
             TcpOption::WindowScale(on) => (13, u64::from(on)),
             TcpOption::Timestamps(on) => (14, u64::from(on)),
+            TcpOption::ChallengeAckLimit(n) => (15, u64::from(n)),
         }
     }
 }

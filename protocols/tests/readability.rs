@@ -80,6 +80,7 @@ fn no_dynamic_dispatch_with_or_without_optional_layers() {
         "nagle",
         "congestion",
         "fast-recovery",
+        "challenge-ack",
         "header-prediction",
     ];
     let mut cases: Vec<Vec<&str>> = vec![vec![], all.to_vec()];

@@ -392,12 +392,16 @@ fn a_reset_at_rcv_nxt_closes_the_connection() {
     silent(&mut c);
 }
 
-/// Without RFC 5961 §3 (not implemented), any reset in the window resets.
+/// §3.10.7.4 second step, 3) (RFC 5961 §3, layer Challenge-Ack): a reset in the window but
+/// not at RCV.NXT is answered with a challenge ACK <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and
+/// dropped; the connection stays.
 #[test]
-fn a_reset_anywhere_in_the_window_closes_the_connection() {
+fn a_reset_elsewhere_in_the_window_gets_a_challenge_ack() {
     let mut c = established();
     arrive(&mut c, seg(RST).seq(IRS + 1000));
-    assert_eq!(c.state(), State::Closed);
+    assert_eq!(c.state(), State::Established);
+    assert_ack(&only(&mut c), ISS + 1, IRS + 1);
+    assert_eq!(c.events(), []);
 }
 
 /// §3.10.7.4 first step: a reset outside the window is dropped silently.
