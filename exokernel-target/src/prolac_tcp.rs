@@ -106,6 +106,9 @@ pub struct ConnectionStats {
     pub resets_out: u64,
     /// Bytes read out of the TCP's receive buffer, in order.
     pub delivered: u64,
+    /// Segments the stack refused to send (too long for the MTU, a bad address): the TCP
+    /// treats them as lost, so they should stay at 0.
+    pub send_errors: u64,
 }
 
 /// A connection of the Prolac TCP with its host side; see the [module documentation](self).
@@ -413,9 +416,14 @@ impl ProlacListener {
         conn.tcp.listen(self.port);
         conn.input(segment, ctx.now_us());
         let now_us = ctx.now_us();
+        let mut errors = 0;
         conn.after_call(now_us, |frame| {
-            let _ = ctx.send_tcp_frame(key.local_ip, key.remote_ip, frame);
+            errors += u64::from(
+                ctx.send_tcp_frame(key.local_ip, key.remote_ip, frame)
+                    .is_err(),
+            );
         });
+        conn.stats.send_errors += errors;
         if conn.state() == State::SynReceived {
             conn.accepted = true;
             self.accepted += 1;
@@ -482,9 +490,11 @@ fn finish_in_context<V: Variant>(
 ) {
     let (src, dst) = (conn.key.local_ip, conn.key.remote_ip);
     let now_us = ctx.now_us();
+    let mut errors = 0;
     let remove = conn.after_call(now_us, |frame| {
-        let _ = ctx.send_tcp_frame(src, dst, frame);
+        errors += u64::from(ctx.send_tcp_frame(src, dst, frame).is_err());
     });
+    conn.stats.send_errors += errors;
     if remove {
         ctx.close();
     }
@@ -599,9 +609,19 @@ fn with_connection<V: Variant, R>(
     let result = call(conn);
     let mut out = Vec::new();
     let remove = conn.after_call(now_us, |frame| out.push(frame));
+    let mut errors = 0;
     for frame in out {
-        // Checked as the stack checks it: the four-tuple's local address is the stack's.
-        let _ = stack.send_tcp_frame(key.local_ip, key.remote_ip, frame, now_us);
+        errors += u64::from(
+            stack
+                .send_tcp_frame(key.local_ip, key.remote_ip, frame, now_us)
+                .is_err(),
+        );
+    }
+    if let Some(conn) = stack
+        .handler_mut(key)
+        .and_then(ProlacTcp::as_connection_mut)
+    {
+        conn.stats.send_errors += errors;
     }
     if remove {
         stack.unregister(key);

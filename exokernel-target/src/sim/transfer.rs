@@ -417,6 +417,12 @@ fn check(t: &Transfer, sim: &Sim, apps: &[EndApp; 2]) -> Result<(), String> {
                 {
                     return Err(format!("{end} (Prolac) reported events {events:?}"));
                 }
+                // Every segment the TCP built left the host (none too long, none misaddressed).
+                if let Some(errors) = app.stats.map(|s| s.send_errors).filter(|&e| e > 0) {
+                    return Err(format!(
+                        "{end} (Prolac): the stack refused {errors} segments"
+                    ));
+                }
                 // What the connection sent, against what left the host.
                 let stack = sim
                     .host(end)
