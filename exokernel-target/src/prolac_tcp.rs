@@ -155,12 +155,14 @@ const fn seq_lt(a: u32, b: u32) -> bool {
     (a.wrapping_sub(b) as i32) < 0
 }
 
-/// An initial sequence number for `key`, the `n`th drawn with `seed`.
-fn initial_seq(seed: u64, key: &FourTuple, n: u64) -> u32 {
+/// The initial sequence number of a connection `key` opened at `now_us` (RFC 6528, RFC 9293
+/// §3.4.1 MUST-8, SHLD-1): a clock that ticks every 4 µs plus a keyed function of the
+/// four-tuple, the key being the host's secret `seed`.
+fn initial_seq(seed: u64, key: &FourTuple, now_us: u64) -> u32 {
     let ports = (u64::from(key.local_port) << 16) | u64::from(key.remote_port);
     let ips = (u64::from(key.local_ip.to_bits()) << 32) | u64::from(key.remote_ip.to_bits());
-    let mut rng = SplitMix64::derive(seed ^ ips, (ports << 32) | n);
-    rng.next_u64() as u32
+    let mut rng = SplitMix64::derive(seed ^ ips, ports);
+    (now_us / 4).wrapping_add(rng.next_u64()) as u32
 }
 
 /// What the counters need of an outgoing segment.
@@ -411,7 +413,7 @@ impl ProlacListener {
         ctx: &mut TcpContext<ProlacTcp<V>>,
     ) {
         let key = segment.key();
-        let isn = initial_seq(self.config.isn_seed, &key, self.accepted);
+        let isn = initial_seq(self.config.isn_seed, &key, ctx.now_us());
         let mut conn = ProlacConnection::<V>::new(key, self.config, isn);
         conn.tcp.listen(self.port);
         conn.input(segment, ctx.now_us());
@@ -647,7 +649,7 @@ impl<V: Variant> ProlacStack<V> for NetStack<ProlacTcp<V>> {
             return Err(ConnectError::InUse(key));
         }
         let mut conn =
-            ProlacConnection::<V>::new(key, config, initial_seq(config.isn_seed, &key, 0));
+            ProlacConnection::<V>::new(key, config, initial_seq(config.isn_seed, &key, now_us));
         conn.tcp.connect(local_port, remote.1, ms(now_us));
         let mut out = Vec::new();
         conn.after_call(now_us, |frame| out.push(frame));
@@ -699,7 +701,7 @@ mod tests {
     }
 
     #[test]
-    fn initial_sequence_numbers_differ_by_connection_and_count() {
+    fn initial_sequence_numbers_follow_the_clock_and_differ_by_connection_and_key() {
         let key = FourTuple {
             local_ip: Ipv4Addr::new(192, 0, 2, 2),
             local_port: 80,
@@ -711,7 +713,12 @@ mod tests {
             ..key
         };
         assert_eq!(initial_seq(1, &key, 0), initial_seq(1, &key, 0));
-        assert_ne!(initial_seq(1, &key, 0), initial_seq(1, &key, 1));
+        // MUST-8: the clock part advances by one every 4 µs (250 a millisecond).
+        assert_eq!(
+            initial_seq(1, &key, 1_000).wrapping_sub(initial_seq(1, &key, 0)),
+            250
+        );
+        // SHLD-1, MUST-9: the keyed part differs by four-tuple and by key.
         assert_ne!(initial_seq(1, &key, 0), initial_seq(1, &other, 0));
         assert_ne!(initial_seq(1, &key, 0), initial_seq(2, &key, 0));
     }

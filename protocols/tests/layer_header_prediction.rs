@@ -270,6 +270,9 @@ struct Link {
     /// Both receive buffers. Over 64 KiB the window offered stays 65535 while the reader keeps
     /// up, so pure ACKs keep the window and are predicted; small ones move the window.
     receive: usize,
+    /// Whether the connections negotiate window scaling and timestamps (off, the window field
+    /// stays pinned and every header is 20 bytes, which the prediction counts assume).
+    options: bool,
 }
 
 /// What a simulation produced.
@@ -325,9 +328,9 @@ fn simulate<V: Variant>(seed: u64, link: Link, up: usize, down: usize) -> Run {
         assert!(c.set_option(TcpOption::MslMs(500)));
         // The large buffers test the window field pinned at 65,535 (pure ACKs then keep the
         // window and are predicted); with scaling the field follows the free space exactly.
-        assert!(c.set_option(TcpOption::WindowScale(false)));
         // Timestamps would make every header 32 bytes; the harness counts 20-byte ones.
-        assert!(c.set_option(TcpOption::Timestamps(false)));
+        assert!(c.set_option(TcpOption::WindowScale(link.options)));
+        assert!(c.set_option(TcpOption::Timestamps(link.options)));
         c
     };
     let mut client = new(100, link.receive);
@@ -508,6 +511,7 @@ fn without_loss_both_variants_send_the_same_segments() {
             duplicate: 0,
             jitter: 0,
             receive,
+            options: false,
         };
         let run = differential(seed, link, 200_000, 20_000);
         assert!(run.complete, "seed {seed}: the transfer completes");
@@ -538,6 +542,7 @@ fn lossy(seed: u64) -> Link {
         } else {
             200_000
         },
+        options: false,
     }
 }
 
@@ -572,4 +577,28 @@ fn every_lossy_transfer_completes() {
         let run = simulate::<Full>(seed, lossy(seed), 100_000, 15_000);
         assert!(run.complete, "seed {seed}");
     }
+}
+
+/// With window scaling and timestamps negotiated (32-byte headers, scaled windows, PAWS and
+/// RTT samples on the fast path too), both variants still send the same segments, byte for
+/// byte, and end with the same `TcpInfo`, over clean and lossy links.
+#[test]
+fn with_window_scaling_and_timestamps_both_variants_send_the_same_segments() {
+    let mut complete = 0;
+    for seed in 1..=16 {
+        let link = Link {
+            options: true,
+            ..lossy(seed)
+        };
+        complete += usize::from(differential(seed, link, 100_000, 15_000).complete);
+    }
+    let clean = Link {
+        loss: 0,
+        duplicate: 0,
+        jitter: 0,
+        receive: 200_000,
+        options: true,
+    };
+    assert!(differential(99, clean, 200_000, 20_000).complete);
+    assert!(complete >= 12, "{complete} of 16 lossy transfers complete");
 }
