@@ -13,7 +13,7 @@ use core::net::Ipv4Addr;
 
 use common::*;
 use proptest::prelude::*;
-use protocols::tcp::{Connection, Stack, StackConfig};
+use protocols::tcp::{Config, Connection, Stack, StackConfig, TcpOption};
 
 fn cases(base: u32) -> ProptestConfig {
     let scale = std::env::var("PROLAC_FUZZ_SCALE")
@@ -40,6 +40,30 @@ fn fixture(which: u8) -> Connection {
         10 => last_ack(),
         _ => time_wait(),
     }
+}
+
+/// An established connection that negotiated window scaling (shift 7 from the peer, ours for a
+/// 1 MiB buffer) and timestamps, so that hostile segments meet those layers too.
+fn negotiated() -> Connection {
+    let mut c = Connection::new(Config {
+        initial_seq: ISS,
+        receive_capacity: 1 << 20,
+        ..Config::default()
+    });
+    assert!(c.set_option(TcpOption::NoDelay(true)));
+    c.listen(LOCAL);
+    let mut ts = vec![1, 3, 3, 7, 1, 1, 8, 10];
+    ts.extend_from_slice(&100u32.to_be_bytes());
+    ts.extend_from_slice(&0u32.to_be_bytes());
+    arrive(&mut c, peer_syn().options(&ts));
+    sent(&mut c);
+    let mut echo = vec![1, 1, 8, 10];
+    echo.extend_from_slice(&101u32.to_be_bytes());
+    echo.extend_from_slice(&ISS.to_be_bytes());
+    arrive(&mut c, seg(ACK).seq(IRS + 1).ack(ISS + 1).options(&echo));
+    assert_eq!(c.state(), protocols::tcp::State::Established);
+    sent(&mut c);
+    c
 }
 
 /// A sequence number: near what the connection expects, or anywhere.
@@ -155,6 +179,40 @@ proptest! {
         let mut now = 0;
         for h in &segments {
             now = now.max(h.at);
+            c.input(&h.bytes(), now);
+            sane(&mut c)?;
+            if let Some(t) = c.poll_at().filter(|&t| t <= now + 5_000) {
+                c.poll(t.max(now));
+                now = now.max(t);
+            }
+            sane(&mut c)?;
+            read_all(&mut c);
+            c.events();
+        }
+    }
+
+    /// The same against a connection with window scaling and timestamps negotiated; the
+    /// hostile option lists often hold a timestamps option with any values.
+    #[test]
+    fn hostile_segments_never_panic_a_negotiated_connection(
+        segments in proptest::collection::vec(
+            (hostile(), any::<bool>(), any::<u32>(), any::<u32>()), 1..12),
+        send in 0usize..5000,
+    ) {
+        let mut c = negotiated();
+        c.send(&data(send), 0);
+        sane(&mut c)?;
+        let mut now = 0;
+        for (h, stamped, tsval, tsecr) in &segments {
+            now = now.max(h.at);
+            let mut h = h.clone();
+            if *stamped {
+                let mut opt = vec![1, 1, 8, 10];
+                opt.extend_from_slice(&tsval.to_be_bytes());
+                opt.extend_from_slice(&tsecr.to_be_bytes());
+                h.options = opt;
+                h.data_offset = None;
+            }
             c.input(&h.bytes(), now);
             sane(&mut c)?;
             if let Some(t) = c.poll_at().filter(|&t| t <= now + 5_000) {
