@@ -366,6 +366,47 @@ impl TcpOption {
     }
 }
 
+/// Named sets of defaults for the timing options, after the systems conformance scripts are
+/// written against (issue 6). A profile is a list of [`TcpOption`]s: set them on a connection
+/// ([`Connection::set_option`]) or a stack ([`StackConfig::options`]); the option order of the
+/// SYN is not (yet) part of a profile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Profile {
+    /// The layers' own defaults: RFC 3390's initial window, a 200 ms delayed ACK, an RTO of at
+    /// least 1 s (RFC 6298 (2.4)).
+    Rfc,
+    /// Linux's defaults: an initial window of 10 segments (RFC 6928), a 40 ms delayed ACK, an
+    /// RTO of at least 200 ms.
+    Linux,
+    /// FreeBSD's defaults: an initial window of 10 segments, a 100 ms delayed ACK, an RTO of
+    /// at least 30 ms.
+    Bsd,
+}
+
+impl Profile {
+    /// The profile's options.
+    #[must_use]
+    pub const fn options(self) -> &'static [TcpOption] {
+        match self {
+            Profile::Rfc => &[
+                TcpOption::InitialWindow(0),
+                TcpOption::DelayedAckMs(0),
+                TcpOption::MinRtoMs(0),
+            ],
+            Profile::Linux => &[
+                TcpOption::InitialWindow(10),
+                TcpOption::DelayedAckMs(40),
+                TcpOption::MinRtoMs(200),
+            ],
+            Profile::Bsd => &[
+                TcpOption::InitialWindow(10),
+                TcpOption::DelayedAckMs(100),
+                TcpOption::MinRtoMs(30),
+            ],
+        }
+    }
+}
+
 /// A read-only view of a connection (in the manner of Linux's `tcp_info`). What a layer the
 /// variant lacks would keep is 0.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
