@@ -684,11 +684,7 @@ impl<V: Variant> Connection<V> {
     /// RECEIVE everything: appends all received bytes to `dst` (one copy, no intermediate
     /// buffer); returns how many.
     pub fn recv_to(&mut self, dst: &mut Vec<u8>, now: u64) -> usize {
-        let n = self.host.receive_buffer.len();
-        let (front, back) = self.host.receive_buffer.as_slices();
-        dst.extend_from_slice(front);
-        dst.extend_from_slice(back);
-        self.host.receive_buffer.clear();
+        let n = self.take_received_to(dst);
         if n > 0 {
             V::read(&mut self.tcb, now);
         }

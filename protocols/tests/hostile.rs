@@ -133,6 +133,27 @@ impl Hostile {
     }
 }
 
+/// Queues `send` bytes on `c`, then feeds it `segments`, running its timers when they are due
+/// soon, reading what it delivers, and checking it after every step.
+fn run_hostile(mut c: Connection, send: usize, segments: &[Hostile]) -> Result<(), TestCaseError> {
+    c.send(&data(send), 0);
+    sane(&mut c)?;
+    let mut now = 0;
+    for h in segments {
+        now = now.max(h.at);
+        c.input(&h.bytes(), now);
+        sane(&mut c)?;
+        if let Some(t) = c.poll_at().filter(|&t| t <= now + 5_000) {
+            c.poll(t.max(now));
+            now = now.max(t);
+        }
+        sane(&mut c)?;
+        read_all(&mut c);
+        c.events();
+    }
+    Ok(())
+}
+
 /// The checks after every step.
 fn sane(c: &mut Connection) -> Result<(), TestCaseError> {
     let info = c.info();
@@ -173,22 +194,7 @@ proptest! {
         segments in proptest::collection::vec(hostile(), 1..12),
         send in 0usize..5000,
     ) {
-        let mut c = fixture(which);
-        c.send(&data(send), 0);
-        sane(&mut c)?;
-        let mut now = 0;
-        for h in &segments {
-            now = now.max(h.at);
-            c.input(&h.bytes(), now);
-            sane(&mut c)?;
-            if let Some(t) = c.poll_at().filter(|&t| t <= now + 5_000) {
-                c.poll(t.max(now));
-                now = now.max(t);
-            }
-            sane(&mut c)?;
-            read_all(&mut c);
-            c.events();
-        }
+        run_hostile(fixture(which), send, &segments)?;
     }
 
     /// The same against a connection with window scaling and timestamps negotiated; the
@@ -199,30 +205,21 @@ proptest! {
             (hostile(), any::<bool>(), any::<u32>(), any::<u32>()), 1..12),
         send in 0usize..5000,
     ) {
-        let mut c = negotiated();
-        c.send(&data(send), 0);
-        sane(&mut c)?;
-        let mut now = 0;
-        for (h, stamped, tsval, tsecr) in &segments {
-            now = now.max(h.at);
-            let mut h = h.clone();
-            if *stamped {
-                let mut opt = vec![1, 1, 8, 10];
-                opt.extend_from_slice(&tsval.to_be_bytes());
-                opt.extend_from_slice(&tsecr.to_be_bytes());
-                h.options = opt;
-                h.data_offset = None;
-            }
-            c.input(&h.bytes(), now);
-            sane(&mut c)?;
-            if let Some(t) = c.poll_at().filter(|&t| t <= now + 5_000) {
-                c.poll(t.max(now));
-                now = now.max(t);
-            }
-            sane(&mut c)?;
-            read_all(&mut c);
-            c.events();
-        }
+        let segments: Vec<Hostile> = segments
+            .iter()
+            .map(|(h, stamped, tsval, tsecr)| {
+                let mut h = h.clone();
+                if *stamped {
+                    let mut opt = vec![1, 1, 8, 10];
+                    opt.extend_from_slice(&tsval.to_be_bytes());
+                    opt.extend_from_slice(&tsecr.to_be_bytes());
+                    h.options = opt;
+                    h.data_offset = None;
+                }
+                h
+            })
+            .collect();
+        run_hostile(negotiated(), send, &segments)?;
     }
 
     /// Raw bytes of any length through a stack (checksums disabled by computing them).
