@@ -3,7 +3,7 @@
 //! benchmark's comparison), and the base alone (`tcp_base.rs`, every optional layer left out).
 
 /// The layers after `Base`, in composition order.
-const OPTIONAL_LAYERS: [&str; 12] = [
+const OPTIONAL_LAYERS: [&str; 14] = [
     "Window-Scale",
     "Window",
     "Timers",
@@ -14,6 +14,8 @@ const OPTIONAL_LAYERS: [&str; 12] = [
     "Nagle",
     "Congestion",
     "Fast-Recovery",
+    "Sack",
+    "Sack-Recovery",
     "Challenge-Ack",
     "Header-Prediction",
 ];

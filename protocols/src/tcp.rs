@@ -221,6 +221,9 @@ macro_rules! variant_impl {
                     ssthresh: i.ssthresh,
                     dupacks: i.dupacks,
                     in_recovery: i.in_recovery,
+                    sack_ok: i.sack_ok,
+                    sacked: i.sacked,
+                    dsacks: i.dsacks,
                 }
             }
             fn base_fields(tcb: &Self::Tcb) -> (u8, [u32; 5]) {
@@ -244,8 +247,8 @@ variant_impl!(
 variant_impl!(
     BaseOnly,
     base_only,
-    "Window-Scale, Window, Timers, Rtt, Timestamps, Keepalive, Delayed-Ack, Nagle, Congestion, Fast-Recovery, Challenge-Ack, \
-     Header-Prediction",
+    "Window-Scale, Window, Timers, Rtt, Timestamps, Keepalive, Delayed-Ack, Nagle, Congestion, Fast-Recovery, Sack, \
+     Sack-Recovery, Challenge-Ack, Header-Prediction",
     "The base TCP alone: every optional layer left out (no timers, no congestion control)."
 );
 
@@ -341,6 +344,28 @@ pub enum TcpOption {
     Timestamps(bool),
     /// Challenge ACKs (RFC 5961) allowed per second; 0 restores 100 (layer Challenge-Ack).
     ChallengeAckLimit(u32),
+    /// Selective acknowledgment (RFC 2018, RFC 6675), on by default: permitted in the SYN,
+    /// accepted when the peer permits it; off neither permits nor accepts it (layers Sack and
+    /// Sack-Recovery). Set before the connection opens.
+    Sack(bool),
+    /// The order of the SYN's options (the base's layout).
+    SynLayout(SynLayout),
+    /// The window shift to offer (RFC 7323 §2.3, at most 14); 0 restores the default: the
+    /// smallest shift that covers the receive buffer, and no offer below 64 KiB (layer
+    /// Window-Scale). Set before the connection opens.
+    WindowShift(u8),
+}
+
+/// The order in which a SYN carries its options: conformance scripts written against a system
+/// expect its order byte for byte.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SynLayout {
+    /// Linux's (the default): `mss, sackOK, TS, nop, wscale` (`nop, nop, sackOK` last when
+    /// there are no timestamps).
+    Linux,
+    /// FreeBSD's: `mss, nop, wscale, sackOK, TS`, NOPs before the timestamps to align them and
+    /// EOLs to a whole word.
+    Bsd,
 }
 
 impl TcpOption {
@@ -362,14 +387,17 @@ impl TcpOption {
             TcpOption::WindowScale(on) => (13, u64::from(on)),
             TcpOption::Timestamps(on) => (14, u64::from(on)),
             TcpOption::ChallengeAckLimit(n) => (15, u64::from(n)),
+            TcpOption::Sack(on) => (16, u64::from(on)),
+            TcpOption::SynLayout(l) => (17, u64::from(l == SynLayout::Bsd)),
+            TcpOption::WindowShift(s) => (18, u64::from(s)),
         }
     }
 }
 
 /// Named sets of defaults for the timing options, after the systems conformance scripts are
 /// written against (issue 6). A profile is a list of [`TcpOption`]s: set them on a connection
-/// ([`Connection::set_option`]) or a stack ([`StackConfig::options`]); the option order of the
-/// SYN is not (yet) part of a profile.
+/// ([`Connection::set_option`]) or a stack ([`StackConfig::options`]), the SYN's option order
+/// ([`SynLayout`]) and window shift included.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Profile {
     /// The layers' own defaults: RFC 3390's initial window, a 200 ms delayed ACK, an RTO of at
@@ -392,16 +420,22 @@ impl Profile {
                 TcpOption::InitialWindow(0),
                 TcpOption::DelayedAckMs(0),
                 TcpOption::MinRtoMs(0),
+                TcpOption::SynLayout(SynLayout::Linux),
+                TcpOption::WindowShift(0),
             ],
             Profile::Linux => &[
                 TcpOption::InitialWindow(10),
                 TcpOption::DelayedAckMs(40),
                 TcpOption::MinRtoMs(200),
+                TcpOption::SynLayout(SynLayout::Linux),
+                TcpOption::WindowShift(7),
             ],
             Profile::Bsd => &[
                 TcpOption::InitialWindow(10),
                 TcpOption::DelayedAckMs(100),
                 TcpOption::MinRtoMs(30),
+                TcpOption::SynLayout(SynLayout::Bsd),
+                TcpOption::WindowShift(6),
             ],
         }
     }
@@ -445,6 +479,12 @@ pub struct TcpInfo {
     pub dupacks: u32,
     /// Whether fast recovery is under way (Fast-Recovery).
     pub in_recovery: bool,
+    /// Whether both SYNs permitted SACK (Sack).
+    pub sack_ok: bool,
+    /// Bytes above SND.UNA the peer reported holding (Sack-Recovery's scoreboard).
+    pub sacked: u32,
+    /// Duplicate segments reported to the peer as D-SACK blocks (Sack).
+    pub dsacks: u32,
 }
 
 /// Per-connection settings.

@@ -28,19 +28,13 @@ fn conn(options: &[TcpOption]) -> Connection {
     c
 }
 
-/// The timestamps option of `o`: (TSval, TSecr), if it carries one where we put it (after the
-/// other options, NOP-NOP aligned).
+/// The timestamps option of `o`: (TSval, TSecr), if it carries one.
 fn stamps(o: &Out) -> Option<(u32, u32)> {
-    let at = o.options.windows(4).position(|w| w == [1, 1, 8, 10])? + 2;
-    let word = |i: usize| {
-        u32::from_be_bytes([
-            o.options[i],
-            o.options[i + 1],
-            o.options[i + 2],
-            o.options[i + 3],
-        ])
-    };
-    Some((word(at + 2), word(at + 6)))
+    let v = o.option(8).filter(|v| v.len() == 8)?;
+    Some((
+        u32::from_be_bytes([v[0], v[1], v[2], v[3]]),
+        u32::from_be_bytes([v[4], v[5], v[6], v[7]]),
+    ))
 }
 
 /// The peer's timestamps option: NOP, NOP, kind 8, length 10, TSval, TSecr.

@@ -23,6 +23,7 @@ fn conn(receive: usize, options: &[TcpOption]) -> Connection {
         TcpOption::NoDelay(true),
         TcpOption::InitialWindow(1000),
         TcpOption::Timestamps(false),
+        TcpOption::Sack(false),
     ]
     .iter()
     .chain(options)

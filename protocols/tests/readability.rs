@@ -80,6 +80,8 @@ fn no_dynamic_dispatch_with_or_without_optional_layers() {
         "nagle",
         "congestion",
         "fast-recovery",
+        "sack",
+        "sack-recovery",
         "challenge-ack",
         "header-prediction",
     ];
@@ -89,7 +91,8 @@ fn no_dynamic_dispatch_with_or_without_optional_layers() {
         match layer {
             "timers" => out.extend(["rtt", "timestamps"]),
             "rtt" => out.push("timestamps"),
-            "congestion" => out.push("fast-recovery"),
+            "congestion" => out.extend(["fast-recovery", "sack-recovery"]),
+            "fast-recovery" | "sack" => out.push("sack-recovery"),
             _ => {}
         }
         cases.push(out);

@@ -15,6 +15,7 @@ fn new_connection(cfg: Config) -> Connection {
     c.set_option(TcpOption::InitialWindow(1000));
     c.set_option(TcpOption::WindowScale(false));
     c.set_option(TcpOption::Timestamps(false));
+    c.set_option(TcpOption::Sack(false));
     c
 }
 

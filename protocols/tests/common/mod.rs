@@ -209,22 +209,47 @@ impl Out {
 
     /// The MSS option's value, if the segment carries one.
     pub(crate) fn mss(&self) -> Option<u16> {
+        let v = self.option(2).filter(|v| v.len() == 2)?;
+        Some(u16::from_be_bytes([v[0], v[1]]))
+    }
+
+    /// The value (the bytes after kind and length) of the first option of `kind`, if the
+    /// segment carries one; the list is parsed as a receiver would (NOPs skipped, EOL ends it).
+    pub(crate) fn option(&self, kind: u8) -> Option<&[u8]> {
         let o = &self.options;
         let mut at = 0;
         while at < o.len() {
             match o[at] {
                 0 => return None,
                 1 => at += 1,
-                kind => {
+                k => {
                     let len = usize::from(*o.get(at + 1)?);
-                    if kind == 2 && len == 4 {
-                        return Some(u16::from_be_bytes([*o.get(at + 2)?, *o.get(at + 3)?]));
+                    if len < 2 || at + len > o.len() {
+                        return None;
                     }
-                    at += len.max(2);
+                    if k == kind {
+                        return Some(&o[at + 2..at + len]);
+                    }
+                    at += len;
                 }
             }
         }
         None
+    }
+
+    /// The kinds of the options, in order, NOP (1) and EOL (0) included.
+    pub(crate) fn option_kinds(&self) -> Vec<u8> {
+        let o = &self.options;
+        let mut kinds = Vec::new();
+        let mut at = 0;
+        while at < o.len() {
+            kinds.push(o[at]);
+            at += match o[at] {
+                0 | 1 => 1,
+                _ => usize::from(o.get(at + 1).copied().unwrap_or(2)).max(2),
+            };
+        }
+        kinds
     }
 
     pub(crate) fn has(&self, flag: u8) -> bool {
@@ -248,6 +273,7 @@ pub(crate) fn plain(cfg: Config) -> Connection {
     assert!(c.set_option(TcpOption::InitialWindow(1000)));
     assert!(c.set_option(TcpOption::WindowScale(false)));
     assert!(c.set_option(TcpOption::Timestamps(false)));
+    assert!(c.set_option(TcpOption::Sack(false)));
     c
 }
 
