@@ -1,9 +1,10 @@
-//! Compiles the TCP (`tcp/tcp.pc` and the files it includes) to Rust in `OUT_DIR`, three times:
-//! every layer (`tcp.rs`), without header prediction (`tcp_no_prediction.rs`, for the
-//! benchmark's comparison), and the base alone (`tcp_base.rs`, every optional layer left out).
+//! Compiles the TCP (`tcp/tcp.pc` and the files it includes) to Rust in `OUT_DIR`, four times:
+//! every layer but CUBIC (`tcp.rs`: Reno's congestion avoidance), every layer (`tcp_cubic.rs`),
+//! without header prediction (`tcp_no_prediction.rs`, for the benchmark's comparison), and the
+//! base alone (`tcp_base.rs`, every optional layer left out).
 
 /// The layers after `Base`, in composition order.
-const OPTIONAL_LAYERS: [&str; 14] = [
+const OPTIONAL_LAYERS: [&str; 17] = [
     "Window-Scale",
     "Window",
     "Timers",
@@ -13,17 +14,28 @@ const OPTIONAL_LAYERS: [&str; 14] = [
     "Delayed-Ack",
     "Nagle",
     "Congestion",
+    "Cubic",
     "Fast-Recovery",
     "Sack",
     "Sack-Recovery",
     "Challenge-Ack",
+    "Urgent",
+    "Isn",
     "Header-Prediction",
 ];
 
 fn main() {
-    prolac_compiler::Build::new().file("tcp/tcp.pc").compile();
     prolac_compiler::Build::new()
         .file("tcp/tcp.pc")
+        .without("Cubic")
+        .compile();
+    prolac_compiler::Build::new()
+        .file("tcp/tcp.pc")
+        .output("tcp_cubic.rs")
+        .compile();
+    prolac_compiler::Build::new()
+        .file("tcp/tcp.pc")
+        .without("Cubic")
         .without("Header-Prediction")
         .output("tcp_no_prediction.rs")
         .compile();

@@ -155,14 +155,20 @@ const fn seq_lt(a: u32, b: u32) -> bool {
     (a.wrapping_sub(b) as i32) < 0
 }
 
-/// The initial sequence number of a connection `key` opened at `now_us` (RFC 6528, RFC 9293
-/// §3.4.1 MUST-8, SHLD-1): a clock that ticks every 4 µs plus a keyed function of the
-/// four-tuple, the key being the host's secret `seed`.
-fn initial_seq(seed: u64, key: &FourTuple, now_us: u64) -> u32 {
+/// The host's part of the initial sequence number of a connection `key` of variant `V` opened
+/// at `now_us` (RFC 6528, RFC 9293 §3.4.1 MUST-8, SHLD-1): a keyed function of the four-tuple,
+/// the key being the host's secret `seed`. The TCP's Isn layer adds the clock that ticks every
+/// 4 µs; for a variant without it, the clock is added here.
+fn initial_seq<V: Variant>(seed: u64, key: &FourTuple, now_us: u64) -> u32 {
     let ports = (u64::from(key.local_port) << 16) | u64::from(key.remote_port);
     let ips = (u64::from(key.local_ip.to_bits()) << 32) | u64::from(key.remote_ip.to_bits());
     let mut rng = SplitMix64::derive(seed ^ ips, ports);
-    (now_us / 4).wrapping_add(rng.next_u64()) as u32
+    let clock = if V::WITHOUT.contains("Isn") {
+        now_us / 4
+    } else {
+        0
+    };
+    clock.wrapping_add(rng.next_u64()) as u32
 }
 
 /// What the counters need of an outgoing segment.
@@ -413,7 +419,7 @@ impl ProlacListener {
         ctx: &mut TcpContext<ProlacTcp<V>>,
     ) {
         let key = segment.key();
-        let isn = initial_seq(self.config.isn_seed, &key, ctx.now_us());
+        let isn = initial_seq::<V>(self.config.isn_seed, &key, ctx.now_us());
         let mut conn = ProlacConnection::<V>::new(key, self.config, isn);
         conn.tcp.listen(self.port);
         conn.input(segment, ctx.now_us());
@@ -648,8 +654,11 @@ impl<V: Variant> ProlacStack<V> for NetStack<ProlacTcp<V>> {
         if self.handler(&key).is_some() {
             return Err(ConnectError::InUse(key));
         }
-        let mut conn =
-            ProlacConnection::<V>::new(key, config, initial_seq(config.isn_seed, &key, now_us));
+        let mut conn = ProlacConnection::<V>::new(
+            key,
+            config,
+            initial_seq::<V>(config.isn_seed, &key, now_us),
+        );
         conn.tcp.connect(local_port, remote.1, ms(now_us));
         let mut out = Vec::new();
         conn.after_call(now_us, |frame| out.push(frame));
@@ -691,6 +700,7 @@ impl<V: Variant> ProlacStack<V> for NetStack<ProlacTcp<V>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use protocols::tcp::BaseOnly;
 
     #[test]
     fn sequence_comparison_wraps() {
@@ -712,14 +722,17 @@ mod tests {
             remote_port: 40_001,
             ..key
         };
-        assert_eq!(initial_seq(1, &key, 0), initial_seq(1, &key, 0));
-        // MUST-8: the clock part advances by one every 4 µs (250 a millisecond).
+        let isn = initial_seq::<BaseOnly>;
+        assert_eq!(isn(1, &key, 0), isn(1, &key, 0));
+        // MUST-8: without the Isn layer the host adds the clock: one every 4 µs (250 a ms).
+        assert_eq!(isn(1, &key, 1_000).wrapping_sub(isn(1, &key, 0)), 250);
+        // With it, the host gives the keyed part alone (the layer adds the clock).
         assert_eq!(
-            initial_seq(1, &key, 1_000).wrapping_sub(initial_seq(1, &key, 0)),
-            250
+            initial_seq::<Full>(1, &key, 1_000),
+            initial_seq::<Full>(1, &key, 0)
         );
         // SHLD-1, MUST-9: the keyed part differs by four-tuple and by key.
-        assert_ne!(initial_seq(1, &key, 0), initial_seq(1, &other, 0));
-        assert_ne!(initial_seq(1, &key, 0), initial_seq(2, &key, 0));
+        assert_ne!(isn(1, &key, 0), isn(1, &other, 0));
+        assert_ne!(isn(1, &key, 0), isn(2, &key, 0));
     }
 }

@@ -6,10 +6,11 @@
 //! strips IP on the way in. Each connection is one [`Connection`]; a listening connection takes
 //! one SYN (the caller gives each SYN for a listening port a fresh listening connection).
 //!
-//! The TCP is compiled in three [`Variant`]s, each its own generated module with the same host
-//! functions: [`Full`] (every layer, the default), [`NoPrediction`] (without the
-//! header-prediction fast path, for comparison) and [`BaseOnly`] (every optional layer left
-//! out: no timers, no congestion control, …). Which one a connection runs is its type
+//! The TCP is compiled in four [`Variant`]s, each its own generated module with the same host
+//! functions: [`Full`] (every layer but CUBIC, the default), [`Cubic`] (every layer: CUBIC
+//! congestion control instead of Reno's), [`NoPrediction`] (without the header-prediction fast
+//! path, for comparison) and [`BaseOnly`] (every optional layer left out: no timers, no
+//! congestion control, …). Which one a connection runs is its type
 //! parameter; the generated entry points have the same names in each (`poll__Tcp_Api`, …).
 
 // The generated code dereferences raw pointers inside documented `unsafe` blocks, and the host
@@ -90,6 +91,7 @@ macro_rules! generated_variant {
 }
 
 generated_variant!(full, "tcp.rs");
+generated_variant!(cubic, "tcp_cubic.rs");
 generated_variant!(no_prediction, "tcp_no_prediction.rs");
 generated_variant!(base_only, "tcp_base.rs");
 
@@ -98,7 +100,7 @@ mod sealed {
 }
 
 /// A compiled variant of the TCP: which of its layers are in. Implemented by [`Full`],
-/// [`NoPrediction`] and [`BaseOnly`] only.
+/// [`Cubic`], [`NoPrediction`] and [`BaseOnly`] only.
 pub trait Variant: sealed::Sealed {
     /// The variant's TCB.
     #[doc(hidden)]
@@ -224,6 +226,8 @@ macro_rules! variant_impl {
                     sack_ok: i.sack_ok,
                     sacked: i.sacked,
                     dsacks: i.dsacks,
+                    urgent: i.urgent,
+                    rcv_up: i.rcv_up,
                 }
             }
             fn base_fields(tcb: &Self::Tcb) -> (u8, [u32; 5]) {
@@ -237,18 +241,29 @@ macro_rules! variant_impl {
     };
 }
 
-variant_impl!(Full, full, "", "Every layer of the TCP.");
+variant_impl!(
+    Full,
+    full,
+    "Cubic",
+    "Every layer of the TCP, with Reno's congestion avoidance (NewReno or SACK recovery)."
+);
+variant_impl!(
+    Cubic,
+    cubic,
+    "",
+    "Every layer of the TCP, with CUBIC congestion control (RFC 9438) in place of Reno's."
+);
 variant_impl!(
     NoPrediction,
     no_prediction,
-    "Header-Prediction",
-    "The TCP without its header-prediction fast path."
+    "Cubic, Header-Prediction",
+    "The TCP without its header-prediction fast path (and with Reno's congestion avoidance)."
 );
 variant_impl!(
     BaseOnly,
     base_only,
-    "Window-Scale, Window, Timers, Rtt, Timestamps, Keepalive, Delayed-Ack, Nagle, Congestion, Fast-Recovery, Sack, \
-     Sack-Recovery, Challenge-Ack, Header-Prediction",
+    "Window-Scale, Window, Timers, Rtt, Timestamps, Keepalive, Delayed-Ack, Nagle, Congestion, Cubic, Fast-Recovery, \
+     Sack, Sack-Recovery, Challenge-Ack, Urgent, Isn, Header-Prediction",
     "The base TCP alone: every optional layer left out (no timers, no congestion control)."
 );
 
@@ -301,6 +316,9 @@ pub enum Event {
     /// The peer stopped answering: data stayed unacknowledged for the user timeout, or
     /// keepalive probes went unanswered. The connection is gone.
     TimedOut,
+    /// The peer's urgent pointer appeared or moved on (RFC 9293 MUST-32):
+    /// [`Connection::urgent_pending`] says how far the urgent data reaches.
+    Urgent,
 }
 
 /// Per-connection options ([`Connection::set_option`]); a variant without the layer that
@@ -355,6 +373,9 @@ pub enum TcpOption {
     /// Window-Scale). Set before the connection opens.
     WindowShift(u8),
 }
+
+/// The protocol's code for marking queued data urgent (`Tcb.Opt.urgent-mark`).
+const URGENT_MARK: u32 = 19;
 
 /// The order in which a SYN carries its options: conformance scripts written against a system
 /// expect its order byte for byte.
@@ -485,6 +506,10 @@ pub struct TcpInfo {
     pub sacked: u32,
     /// Duplicate segments reported to the peer as D-SACK blocks (Sack).
     pub dsacks: u32,
+    /// Whether the peer has sent an urgent pointer (Urgent).
+    pub urgent: bool,
+    /// RCV.UP: the sequence number just after the peer's urgent data (Urgent).
+    pub rcv_up: u32,
 }
 
 /// Per-connection settings.
@@ -687,6 +712,13 @@ impl<V: Variant> Connection<V> {
 
     /// SEND: queues as much of `data` as the send buffer takes; returns how much.
     pub fn send(&mut self, data: &[u8], now: u64) -> usize {
+        let n = self.queue(data);
+        V::send(&mut self.tcb, now);
+        n
+    }
+
+    /// Appends what fits of `data` to the send buffer.
+    fn queue(&mut self, data: &[u8]) -> usize {
         // §3.10.2: data is accepted only until the user closes (queued before the handshake
         // completes); afterwards SEND is "connection closing" or "does not exist".
         let open = matches!(
@@ -702,8 +734,32 @@ impl<V: Variant> Connection<V> {
             .saturating_sub(self.host.send_buffer.len());
         let n = room.min(data.len());
         self.host.send_buffer.extend(&data[..n]);
+        n
+    }
+
+    /// SEND with the urgent flag (RFC 9293 §3.10.2): queues `data` as [`Connection::send`]
+    /// does and marks everything queued so far as urgent — segments up to the mark carry URG
+    /// and the urgent pointer, and go without waiting (layer Urgent; a variant without it sends
+    /// the data as ordinary data).
+    pub fn send_urgent(&mut self, data: &[u8], now: u64) -> usize {
+        let n = self.queue(data);
+        if n > 0 {
+            V::set_option(&mut self.tcb, URGENT_MARK, 0);
+        }
         V::send(&mut self.tcb, now);
         n
+    }
+
+    /// How many bytes, from the next one [`Connection::recv`] returns, reach up to the end of
+    /// the peer's urgent data (RFC 9293 MUST-33); `None` if no urgent data is left to read
+    /// (layer Urgent). The urgent data is in the stream like any other.
+    #[must_use]
+    pub fn urgent_pending(&mut self) -> Option<usize> {
+        let i = V::info(&mut self.tcb);
+        let buffered = u32::try_from(self.host.receive_buffer.len()).unwrap_or(u32::MAX);
+        let read_at = i.rcv_nxt.wrapping_sub(buffered);
+        let ahead = i.rcv_up.wrapping_sub(read_at);
+        (i.urgent && ahead > 0 && ahead < 1 << 31).then_some(ahead as usize)
     }
 
     /// RECEIVE: takes up to `buf.len()` received bytes; the window may open (a window update
@@ -825,6 +881,7 @@ impl<V: Variant> Connection<V> {
                 3 => Some(Event::Closed),
                 4 => Some(Event::Reset),
                 5 => Some(Event::TimedOut),
+                6 => Some(Event::Urgent),
                 _ => None,
             })
             .collect()

@@ -65,14 +65,14 @@ fn stamped_established() -> Connection {
 }
 
 /// §3.2: our SYN offers timestamps, TSecr zero; TSval is the millisecond clock plus an offset
-/// of the connection (§5.4), here the ISS.
+/// of the connection (§5.4), here the ISS (which, at time 7, has the Isn layer's clock in it).
 #[test]
 fn our_syn_offers_timestamps() {
     let mut c = conn(&[]);
     c.connect(LOCAL, REMOTE, 7);
     let syn = only(&mut c);
     assert_eq!(syn.header_len, 36, "MSS (4) and timestamps (12)");
-    assert_eq!(stamps(&syn), Some((ISS + 7, 0)));
+    assert_eq!(stamps(&syn), Some((syn.seq + 7, 0)));
 }
 
 /// §3.2: a peer's offer is answered with TSecr = its TSval.

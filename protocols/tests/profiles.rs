@@ -123,7 +123,11 @@ fn the_bsd_profile_lays_out_the_syn_as_freebsd_does() {
     assert_eq!(syn.option_kinds(), [2, 1, 3, 4, 8]);
     assert_eq!(syn.header_len, 40);
     assert_eq!(syn.option(3), Some(&[6][..]), "wscale 6");
-    assert_eq!(syn.option(8).map(|v| &v[4..]), Some(&[0, 0, 0, 0][..]), "TSecr 0");
+    assert_eq!(
+        syn.option(8).map(|v| &v[4..]),
+        Some(&[0, 0, 0, 0][..]),
+        "TSecr 0"
+    );
 }
 
 /// FreeBSD's alignment rules: NOPs put the timestamps two bytes past a word, EOLs end the
@@ -141,7 +145,11 @@ fn bsd_alignment_without_some_options() {
     o.push(TcpOption::Timestamps(false));
     o.push(TcpOption::WindowScale(false));
     let syn = our_syn(&o, true);
-    assert_eq!(syn.options, [2, 4, 0x05, 0xb4, 4, 2, 0, 0], "sackOK, then EOLs");
+    assert_eq!(
+        syn.options,
+        [2, 4, 0x05, 0xb4, 4, 2, 0, 0],
+        "sackOK, then EOLs"
+    );
 }
 
 /// The SYN,ACK answers in the profile's layout too, with only what the peer offered.
@@ -162,7 +170,10 @@ fn the_syn_ack_follows_the_layout() {
     // Linux's order from the peer.
     arrive(
         &mut c,
-        peer_syn().options(&[4, 2]).options(&ts).options(&[1, 3, 3, 7]),
+        peer_syn()
+            .options(&[4, 2])
+            .options(&ts)
+            .options(&[1, 3, 3, 7]),
     );
     let syn_ack = only(&mut c);
     assert_eq!(syn_ack.option_kinds(), [2, 1, 3, 4, 8]);

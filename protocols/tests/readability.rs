@@ -79,19 +79,22 @@ fn no_dynamic_dispatch_with_or_without_optional_layers() {
         "delayed-ack",
         "nagle",
         "congestion",
+        "cubic",
         "fast-recovery",
         "sack",
         "sack-recovery",
         "challenge-ack",
+        "urgent",
+        "isn",
         "header-prediction",
     ];
     let mut cases: Vec<Vec<&str>> = vec![vec![], all.to_vec()];
     for layer in all {
         let mut out = vec![layer];
         match layer {
-            "timers" => out.extend(["rtt", "timestamps"]),
-            "rtt" => out.push("timestamps"),
-            "congestion" => out.extend(["fast-recovery", "sack-recovery"]),
+            "timers" => out.extend(["rtt", "timestamps", "cubic"]),
+            "rtt" => out.extend(["timestamps", "cubic"]),
+            "congestion" => out.extend(["cubic", "fast-recovery", "sack-recovery"]),
             "fast-recovery" | "sack" => out.push("sack-recovery"),
             _ => {}
         }

@@ -28,8 +28,9 @@ use std::path::{Path, PathBuf};
 /// Floor on the number of distinct ReqIDs covered by at least one (non-ignored) test, so that
 /// coverage cannot silently drop. Set to the count last measured minus a margin of 3: 33 of
 /// 119 when this test was written, 80 once `requirements_extra.rs` (both crates) and the tags
-/// on existing tests were added. Raise it as more requirements get tests.
-const MIN_COVERED: usize = 77;
+/// on existing tests were added, 86 with urgent data and the Isn layer (issue 6, no margin).
+/// Raise it as more requirements get tests.
+const MIN_COVERED: usize = 86;
 
 /// The heading of the generated section in `docs/TCP.md`.
 const HEADING: &str = "## RFC 9293 requirement coverage";

@@ -131,7 +131,10 @@ fn after_a_reset_the_next_handshake_starts_with_the_initial_timeout() {
     arrive_at(&mut c, seg(RST).seq(IRS + 1), 1500);
     arrive_at(&mut c, seg(SYN).seq(9000), 1600);
     assert_eq!(c.poll_at(), Some(1600 + RTO));
-    arrive_at(&mut c, seg(ACK).seq(9001).ack(ISS + 1), 1700);
+    // A new ISS, from the 4 µs clock (MUST-8; layer Isn): 250 a millisecond.
+    let iss = ISS + 1600 * 250;
+    assert_eq!(only(&mut c).seq, iss, "the SYN,ACK");
+    arrive_at(&mut c, seg(ACK).seq(9001).ack(iss + 1), 1700);
     sent(&mut c);
     c.send(b"x", 1800);
     assert_eq!(c.poll_at(), Some(1800 + RTO));

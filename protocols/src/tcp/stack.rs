@@ -95,7 +95,6 @@ pub struct Stack<V: Variant = Full> {
     accepted: VecDeque<FourTuple>,
     /// Segments to send that belong to no connection (resets).
     loose: VecDeque<(FourTuple, Vec<u8>)>,
-    isn_count: u64,
 }
 
 impl Stack<Full> {
@@ -117,7 +116,6 @@ impl<V: Variant> Stack<V> {
             unaccepted: BTreeSet::new(),
             accepted: VecDeque::new(),
             loose: VecDeque::new(),
-            isn_count: 0,
         }
     }
 
@@ -165,10 +163,10 @@ impl<V: Variant> Stack<V> {
         c
     }
 
-    /// RFC 6528: a 4 µs clock (here from `now` in ms) plus a keyed hash of the four-tuple.
-    fn initial_seq(&mut self, key: &FourTuple, now: u64) -> u32 {
-        self.isn_count += 1;
-        let mut h = self.config.isn_secret ^ self.isn_count.rotate_left(32);
+    /// RFC 6528's F: a keyed hash of the four-tuple (the Isn layer adds the 4 µs clock; a
+    /// variant without it adds the clock here).
+    fn initial_seq(&self, key: &FourTuple, now: u64) -> u32 {
+        let mut h = self.config.isn_secret;
         for word in [
             u64::from(key.local.ip().to_bits()),
             u64::from(key.local.port()),
@@ -178,7 +176,12 @@ impl<V: Variant> Stack<V> {
             h = (h ^ word).wrapping_mul(0x9e37_79b9_7f4a_7c15);
             h ^= h >> 29;
         }
-        (h as u32).wrapping_add((now.wrapping_mul(250)) as u32)
+        let clock = if V::WITHOUT.contains("Isn") {
+            now.wrapping_mul(250) as u32
+        } else {
+            0
+        };
+        (h as u32).wrapping_add(clock)
     }
 
     /// A TCP segment arrived from `src` to `dst` (the IPv4 payload, checksum included).

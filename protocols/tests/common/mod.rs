@@ -51,6 +51,7 @@ pub(crate) struct Seg {
     options: Vec<u8>,
     payload: Vec<u8>,
     data_offset: Option<u8>,
+    urgent: u16,
 }
 
 /// A segment with `flags` (add [`ACK`] with [`Seg::ack`]), sequence number 0 and the peer's
@@ -66,6 +67,7 @@ pub(crate) fn seg(flags: u8) -> Seg {
         options: Vec::new(),
         payload: Vec::new(),
         data_offset: None,
+        urgent: 0,
     }
 }
 
@@ -111,6 +113,13 @@ impl Seg {
         self
     }
 
+    /// Sets URG and the urgent pointer.
+    pub(crate) fn urgent(mut self, pointer: u16) -> Seg {
+        self.flags |= 0x20;
+        self.urgent = pointer;
+        self
+    }
+
     /// Overrides the data offset field (in 32-bit words), to make a bad header length.
     pub(crate) fn data_offset(mut self, words: u8) -> Seg {
         self.data_offset = Some(words);
@@ -132,7 +141,8 @@ impl Seg {
         b.push(self.data_offset.unwrap_or(words) << 4);
         b.push(self.flags);
         b.extend_from_slice(&self.window.to_be_bytes());
-        b.extend_from_slice(&[0, 0, 0, 0]); // checksum (the host checks it), urgent pointer
+        b.extend_from_slice(&[0, 0]); // checksum (the host checks it)
+        b.extend_from_slice(&self.urgent.to_be_bytes());
         b.extend_from_slice(&options);
         b.extend_from_slice(&self.payload);
         b
