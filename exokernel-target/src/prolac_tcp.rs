@@ -35,7 +35,7 @@
 
 use core::net::Ipv4Addr;
 
-use protocols::tcp::{Config, Connection, Event, Full, State, TcpOption, Variant};
+use protocols::tcp::{Config, Connection, Event, Full, State, TcpInfo, TcpOption, Variant};
 
 use crate::netstack::{
     FRAME_HEADROOM, FourTuple, NetStack, SendError, TcpContext, TcpHandler, TcpSegment,
@@ -236,6 +236,13 @@ impl<V: Variant> ProlacConnection<V> {
     #[must_use]
     pub fn state(&self) -> State {
         self.tcp.state()
+    }
+
+    /// The TCP's view of itself (`tcp_info`): sequence variables, timers, congestion window,
+    /// SACK and urgent state.
+    #[must_use]
+    pub fn info(&mut self) -> TcpInfo {
+        self.tcp.info()
     }
 
     /// Every event the connection reported, in order.

@@ -372,6 +372,9 @@ pub enum TcpOption {
     /// smallest shift that covers the receive buffer, and no offer below 64 KiB (layer
     /// Window-Scale). Set before the connection opens.
     WindowShift(u8),
+    /// The MSS to announce, and the most to send (`TCP_MAXSEG`): at most 1460 (the MTU's), at
+    /// least 64; 0 restores 1460. Set before the connection opens.
+    MaxSegment(u16),
 }
 
 /// The protocol's code for marking queued data urgent (`Tcb.Opt.urgent-mark`).
@@ -411,6 +414,7 @@ impl TcpOption {
             TcpOption::Sack(on) => (16, u64::from(on)),
             TcpOption::SynLayout(l) => (17, u64::from(l == SynLayout::Bsd)),
             TcpOption::WindowShift(s) => (18, u64::from(s)),
+            TcpOption::MaxSegment(n) => (20, u64::from(n)),
         }
     }
 }

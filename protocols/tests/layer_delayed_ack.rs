@@ -149,3 +149,56 @@ fn the_delay_stays_under_half_a_second_whatever_the_option() {
     let due = c.poll_at().expect("the delayed ACK is due");
     assert!(due < 1500, "the ACK is due at {due}");
 }
+
+/// After data out of order, the next in-order segments are acknowledged at once (Linux's
+/// quick-ACK mode): a sender recovering from a loss with a window of one or two segments is
+/// not kept waiting for the delay.
+#[test]
+fn after_data_out_of_order_the_next_segments_are_acknowledged_at_once() {
+    let mut c = established_opts(&[]);
+    arrive(&mut c, peer_ack(IRS + 1001, ISS + 1).payload(&data(500)));
+    assert_ack(&only(&mut c), ISS + 1, IRS + 1);
+    arrive(&mut c, peer_ack(IRS + 1, ISS + 1).payload(&data(1000)));
+    assert_ack(&only(&mut c), ISS + 1, IRS + 1501);
+    // A lone small segment after the gap filled: no delay either.
+    arrive(&mut c, peer_ack(IRS + 1501, ISS + 1).payload(&data(100)));
+    assert_ack(&only(&mut c), ISS + 1, IRS + 1601);
+}
+
+/// SHLD-19 with timestamps negotiated: a full-sized segment from the peer carries 12 bytes
+/// less (1448), and two of them are acknowledged at once.
+#[test]
+fn with_timestamps_two_segments_of_1448_bytes_are_acknowledged_at_once() {
+    let ts = |v: u32| {
+        let mut o = vec![1, 1, 8, 10];
+        o.extend_from_slice(&v.to_be_bytes());
+        o.extend_from_slice(&0u32.to_be_bytes());
+        o
+    };
+    let mut c = open_passive::<protocols::tcp::Full>(
+        protocols::tcp::Config {
+            initial_seq: ISS,
+            receive_capacity: 1 << 16,
+            ..protocols::tcp::Config::default()
+        },
+        &[TcpOption::WindowScale(false)],
+        peer_syn().options(&ts(1)),
+        0,
+        0,
+    );
+    arrive(
+        &mut c,
+        peer_ack(IRS + 1, ISS + 1)
+            .options(&ts(2))
+            .payload(&data(1448)),
+    );
+    silent(&mut c);
+    arrive(
+        &mut c,
+        peer_ack(IRS + 1449, ISS + 1)
+            .options(&ts(3))
+            .payload(&data(1448)),
+    );
+    let ack = only(&mut c);
+    assert_eq!((ack.flags, ack.ack), (ACK, IRS + 2897));
+}

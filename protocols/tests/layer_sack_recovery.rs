@@ -241,3 +241,52 @@ fn without_sack_newreno_recovers() {
     assert!(i.in_recovery && !i.sack_ok);
     assert_eq!((i.ssthresh, i.cwnd, i.sacked), (4000, 7000, 0));
 }
+
+/// RFC 6675 §2: an ACK that SACKs new data is a duplicate even when its window differs from
+/// the last (the receiver's application read meanwhile): limited transmit sends a new segment.
+#[test]
+fn an_ack_sacking_new_data_is_a_duplicate_whatever_its_window() {
+    let mut c = flight(20_000);
+    arrive_at(
+        &mut c,
+        peer_ack(IRS + 1, ISS + 1)
+            .window(PEER_WND + 1000)
+            .options(&sack(&[(1000, 2000)])),
+        10,
+    );
+    assert_eq!(c.info().dupacks, 1);
+    assert_eq!(holes(&sent(&mut c)), [(8000, 1000)], "RFC 3042");
+}
+
+/// A retransmission that is itself lost: once more than DupThresh − 1 segments sent after it
+/// are SACKed while its hole is still open, the hole goes again (without waiting for the
+/// retransmission timer).
+#[test]
+fn a_lost_retransmission_is_sent_again() {
+    let mut c = flight(20_000);
+    // The peer's window is large enough here for new data to follow the retransmission.
+    let mut ack = |right: u32, now: u64| {
+        arrive_at(
+            &mut c,
+            peer_ack(IRS + 1, ISS + 1)
+                .window(60_000)
+                .options(&sack(&[(1000, right)])),
+            now,
+        );
+        sent(&mut c)
+    };
+    assert_eq!(holes(&ack(4000, 10)), [(0, 1000)], "recovery starts");
+    let mut later = Vec::new();
+    for (k, right) in [5000, 6000, 7000, 8000, 9000].into_iter().enumerate() {
+        later.extend(ack(right, 20 + k as u64));
+    }
+    let later = holes(&later);
+    assert!(
+        later.iter().all(|&(at, _)| at >= 8000),
+        "new data only: {later:?}"
+    );
+    // Data sent after the retransmission arrives, the hole does not fill: it was lost.
+    let out = holes(&ack(12_000, 40));
+    assert_eq!(out.first(), Some(&(0, 1000)), "{out:?}");
+    assert_eq!(c.info().retransmitted, 2);
+}

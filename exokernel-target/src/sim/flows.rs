@@ -3,8 +3,9 @@
 //! [`Sniff`] wraps a host's device and notes every TCP segment the host sends (before the
 //! wire's faults). Per sender (address and port) [`Flows`] keeps a [`FlowStats`]: segments,
 //! data bytes, retransmissions (segments occupying sequence space below the highest sent so
-//! far, BSD's `snd_max`), resets, the window scale of the sender's SYN, and the windows it
-//! advertised (to see a receive window close). Counting on the wire rather than asking
+//! far, BSD's `snd_max`), resets, the options of the sender's SYN (window scale, timestamps,
+//! SACK permitted), segments carrying timestamps or SACK blocks, and the windows it advertised
+//! (to see a receive window close). Counting on the wire rather than asking
 //! either TCP keeps the two implementations on an equal footing.
 
 use core::net::Ipv4Addr;
@@ -36,6 +37,14 @@ pub struct FlowStats {
     pub snd_max: Option<u32>,
     /// The window scale option of the sender's SYN, if it had one.
     pub syn_window_scale: Option<u8>,
+    /// Whether the sender's SYN carried the timestamps option.
+    pub syn_timestamps: bool,
+    /// Whether the sender's SYN permitted SACK.
+    pub syn_sack_permitted: bool,
+    /// Non-SYN segments that carried timestamps.
+    pub timestamped_segments: u64,
+    /// Segments that carried SACK blocks.
+    pub sack_segments: u64,
     /// The window field of the last acknowledging segment (unscaled).
     pub last_window: Option<u16>,
     /// Acknowledging segments that advertised a zero window.
@@ -106,16 +115,18 @@ impl Flows {
                 flow.zero_window_since = None;
             }
         }
-        if tcp.syn() {
-            let mut options = tcp.options();
-            while let Ok((rest, option)) = TcpOption::parse(options) {
-                match option {
-                    TcpOption::EndOfList => break,
-                    TcpOption::WindowScale(shift) => flow.syn_window_scale = Some(shift),
-                    _ => {}
-                }
-                options = rest;
+        let mut options = tcp.options();
+        while let Ok((rest, option)) = TcpOption::parse(options) {
+            match option {
+                TcpOption::EndOfList => break,
+                TcpOption::WindowScale(shift) if tcp.syn() => flow.syn_window_scale = Some(shift),
+                TcpOption::TimeStamp { .. } if tcp.syn() => flow.syn_timestamps = true,
+                TcpOption::TimeStamp { .. } => flow.timestamped_segments += 1,
+                TcpOption::SackPermitted if tcp.syn() => flow.syn_sack_permitted = true,
+                TcpOption::SackRange(_) => flow.sack_segments += 1,
+                _ => {}
             }
+            options = rest;
         }
         let seq = tcp.seq_number().0 as u32;
         let len = tcp.segment_len() as u32;

@@ -16,6 +16,9 @@
 //!   and the seed.
 //! - [`Payload`] generates a run's data on demand from the seed, so transfers of any size
 //!   need no copy of the data; [`Source`] and [`Sink`] send it and verify it as it arrives.
+//! - [`run_recovery`] is the loss-recovery experiment: one bulk transfer between two Prolac
+//!   TCPs of any compiled variant (NewReno or CUBIC) and options (SACK on or off) over a
+//!   faulty wire, measuring what the sender sent again ([`Recovery`], [`RecoveryOutcome`]).
 //!
 //! A run is a function of its seed: the wire's faults, smoltcp's random seed and the Prolac
 //! ISNs all derive from it, and the clock is virtual (nothing here reads the time or does
@@ -27,6 +30,7 @@ mod flows;
 mod host;
 mod outcome;
 mod payload;
+mod recovery;
 mod transfer;
 
 use core::fmt;
@@ -42,6 +46,7 @@ pub use flows::{FlowStats, Flows, Sniff};
 pub use host::{Conn, Host, HostConfig, HostError, SmolHost, StackKind};
 pub use outcome::{EndOutcome, Outcome, TransferError};
 pub use payload::{Digest, Payload, Sink, Source};
+pub use recovery::{Recovery, RecoveryOutcome, run_recovery};
 pub use transfer::{Ending, Reader, Stall, Transfer, run_transfer};
 
 /// The port the server of a [`Transfer`] listens on.
