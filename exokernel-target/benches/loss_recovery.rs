@@ -116,6 +116,9 @@ fn run<V: Variant>(a: &Args, seed: u64, options: &'static [TcpOption]) -> Recove
     }
 }
 
+/// One TCP of the comparison: runs a seed.
+type Runner = fn(&Args, u64) -> RecoveryOutcome;
+
 fn main() {
     let a = match args() {
         Ok(a) => a,
@@ -124,7 +127,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let tcps: [(&str, fn(&Args, u64) -> RecoveryOutcome); 4] = [
+    let tcps: [(&str, Runner); 4] = [
         ("NewReno", |a, s| run::<Full>(a, s, NO_SACK)),
         ("NewReno + SACK", |a, s| run::<Full>(a, s, SACK)),
         ("CUBIC", |a, s| run::<Cubic>(a, s, NO_SACK)),

@@ -95,7 +95,7 @@ pub fn run_recovery<V: Variant>(r: &Recovery) -> Result<RecoveryOutcome, String>
         remote_port: CLIENT_PORT,
     };
     let payload = Payload::new(r.seed, 1, r.bytes);
-    let mut source = Source::new(payload.clone());
+    let mut source = Source::new(payload);
     let mut sink = Sink::new(payload);
     let mut buf = vec![0; 64 * 1024];
     let mut now = 0;
