@@ -155,7 +155,11 @@ fn main() {
         a.loss,
         a.reorder,
         a.reorder_ms,
-        if a.min_rto_ms == 0 { 1000 } else { a.min_rto_ms },
+        if a.min_rto_ms == 0 {
+            1000
+        } else {
+            a.min_rto_ms
+        },
         a.seeds
     );
     println!(

@@ -375,6 +375,10 @@ pub enum TcpOption {
     /// The MSS to announce, and the most to send (`TCP_MAXSEG`): at most 1460 (the MTU's), at
     /// least 64; 0 restores 1460. Set before the connection opens.
     MaxSegment(u16),
+    /// Takes segments without timestamps once timestamps are on (Linux's behaviour); off by
+    /// default, such a segment (not a reset) is dropped silently, as RFC 7323 §3.2 says it
+    /// SHOULD be (and FreeBSD does). Layer Timestamps.
+    TolerateMissingTimestamps(bool),
 }
 
 /// The protocol's code for marking queued data urgent (`Tcb.Opt.urgent-mark`).
@@ -415,6 +419,7 @@ impl TcpOption {
             TcpOption::SynLayout(l) => (17, u64::from(l == SynLayout::Bsd)),
             TcpOption::WindowShift(s) => (18, u64::from(s)),
             TcpOption::MaxSegment(n) => (20, u64::from(n)),
+            TcpOption::TolerateMissingTimestamps(on) => (21, u64::from(on)),
         }
     }
 }
@@ -447,6 +452,7 @@ impl Profile {
                 TcpOption::MinRtoMs(0),
                 TcpOption::SynLayout(SynLayout::Linux),
                 TcpOption::WindowShift(0),
+                TcpOption::TolerateMissingTimestamps(false),
             ],
             Profile::Linux => &[
                 TcpOption::InitialWindow(10),
@@ -454,6 +460,7 @@ impl Profile {
                 TcpOption::MinRtoMs(200),
                 TcpOption::SynLayout(SynLayout::Linux),
                 TcpOption::WindowShift(7),
+                TcpOption::TolerateMissingTimestamps(true),
             ],
             Profile::Bsd => &[
                 TcpOption::InitialWindow(10),
@@ -461,6 +468,7 @@ impl Profile {
                 TcpOption::MinRtoMs(30),
                 TcpOption::SynLayout(SynLayout::Bsd),
                 TcpOption::WindowShift(6),
+                TcpOption::TolerateMissingTimestamps(false),
             ],
         }
     }

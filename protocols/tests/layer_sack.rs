@@ -230,6 +230,8 @@ fn three_blocks_fit_beside_timestamps() {
             TcpOption::QuickAck(true),
             TcpOption::NoDelay(true),
             TcpOption::WindowScale(false),
+            // The handshake's ACK (`open_passive`'s) carries no timestamps.
+            TcpOption::TolerateMissingTimestamps(true),
         ],
         peer_syn().options(&[4, 2]).options(&ts(1)),
         0,

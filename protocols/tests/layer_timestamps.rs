@@ -210,3 +210,55 @@ fn switched_off_they_are_neither_offered_nor_answered() {
     arrive(&mut c, peer_syn().options(&ts(100, 0)));
     assert_eq!(stamps(&only(&mut c)), None);
 }
+
+/// §3.2: once timestamps are on, a segment other than a reset that lacks them "SHOULD" be
+/// dropped silently: its data is not taken and nothing answers it.
+#[test]
+fn a_segment_without_timestamps_is_dropped_silently() {
+    let mut c = stamped_established();
+    arrive(
+        &mut c,
+        seg(ACK).seq(IRS + 1).ack(ISS + 1).payload(b"no stamps"),
+    );
+    silent(&mut c);
+    assert_eq!(c.readable(), 0);
+    assert_eq!(c.info().rcv_nxt, IRS + 1);
+}
+
+/// `TolerateMissingTimestamps` (Linux's behaviour, in the Linux profile) takes such a segment.
+#[test]
+fn tolerated_a_segment_without_timestamps_is_taken() {
+    let mut c = stamped_established();
+    assert!(c.set_option(TcpOption::TolerateMissingTimestamps(true)));
+    arrive(
+        &mut c,
+        seg(ACK).seq(IRS + 1).ack(ISS + 1).payload(b"no stamps"),
+    );
+    assert_eq!(read_all(&mut c), b"no stamps");
+    assert!(
+        protocols::tcp::Profile::Linux
+            .options()
+            .contains(&TcpOption::TolerateMissingTimestamps(true))
+    );
+}
+
+/// Probes (the zero-window probe here) carry the timestamps too: a peer that drops segments
+/// without them must still answer.
+#[test]
+fn a_zero_window_probe_carries_timestamps() {
+    let mut c = stamped_established();
+    arrive(
+        &mut c,
+        seg(ACK)
+            .seq(IRS + 1)
+            .ack(ISS + 1)
+            .window(0)
+            .options(&ts(150, ISS)),
+    );
+    c.send(b"waiting", 0);
+    silent(&mut c);
+    let probes = run_timers(&mut c, 10_000);
+    let (_, probe) = probes.first().expect("a probe");
+    assert_eq!(probe.seq, ISS, "one byte before SND.UNA: {probe:?}");
+    assert_eq!(stamps(probe).map(|(_, ecr)| ecr), Some(150));
+}
