@@ -228,6 +228,10 @@ macro_rules! variant_impl {
                     dsacks: i.dsacks,
                     urgent: i.urgent,
                     rcv_up: i.rcv_up,
+                    window_scale: i
+                        .scaling
+                        .then_some((i.snd_wscale as u8, i.rcv_wscale as u8)),
+                    timestamps: i.stamping,
                 }
             }
             fn base_fields(tcb: &Self::Tcb) -> (u8, [u32; 5]) {
@@ -379,6 +383,15 @@ pub enum TcpOption {
     /// default, such a segment (not a reset) is dropped silently, as RFC 7323 §3.2 says it
     /// SHOULD be (and FreeBSD does). Layer Timestamps.
     TolerateMissingTimestamps(bool),
+    /// The receiver offers windows by 4.4BSD's rule (all the space there is, unless under a
+    /// quarter of the buffer and under a segment; the right edge never moves back) instead of
+    /// RFC 9293's (the right edge moves by a segment or half the buffer at least, MUST-39);
+    /// in the BSD profile. Layer Window.
+    BsdReceiveWindow(bool),
+    /// Acknowledges the 16 in-order segments after data out of order at once (Linux's
+    /// quick-ACK mode), on by default; off (the BSD profile) they wait for the delayed ACK's
+    /// rule as any other. Layer Delayed-Ack.
+    QuickAckAfterGap(bool),
 }
 
 /// The protocol's code for marking queued data urgent (`Tcb.Opt.urgent-mark`).
@@ -420,6 +433,8 @@ impl TcpOption {
             TcpOption::WindowShift(s) => (18, u64::from(s)),
             TcpOption::MaxSegment(n) => (20, u64::from(n)),
             TcpOption::TolerateMissingTimestamps(on) => (21, u64::from(on)),
+            TcpOption::BsdReceiveWindow(on) => (22, u64::from(on)),
+            TcpOption::QuickAckAfterGap(on) => (23, u64::from(on)),
         }
     }
 }
@@ -453,6 +468,8 @@ impl Profile {
                 TcpOption::SynLayout(SynLayout::Linux),
                 TcpOption::WindowShift(0),
                 TcpOption::TolerateMissingTimestamps(false),
+                TcpOption::BsdReceiveWindow(false),
+                TcpOption::QuickAckAfterGap(true),
             ],
             Profile::Linux => &[
                 TcpOption::InitialWindow(10),
@@ -461,6 +478,8 @@ impl Profile {
                 TcpOption::SynLayout(SynLayout::Linux),
                 TcpOption::WindowShift(7),
                 TcpOption::TolerateMissingTimestamps(true),
+                TcpOption::BsdReceiveWindow(false),
+                TcpOption::QuickAckAfterGap(true),
             ],
             Profile::Bsd => &[
                 TcpOption::InitialWindow(10),
@@ -469,6 +488,8 @@ impl Profile {
                 TcpOption::SynLayout(SynLayout::Bsd),
                 TcpOption::WindowShift(6),
                 TcpOption::TolerateMissingTimestamps(false),
+                TcpOption::BsdReceiveWindow(true),
+                TcpOption::QuickAckAfterGap(false),
             ],
         }
     }
@@ -522,6 +543,10 @@ pub struct TcpInfo {
     pub urgent: bool,
     /// RCV.UP: the sequence number just after the peer's urgent data (Urgent).
     pub rcv_up: u32,
+    /// The window shifts (the peer's, ours) if both SYNs carried the option (Window-Scale).
+    pub window_scale: Option<(u8, u8)>,
+    /// Whether both SYNs carried timestamps (Timestamps).
+    pub timestamps: bool,
 }
 
 /// Per-connection settings.
@@ -772,6 +797,16 @@ impl<V: Variant> Connection<V> {
         let read_at = i.rcv_nxt.wrapping_sub(buffered);
         let ahead = i.rcv_up.wrapping_sub(read_at);
         (i.urgent && ahead > 0 && ahead < 1 << 31).then_some(ahead as usize)
+    }
+
+    /// Copies up to `buf.len()` received bytes into `buf` without taking them (`MSG_PEEK`);
+    /// returns how many.
+    pub fn peek(&self, buf: &mut [u8]) -> usize {
+        let n = buf.len().min(self.host.receive_buffer.len());
+        for (dst, src) in buf[..n].iter_mut().zip(self.host.receive_buffer.iter()) {
+            *dst = *src;
+        }
+        n
     }
 
     /// RECEIVE: takes up to `buf.len()` received bytes; the window may open (a window update

@@ -1,0 +1,633 @@
+//! Runs a parsed script against the [`Kernel`]: events in order on the virtual clock,
+//! inbound segments built and injected, outbound ones awaited within the script's tolerance and
+//! compared field by field, system calls made and their results compared, shell lines and
+//! `%{ }%` blocks interpreted. The first difference fails the script; anything the runner does
+//! not model skips it, with the reason.
+
+use super::ast::{Action, Direction, Event, Expr, PacketBody, Script, Syscall, Time, TimePoint};
+use super::kernel::{Kernel, SCRIPT_PORT, SocketKind, System, state_name};
+use super::wire::{Translation, build_inbound, describe, match_outbound, parse_outbound};
+
+/// How a script ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every event happened as written.
+    Pass,
+    /// The TCP (or the kernel model) did something else: the line and what.
+    Fail(String),
+    /// The script needs something the runner does not model: what.
+    Skip(String),
+}
+
+/// The port inbound segments come from on a passive open.
+const REMOTE_PORT: u16 = 47_000;
+/// The remote side's ISN (script sequence numbers of inbound segments count from it).
+const REMOTE_ISN: u32 = 0x5f3c_0000;
+
+enum Stop {
+    Fail(String),
+    Skip(String),
+}
+
+fn fail<T>(line: usize, msg: impl Into<String>) -> Result<T, Stop> {
+    Err(Stop::Fail(format!("line {line}: {}", msg.into())))
+}
+
+fn skip<T>(line: usize, msg: impl Into<String>) -> Result<T, Stop> {
+    Err(Stop::Skip(format!("line {line}: {}", msg.into())))
+}
+
+/// Runs `script` as `system` would: FreeBSD unless the script selects Linux.
+#[must_use]
+pub fn run(script: &Script, system: System) -> Verdict {
+    let mut r = Runner {
+        k: Kernel::new(system),
+        tr: Translation {
+            remote_isn: REMOTE_ISN,
+            ..Translation::default()
+        },
+        tolerance_us: 4_000,
+        last_time: 0,
+        remote_port: REMOTE_PORT,
+        local_port: SCRIPT_PORT,
+    };
+    if let Some(t) = script.option("tolerance_usecs") {
+        match t.parse() {
+            Ok(t) => r.tolerance_us = t,
+            Err(_) => return Verdict::Skip(format!("--tolerance_usecs={t} is not a number")),
+        }
+    }
+    for (name, value) in &script.options {
+        match name.as_str() {
+            "ip_version" if value == "ipv4" => {}
+            "ip_version" => return Verdict::Skip(format!("--ip_version={value}: IPv4 only")),
+            "tolerance_usecs" => {}
+            "mtu" if value == "1500" => {}
+            other => return Verdict::Skip(format!("--{other}={value} is not modelled")),
+        }
+    }
+    let defined: &[&str] = match system {
+        System::FreeBsd => &["FreeBSD"],
+        System::Linux => &["Linux"],
+    };
+    for e in script.active_events(defined) {
+        if let Err(stop) = r.event(e) {
+            return match stop {
+                Stop::Fail(m) => Verdict::Fail(m),
+                Stop::Skip(m) => Verdict::Skip(m),
+            };
+        }
+    }
+    Verdict::Pass
+}
+
+struct Runner {
+    k: Kernel,
+    tr: Translation,
+    tolerance_us: u64,
+    last_time: u64,
+    remote_port: u16,
+    local_port: u16,
+}
+
+impl Runner {
+    fn at(&self, p: TimePoint) -> u64 {
+        let base = if p.relative { self.last_time as i64 } else { 0 };
+        u64::try_from(base + p.usecs).unwrap_or(0)
+    }
+
+    fn event(&mut self, e: &Event) -> Result<(), Stop> {
+        let (time, any_time) = match e.time {
+            Time::At(p) => (self.at(p), false),
+            Time::Any => (self.last_time, true),
+            Time::Range(a, _) => (self.at(a), true),
+            Time::Blocking(..) => {
+                return skip(
+                    e.line,
+                    "blocking system calls (`a...b`) are not modelled yet",
+                );
+            }
+        };
+        let outbound = matches!(&e.action, Action::Packet(p) if p.direction == Direction::Outbound);
+        if outbound {
+            self.expect(e, time, any_time)?;
+        } else {
+            self.k.advance(time);
+            self.no_unexpected(e.line)?;
+            match &e.action {
+                Action::Packet(p) => match &p.body {
+                    PacketBody::Tcp(t) => {
+                        if p.ip_note.as_deref().is_some_and(|n| n != "noecn") {
+                            return skip(e.line, "ECN marks are not modelled");
+                        }
+                        let bytes = build_inbound(t, &self.tr, self.remote_port, self.local_port)
+                            .or_else(|m| skip(e.line, m))?;
+                        self.k.input(&bytes);
+                    }
+                    PacketBody::Icmp(_) => return skip(e.line, "ICMP to the TCP is not modelled"),
+                    PacketBody::Udp(_) => return skip(e.line, "UDP is not modelled"),
+                },
+                Action::Syscall(s) => self.syscall(e.line, s)?,
+                Action::Shell(cmd) => self.shell(e.line, cmd)?,
+                Action::Code(code) => self.code(e.line, code)?,
+            }
+        }
+        self.last_time = time;
+        Ok(())
+    }
+
+    /// Any segment sent so far that no line expected fails the script.
+    fn no_unexpected(&mut self, line: usize) -> Result<(), Stop> {
+        if let Some((t, bytes)) = self.k.sent.front() {
+            let what = parse_outbound(bytes)
+                .map_or_else(|| "a malformed segment".into(), |w| describe(&w, &self.tr));
+            return fail(
+                line,
+                format!(
+                    "unexpected outbound segment at {:.3} s: {what}",
+                    *t as f64 / 1e6
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    fn expect(&mut self, e: &Event, time: u64, any_time: bool) -> Result<(), Stop> {
+        let Action::Packet(p) = &e.action else {
+            return Ok(());
+        };
+        let PacketBody::Tcp(t) = &p.body else {
+            return skip(e.line, "only TCP segments are expected");
+        };
+        if p.ip_note.as_deref().is_some_and(|n| n != "noecn") {
+            return skip(e.line, "ECN marks are not modelled");
+        }
+        let deadline = if any_time {
+            time + 600_000_000
+        } else {
+            time + self.tolerance_us
+        };
+        if self.k.sent.is_empty() {
+            self.k.advance(deadline);
+        } else {
+            self.k.advance(time);
+        }
+        let Some((sent_at, bytes)) = self.k.sent.pop_front() else {
+            return fail(e.line, "expected an outbound segment, none was sent");
+        };
+        let Some(w) = parse_outbound(&bytes) else {
+            return fail(e.line, "the TCP sent a malformed segment");
+        };
+        let slack = u32::try_from(self.tolerance_us / 1000 + 2).unwrap_or(u32::MAX);
+        if let Some(why) = match_outbound(t, &w, &mut self.tr, slack) {
+            return fail(e.line, format!("{why}: sent {}", describe(&w, &self.tr)));
+        }
+        if !any_time && sent_at + self.tolerance_us < time {
+            return fail(
+                e.line,
+                format!(
+                    "sent at {:.3} s, expected at {:.3} s: {}",
+                    sent_at as f64 / 1e6,
+                    time as f64 / 1e6,
+                    describe(&w, &self.tr)
+                ),
+            );
+        }
+        if sent_at > deadline {
+            return fail(e.line, "sent too late");
+        }
+        Ok(())
+    }
+
+    fn syscall(&mut self, line: usize, s: &Syscall) -> Result<(), Stop> {
+        let fd = |i: usize| match s.args.get(i) {
+            Some(Expr::Int(n)) => i32::try_from(*n).ok(),
+            _ => None,
+        };
+        let int = |i: usize| match s.args.get(i) {
+            Some(Expr::Int(n)) => Some(*n),
+            _ => None,
+        };
+        let result: Result<i64, &'static str> = match s.name.as_str() {
+            "socket" => Ok(i64::from(self.k.socket())),
+            "bind" => self.k.bind(fd(0).unwrap_or(-1), SCRIPT_PORT).map(|()| 0),
+            "listen" => self
+                .k
+                .listen(
+                    fd(0).unwrap_or(-1),
+                    u32::try_from(int(1).unwrap_or(1)).unwrap_or(1),
+                )
+                .map(|()| 0),
+            "accept" => self.k.accept(fd(0).unwrap_or(-1)).map(i64::from),
+            "connect" => {
+                let fd = fd(0).unwrap_or(-1);
+                self.local_port = 0;
+                let r = self.k.connect(fd);
+                if let Some((key, _)) = self.k.stream(fd) {
+                    self.local_port = key.0;
+                    self.remote_port = key.1;
+                }
+                let nonblock = self.k.sockets.get(&fd).is_some_and(|s| s.nonblock);
+                match r {
+                    Ok(()) if nonblock => Err("EINPROGRESS"),
+                    Ok(()) => return skip(line, "blocking connect is not modelled yet"),
+                    Err(e) => Err(e),
+                }
+            }
+            "close" => self.k.close(fd(0).unwrap_or(-1)).map(|()| 0),
+            "shutdown" => {
+                let how = match s.args.get(1) {
+                    Some(Expr::Ident(h)) => match h.as_str() {
+                        "SHUT_RD" => 0,
+                        "SHUT_WR" => 1,
+                        _ => 2,
+                    },
+                    Some(Expr::Int(n)) => *n,
+                    _ => 2,
+                };
+                self.k.shutdown(fd(0).unwrap_or(-1), how).map(|()| 0)
+            }
+            "read" | "recv" => {
+                let peek = s.name == "recv"
+                    && matches!(s.args.get(3), Some(e) if expr_mentions(e, "MSG_PEEK"));
+                let n = usize::try_from(int(2).unwrap_or(0)).unwrap_or(0);
+                match self.k.read(fd(0).unwrap_or(-1), n, peek) {
+                    Err("EWOULDBLOCK_BLOCKING") => {
+                        return skip(line, "a blocking read that would wait");
+                    }
+                    r => r.map(|n| i64::try_from(n).unwrap_or(i64::MAX)),
+                }
+            }
+            "write" | "send" => {
+                let n = usize::try_from(int(2).unwrap_or(0)).unwrap_or(0);
+                self.k
+                    .write(fd(0).unwrap_or(-1), n)
+                    .map(|n| i64::try_from(n).unwrap_or(i64::MAX))
+            }
+            "fcntl" => self.fcntl(line, s)?,
+            "setsockopt" => self.setsockopt(line, s)?,
+            "getsockopt" => return self.getsockopt(line, s),
+            other => return skip(line, format!("the system call {other} is not modelled")),
+        };
+        self.check_result(line, s, result)
+    }
+
+    fn check_result(
+        &self,
+        line: usize,
+        s: &Syscall,
+        got: Result<i64, &'static str>,
+    ) -> Result<(), Stop> {
+        let want = match &s.result {
+            Expr::Int(n) => *n,
+            Expr::Ellipsis => return Ok(()),
+            other => return skip(line, format!("result {other:?} is not compared")),
+        };
+        let same_errno = |a: &str, b: &str| {
+            a == b
+                || (matches!(a, "EAGAIN" | "EWOULDBLOCK") && matches!(b, "EAGAIN" | "EWOULDBLOCK"))
+        };
+        match got {
+            Ok(v) if v == want => Ok(()),
+            Ok(v) => fail(line, format!("{} returned {v}, not {want}", s.name)),
+            Err(e) if want == -1 && s.errno.as_deref().is_none_or(|w| same_errno(w, e)) => Ok(()),
+            Err(e) => fail(
+                line,
+                format!(
+                    "{} failed with {e}, expected {want} {}",
+                    s.name,
+                    s.errno.as_deref().unwrap_or("")
+                ),
+            ),
+        }
+    }
+
+    fn fcntl(&mut self, line: usize, s: &Syscall) -> Result<Result<i64, &'static str>, Stop> {
+        let Some(Expr::Int(fd)) = s.args.first() else {
+            return skip(line, "fcntl on an unknown descriptor");
+        };
+        let fd = i32::try_from(*fd).unwrap_or(-1);
+        let nonblock_bit = match self.k.system {
+            System::FreeBsd => 0x4,
+            System::Linux => 0x800,
+        };
+        let Some(sock) = self.k.sockets.get_mut(&fd) else {
+            return Ok(Err("EBADF"));
+        };
+        match s.args.get(1) {
+            Some(Expr::Ident(c)) if c == "F_GETFL" => {
+                Ok(Ok(0x2 | if sock.nonblock { nonblock_bit } else { 0 }))
+            }
+            Some(Expr::Ident(c)) if c == "F_SETFL" => {
+                sock.nonblock = s
+                    .args
+                    .get(2)
+                    .is_some_and(|e| expr_mentions(e, "O_NONBLOCK"));
+                Ok(Ok(0))
+            }
+            _ => skip(line, "fcntl command not modelled"),
+        }
+    }
+
+    fn setsockopt(&mut self, line: usize, s: &Syscall) -> Result<Result<i64, &'static str>, Stop> {
+        use protocols::tcp::TcpOption as O;
+        let fd = match s.args.first() {
+            Some(Expr::Int(fd)) => i32::try_from(*fd).unwrap_or(-1),
+            _ => return skip(line, "setsockopt on an unknown descriptor"),
+        };
+        let (Some(Expr::Ident(level)), Some(Expr::Ident(name))) = (s.args.get(1), s.args.get(2))
+        else {
+            return skip(line, "setsockopt level or name not understood");
+        };
+        let value = match s.args.get(3) {
+            Some(Expr::Array(v)) => match v.first() {
+                Some(Expr::Int(n)) => Some(*n),
+                _ => None,
+            },
+            Some(Expr::Int(n)) => Some(*n),
+            _ => None,
+        };
+        let v = value.unwrap_or(0);
+        let mut options = Vec::new();
+        let mut linger = None;
+        match (level.as_str(), name.as_str()) {
+            ("SOL_SOCKET", "SO_REUSEADDR" | "SO_REUSEPORT") => {}
+            ("SOL_SOCKET", "SO_KEEPALIVE") => options.push(O::Keepalive(v != 0)),
+            ("SOL_SOCKET", "SO_LINGER") => {
+                let field = |n: &str| match s.args.get(3) {
+                    Some(Expr::Struct(f)) => {
+                        f.iter().find(|(k, _)| k == n).and_then(|(_, e)| match e {
+                            Expr::Int(v) => Some(*v),
+                            _ => None,
+                        })
+                    }
+                    _ => None,
+                };
+                linger = Some(
+                    field("l_onoff").or_else(|| field("onoff")).unwrap_or(0) != 0
+                        && field("l_linger").or_else(|| field("linger")).unwrap_or(1) == 0,
+                );
+            }
+            ("IPPROTO_TCP", "TCP_NODELAY") => options.push(O::NoDelay(v != 0)),
+            ("IPPROTO_TCP", "TCP_MAXSEG") => {
+                options.push(O::MaxSegment(u16::try_from(v).unwrap_or(0)))
+            }
+            ("IPPROTO_TCP", "TCP_NOOPT") => {
+                options.extend([
+                    O::WindowScale(v == 0),
+                    O::Timestamps(v == 0),
+                    O::Sack(v == 0),
+                ]);
+            }
+            ("IPPROTO_TCP", "TCP_KEEPIDLE") => {
+                options.push(O::KeepaliveIdleMs(u64::try_from(v).unwrap_or(0) * 1000))
+            }
+            ("IPPROTO_TCP", "TCP_KEEPINTVL") => {
+                options.push(O::KeepaliveIntervalMs(u64::try_from(v).unwrap_or(0) * 1000))
+            }
+            ("IPPROTO_TCP", "TCP_KEEPCNT") => {
+                options.push(O::KeepaliveCount(u32::try_from(v).unwrap_or(0)))
+            }
+            ("IPPROTO_TCP", "TCP_USER_TIMEOUT") => {
+                options.push(O::UserTimeoutMs(u64::try_from(v).unwrap_or(0)))
+            }
+            (l, n) => return skip(line, format!("setsockopt {l} {n} is not modelled")),
+        }
+        let Some(sock) = self.k.sockets.get_mut(&fd) else {
+            return Ok(Err("EBADF"));
+        };
+        if let Some(l) = linger {
+            sock.linger_zero = l;
+        }
+        sock.options.extend(options.iter().copied());
+        if let Some((_, c)) = self.k.stream(fd) {
+            for o in options {
+                c.tcp.set_option(o);
+            }
+        }
+        Ok(Ok(0))
+    }
+
+    fn getsockopt(&mut self, line: usize, s: &Syscall) -> Result<(), Stop> {
+        let fd = match s.args.first() {
+            Some(Expr::Int(fd)) => i32::try_from(*fd).unwrap_or(-1),
+            _ => return skip(line, "getsockopt on an unknown descriptor"),
+        };
+        let (Some(Expr::Ident(level)), Some(Expr::Ident(name))) = (s.args.get(1), s.args.get(2))
+        else {
+            return skip(line, "getsockopt level or name not understood");
+        };
+        let want = match s.args.get(3) {
+            Some(Expr::Array(v)) => v.first().cloned(),
+            _ => None,
+        };
+        let system = self.k.system;
+        let (recvspace, sendspace) = (self.k.settings.recvspace, self.k.settings.sendspace);
+        let Some(sock) = self.k.sockets.get_mut(&fd) else {
+            return fail(line, "getsockopt on a closed descriptor");
+        };
+        let got = match (level.as_str(), name.as_str()) {
+            ("SOL_SOCKET", "SO_ERROR") => Expr::Ident(sock.error.take().unwrap_or("0").to_string()),
+            // FreeBSD reports the buffer rounded for its mbuf accounting once connected.
+            ("SOL_SOCKET", "SO_RCVBUF") => Expr::Int(
+                i64::try_from(recvspace).unwrap_or(0)
+                    + if sock.synced && system == System::FreeBsd {
+                        164
+                    } else {
+                        0
+                    },
+            ),
+            ("SOL_SOCKET", "SO_SNDBUF") => Expr::Int(i64::try_from(sendspace).unwrap_or(0)),
+            (l, n) => return skip(line, format!("getsockopt {l} {n} is not modelled")),
+        };
+        let same = match (&want, &got) {
+            (Some(Expr::Int(0)), Expr::Ident(e)) | (Some(Expr::Ident(e)), Expr::Int(0)) => e == "0",
+            (Some(Expr::Ident(a)), Expr::Ident(b)) => a == b,
+            (Some(Expr::Int(a)), Expr::Int(b)) => a == b,
+            (Some(Expr::Ellipsis) | None, _) => true,
+            _ => false,
+        };
+        if !same {
+            return fail(
+                line,
+                format!("getsockopt {name} gave {got:?}, not {want:?}"),
+            );
+        }
+        Ok(())
+    }
+
+    fn shell(&mut self, line: usize, cmd: &str) -> Result<(), Stop> {
+        if let Some(rest) = cmd.strip_prefix("sysctl -w ") {
+            let Some((name, value)) = rest.trim().split_once('=') else {
+                return skip(line, format!("sysctl line not understood: {cmd}"));
+            };
+            return self.sysctl(line, name.trim(), value.trim());
+        }
+        if cmd.starts_with("sockstat") {
+            return self.sockstat(line, cmd);
+        }
+        if let Some(state) = cmd.strip_prefix("tcpdrop -s ") {
+            self.k.drop_state(state.trim());
+            return Ok(());
+        }
+        if cmd.contains("defaults.sh") {
+            self.k.system = System::Linux;
+            return Ok(());
+        }
+        skip(line, format!("shell command not interpreted: {cmd}"))
+    }
+
+    fn sysctl(&mut self, line: usize, name: &str, value: &str) -> Result<(), Stop> {
+        let n: i64 = match value.parse() {
+            Ok(n) => n,
+            Err(_) => return skip(line, format!("sysctl {name}={value}: not a number")),
+        };
+        let set = &mut self.k.settings;
+        match name {
+            "net.inet.tcp.rfc1323" => set.rfc1323 = n != 0,
+            "net.inet.tcp.sack.enable" => set.sack = n != 0,
+            "net.inet.tcp.recvspace" => set.recvspace = usize::try_from(n).unwrap_or(65536),
+            "net.inet.tcp.sendspace" => set.sendspace = usize::try_from(n).unwrap_or(32768),
+            "net.inet.tcp.blackhole" => set.blackhole = u8::try_from(n).unwrap_or(2),
+            "net.inet.tcp.drop_synfin" => set.drop_synfin = n != 0,
+            "net.inet.tcp.delacktime" => set.delack_ms = Some(u64::try_from(n).unwrap_or(100)),
+            "net.inet.tcp.hostcache.purgenow" | "net.inet.tcp.ecn.maxretries" => {}
+            // The defaults, which the TCP has.
+            "kern.ipc.maxsockbuf" if n == 2_097_152 => {}
+            "net.inet.tcp.insecure_rst" | "net.inet.tcp.insecure_syn" if n == 0 => {}
+            "net.inet.tcp.rexmit_initial" if n == 1000 => {}
+            "net.inet.tcp.rexmit_slop" if n == 200 => {}
+            "net.inet.tcp.rexmit_drop_options" if n == 0 => {}
+            "net.inet.tcp.keepinit" if n == 75_000 => {}
+            "net.inet.tcp.syncookies"
+            | "net.inet.tcp.syncookies_only"
+            | "net.inet.tcp.icmp_may_rst" => {}
+            // ECN is not implemented: 0 says so; 2 only answers requests, which the scripts
+            // that do not request it never see.
+            "net.inet.tcp.ecn.enable" if n == 0 || n == 2 => {}
+            _ => return skip(line, format!("sysctl {name}={value} is not modelled")),
+        }
+        Ok(())
+    }
+
+    /// `sockstat … [-p PORT] … | grep -c STATE | grep N`.
+    fn sockstat(&mut self, line: usize, cmd: &str) -> Result<(), Stop> {
+        let words: Vec<&str> = cmd.split_whitespace().collect();
+        let port = words
+            .iter()
+            .position(|w| *w == "-p")
+            .and_then(|i| words.get(i + 1))
+            .and_then(|p| p.parse().ok());
+        let state = words
+            .iter()
+            .position(|w| *w == "-c")
+            .and_then(|i| words.get(i + 1));
+        let count: Option<usize> = words.last().and_then(|n| n.parse().ok());
+        let (Some(state), Some(count)) = (state, count) else {
+            return skip(line, format!("sockstat line not understood: {cmd}"));
+        };
+        let found = self.k.count_state(state, port);
+        if found != count {
+            return fail(
+                line,
+                format!("{count} connections in {state} expected, {found} found"),
+            );
+        }
+        Ok(())
+    }
+
+    /// `%{ assert tcpi_NAME == VALUE [and …] }%`.
+    fn code(&mut self, line: usize, code: &str) -> Result<(), Stop> {
+        for stmt in code.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            let Some(cond) = stmt.strip_prefix("assert ") else {
+                return skip(line, format!("code not interpreted: {stmt}"));
+            };
+            for clause in cond.split(" and ") {
+                let parts: Vec<&str> = clause.split_whitespace().collect();
+                let [field, op, value] = parts[..] else {
+                    return skip(line, format!("assertion not understood: {clause}"));
+                };
+                let got = self.tcpi(line, field)?;
+                let want: i64 = match value.strip_prefix("TCPI_") {
+                    Some(state) => tcpi_state_code(state)
+                        .ok_or_else(|| Stop::Skip(format!("line {line}: unknown state {value}")))?,
+                    None => value.parse().map_err(|_| {
+                        Stop::Skip(format!("line {line}: value {value} not understood"))
+                    })?,
+                };
+                let holds = match op {
+                    "==" => got == want,
+                    "!=" => got != want,
+                    "<" => got < want,
+                    "<=" => got <= want,
+                    ">" => got > want,
+                    ">=" => got >= want,
+                    _ => return skip(line, format!("operator {op} not understood")),
+                };
+                if !holds {
+                    return fail(line, format!("assertion {clause} failed: {field} is {got}"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn tcpi(&mut self, line: usize, field: &str) -> Result<i64, Stop> {
+        let Some(fd) = self.k.last_fd else {
+            return skip(line, "no socket for tcp_info");
+        };
+        let listening = matches!(
+            self.k.sockets.get(&fd).map(|s| &s.kind),
+            Some(SocketKind::Listening { .. })
+        );
+        let info = self.k.info(fd);
+        Ok(match (field, info) {
+            ("tcpi_state", Some(i)) => {
+                tcpi_state_code(&state_name(i.state).replace("SYN_RCVD", "SYN_RECEIVED"))
+                    .unwrap_or(-1)
+            }
+            ("tcpi_state", None) if listening => tcpi_state_code("LISTEN").unwrap_or(-1),
+            ("tcpi_state", None) => tcpi_state_code("CLOSED").unwrap_or(-1),
+            ("tcpi_options", Some(i)) => {
+                i64::from(i.timestamps)
+                    | (i64::from(i.sack_ok) << 1)
+                    | (i64::from(i.window_scale.is_some()) << 2)
+            }
+            ("tcpi_options", None) => 0,
+            ("tcpi_snd_mss", Some(i)) => i64::from(i.snd_mss),
+            ("tcpi_rto", Some(i)) => i64::try_from(i.rto_ms * 1000).unwrap_or(i64::MAX),
+            ("tcpi_rtt", Some(i)) => i64::try_from(i.srtt_ms * 1000).unwrap_or(i64::MAX),
+            ("tcpi_rttvar", Some(i)) => i64::try_from(i.rttvar_ms * 1000).unwrap_or(i64::MAX),
+            ("tcpi_snd_cwnd", Some(i)) => i64::from(i.cwnd),
+            ("tcpi_snd_ssthresh", Some(i)) => i64::from(i.ssthresh),
+            (f, _) => return skip(line, format!("{f} is not modelled")),
+        })
+    }
+}
+
+/// Whether `e` is or contains the name `name`.
+fn expr_mentions(e: &Expr, name: &str) -> bool {
+    match e {
+        Expr::Ident(n) => n == name,
+        Expr::Or(list) | Expr::Array(list) => list.iter().any(|e| expr_mentions(e, name)),
+        _ => false,
+    }
+}
+
+/// packetdrill's `TCPI_*` state numbers (Linux's `TCP_*` order).
+fn tcpi_state_code(name: &str) -> Option<i64> {
+    Some(match name {
+        "ESTABLISHED" => 1,
+        "SYN_SENT" => 2,
+        "SYN_RECEIVED" | "SYN_RECV" | "SYN_RCVD" => 3,
+        "FIN_WAIT_1" | "FIN_WAIT1" => 4,
+        "FIN_WAIT_2" | "FIN_WAIT2" => 5,
+        "TIME_WAIT" => 6,
+        "CLOSED" | "CLOSE" => 7,
+        "CLOSE_WAIT" => 8,
+        "LAST_ACK" => 9,
+        "LISTEN" => 10,
+        "CLOSING" => 11,
+        _ => return None,
+    })
+}
