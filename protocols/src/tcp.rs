@@ -392,6 +392,16 @@ pub enum TcpOption {
     /// quick-ACK mode), on by default; off (the BSD profile) they wait for the delayed ACK's
     /// rule as any other. Layer Delayed-Ack.
     QuickAckAfterGap(bool),
+    /// Acknowledges every second in-order segment whatever its size (4.4BSD: a segment that
+    /// finds the delayed ACK pending is acknowledged at once), instead of every 2·MSS bytes;
+    /// in the BSD profile. Layer Delayed-Ack.
+    AckEverySecondSegment(bool),
+    /// TIME-WAIT ignores resets (RFC 1337, against TIME-WAIT assassination), as FreeBSD does;
+    /// in the BSD profile.
+    IgnoreResetInTimeWait(bool),
+    /// An ACK due while our FIN is unacknowledged carries the FIN again (4.4BSD's output); in
+    /// the BSD profile.
+    RepeatFin(bool),
 }
 
 /// The protocol's code for marking queued data urgent (`Tcb.Opt.urgent-mark`).
@@ -435,6 +445,9 @@ impl TcpOption {
             TcpOption::TolerateMissingTimestamps(on) => (21, u64::from(on)),
             TcpOption::BsdReceiveWindow(on) => (22, u64::from(on)),
             TcpOption::QuickAckAfterGap(on) => (23, u64::from(on)),
+            TcpOption::AckEverySecondSegment(on) => (24, u64::from(on)),
+            TcpOption::IgnoreResetInTimeWait(on) => (25, u64::from(on)),
+            TcpOption::RepeatFin(on) => (26, u64::from(on)),
         }
     }
 }
@@ -470,6 +483,9 @@ impl Profile {
                 TcpOption::TolerateMissingTimestamps(false),
                 TcpOption::BsdReceiveWindow(false),
                 TcpOption::QuickAckAfterGap(true),
+                TcpOption::AckEverySecondSegment(false),
+                TcpOption::IgnoreResetInTimeWait(false),
+                TcpOption::RepeatFin(false),
             ],
             Profile::Linux => &[
                 TcpOption::InitialWindow(10),
@@ -480,6 +496,9 @@ impl Profile {
                 TcpOption::TolerateMissingTimestamps(true),
                 TcpOption::BsdReceiveWindow(false),
                 TcpOption::QuickAckAfterGap(true),
+                TcpOption::AckEverySecondSegment(false),
+                TcpOption::IgnoreResetInTimeWait(false),
+                TcpOption::RepeatFin(false),
             ],
             Profile::Bsd => &[
                 TcpOption::InitialWindow(10),
@@ -490,6 +509,9 @@ impl Profile {
                 TcpOption::TolerateMissingTimestamps(false),
                 TcpOption::BsdReceiveWindow(true),
                 TcpOption::QuickAckAfterGap(false),
+                TcpOption::AckEverySecondSegment(true),
+                TcpOption::IgnoreResetInTimeWait(true),
+                TcpOption::RepeatFin(true),
             ],
         }
     }

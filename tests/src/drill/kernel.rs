@@ -231,13 +231,13 @@ impl Kernel {
         let flags = segment[13];
         let key = (dport, sport);
         let now = self.now_ms();
+        // FreeBSD's `drop_synfin` drops a segment with SYN and FIN before any TCB sees it.
+        if flags & 0x03 == 0x03 && self.settings.drop_synfin {
+            return;
+        }
         if let Some(c) = self.conns.get_mut(&key) {
             c.tcp.input(segment, now);
         } else {
-            let syn_fin = flags & 0x03 == 0x03;
-            if syn_fin && self.settings.drop_synfin {
-                return;
-            }
             let listener = self.sockets.iter().find_map(|(fd, s)| match &s.kind {
                 SocketKind::Listening { port, .. } if *port == dport => {
                     Some((*fd, s.options.clone()))
@@ -472,18 +472,16 @@ impl Kernel {
         match s.kind {
             SocketKind::Fresh { .. } => {}
             SocketKind::Listening { ready, .. } => {
-                // Connections not accepted, and those still in the handshake, are reset.
-                let pending: Vec<Key> = self
+                // Connections still in the handshake go silently (a kernel's SYN cache or
+                // request queue); established ones nobody accepted are reset.
+                self.conns.retain(|_, c| c.owner != Owner::Listener(fd));
+                let queued: Vec<Key> = self
                     .conns
                     .iter()
-                    .filter(|(k, c)| {
-                        c.owner == Owner::Listener(fd)
-                            || c.owner == Owner::Queued(fd)
-                            || ready.contains(k)
-                    })
+                    .filter(|(k, c)| c.owner == Owner::Queued(fd) || ready.contains(k))
                     .map(|(k, _)| *k)
                     .collect();
-                for key in pending {
+                for key in queued {
                     if let Some(mut c) = self.conns.remove(&key) {
                         c.tcp.abort();
                         self.loose(c.tcp);

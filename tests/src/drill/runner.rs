@@ -253,7 +253,7 @@ impl Runner {
                 let n = usize::try_from(int(2).unwrap_or(0)).unwrap_or(0);
                 match self.k.read(fd(0).unwrap_or(-1), n, peek) {
                     Err("EWOULDBLOCK_BLOCKING") => {
-                        return skip(line, "a blocking read that would wait");
+                        return fail(line, "the read would block: nothing to read yet");
                     }
                     r => r.map(|n| i64::try_from(n).unwrap_or(i64::MAX)),
                 }

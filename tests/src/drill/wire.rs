@@ -136,7 +136,7 @@ pub fn build_inbound(
     b.extend(tr.remote_isn.wrapping_add(seq.start).to_be_bytes());
     let ack = t.ack.map_or(0, |a| tr.local_isn.wrapping_add(a));
     b.extend(ack.to_be_bytes());
-    b.push(u8::try_from(hlen / 4 << 4).unwrap_or(0xf0));
+    b.push(u8::try_from((hlen / 4) << 4).unwrap_or(0xf0));
     b.push(flag_bits(&t.flags));
     b.extend(
         u16::try_from(t.win.unwrap_or(65535))
