@@ -402,6 +402,13 @@ pub enum TcpOption {
     /// An ACK due while our FIN is unacknowledged carries the FIN again (4.4BSD's output); in
     /// the BSD profile.
     RepeatFin(bool),
+    /// A reset anywhere in the window resets the connection (the rule before RFC 5961 §3;
+    /// FreeBSD's `insecure_rst`); off by default: only one at RCV.NXT does, others are
+    /// challenged.
+    InsecureReset(bool),
+    /// A SYN in the window resets the connection (RFC 793's rule; FreeBSD's `insecure_syn`);
+    /// off by default: it is challenged (RFC 5961 §4).
+    InsecureSyn(bool),
 }
 
 /// The protocol's code for marking queued data urgent (`Tcb.Opt.urgent-mark`).
@@ -448,6 +455,8 @@ impl TcpOption {
             TcpOption::AckEverySecondSegment(on) => (24, u64::from(on)),
             TcpOption::IgnoreResetInTimeWait(on) => (25, u64::from(on)),
             TcpOption::RepeatFin(on) => (26, u64::from(on)),
+            TcpOption::InsecureReset(on) => (27, u64::from(on)),
+            TcpOption::InsecureSyn(on) => (28, u64::from(on)),
         }
     }
 }

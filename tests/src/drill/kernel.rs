@@ -32,6 +32,10 @@ pub struct Settings {
     pub drop_synfin: bool,
     /// The delayed ACK's delay, in ms.
     pub delack_ms: Option<u64>,
+    /// `insecure_rst`: any reset in the window resets.
+    pub insecure_rst: bool,
+    /// `insecure_syn`: a SYN in the window resets.
+    pub insecure_syn: bool,
 }
 
 /// A socket: what a file descriptor names.
@@ -141,6 +145,8 @@ impl Kernel {
                 blackhole: 0,
                 drop_synfin: false,
                 delack_ms: None,
+                insecure_rst: false,
+                insecure_syn: false,
             },
             conns: BTreeMap::new(),
             sockets: BTreeMap::new(),
@@ -188,6 +194,8 @@ impl Kernel {
         if !self.settings.sack {
             c.set_option(TcpOption::Sack(false));
         }
+        c.set_option(TcpOption::InsecureReset(self.settings.insecure_rst));
+        c.set_option(TcpOption::InsecureSyn(self.settings.insecure_syn));
         if let Some(ms) = self.settings.delack_ms {
             c.set_option(TcpOption::DelayedAckMs(ms));
         }

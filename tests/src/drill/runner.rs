@@ -494,7 +494,8 @@ impl Runner {
             "net.inet.tcp.hostcache.purgenow" | "net.inet.tcp.ecn.maxretries" => {}
             // The defaults, which the TCP has.
             "kern.ipc.maxsockbuf" if n == 2_097_152 => {}
-            "net.inet.tcp.insecure_rst" | "net.inet.tcp.insecure_syn" if n == 0 => {}
+            "net.inet.tcp.insecure_rst" => set.insecure_rst = n != 0,
+            "net.inet.tcp.insecure_syn" => set.insecure_syn = n != 0,
             "net.inet.tcp.rexmit_initial" if n == 1000 => {}
             "net.inet.tcp.rexmit_slop" if n == 200 => {}
             "net.inet.tcp.rexmit_drop_options" if n == 0 => {}
