@@ -10,7 +10,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use prolac_conformance::replay::{checksum_notes, flows, passive_check, read_capture};
+use prolac_conformance::replay::{
+    Replay, checksum_notes, flows, passive_check, read_capture, replay_server,
+};
 
 /// Checks the TCP flows of pcap captures (classic libpcap: Ethernet, raw IP, Linux cooked,
 /// BSD loopback).
@@ -61,8 +63,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let passed = 0;
-    let (mut failed, mut skipped) = (0, 0);
+    let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     for file in &files {
         let bytes = match std::fs::read(file) {
             Ok(b) => b,
@@ -99,7 +100,6 @@ fn main() -> ExitCode {
                     println!("FAIL {name}: {why}");
                 }
                 None => {
-                    skipped += 1;
                     let (bad, offloaded) = checksum_notes(&flow);
                     let mut notes = String::new();
                     if !bad.is_empty() {
@@ -109,10 +109,23 @@ fn main() -> ExitCode {
                         notes
                             .push_str(&format!(", {} checksums left to the card", offloaded.len()));
                     }
-                    println!(
-                        "SKIP {name}: passive check passed ({} segments{notes}); active replay not implemented yet",
-                        flow.segments.len()
-                    );
+                    let passive = format!("{} segments{notes}", flow.segments.len());
+                    match replay_server(&flow) {
+                        Replay::Pass(what) => {
+                            passed += 1;
+                            println!(
+                                "PASS {name}: {passive}; replayed with the Prolac TCP as server: {what}"
+                            );
+                        }
+                        Replay::Fail(why) => {
+                            failed += 1;
+                            println!("FAIL {name}: {passive}; replay: {why}");
+                        }
+                        Replay::Skip(why) => {
+                            skipped += 1;
+                            println!("SKIP {name}: {passive}; not replayed: {why}");
+                        }
+                    }
                 }
             }
         }

@@ -2,13 +2,16 @@
 //! libpcap; Ethernet, raw IP, Linux cooked and BSD loopback link types), decodes every IPv4
 //! TCP segment, groups them into flows by four-tuple, and makes the passive check: every
 //! segment decodes, its IPv4 and TCP checksums verify, and encoding the decoded header gives
-//! back the captured bytes. IPv6 flows are reported as skipped. (The active replay, the Prolac
-//! TCP in the place of a recorded end, is the next part.)
+//! back the captured bytes. IPv6 flows are reported as skipped. Then the active replay
+//! ([`replay_server`]): the Prolac TCP in the place of the recorded server.
 
 use core::net::Ipv4Addr;
 use std::collections::BTreeMap;
 
 use pcap_file::pcap::PcapParser;
+
+mod active;
+pub use active::{Replay, replay_server};
 
 /// A captured TCP segment of an IPv4 packet.
 #[derive(Clone, Debug, PartialEq, Eq)]

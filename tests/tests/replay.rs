@@ -1,7 +1,8 @@
-//! `prolac-replay`'s passive check over the shared captures (`PROLAC_PCAP_DIR`, default
-//! `../shared/pcaps`; skipped with a message when absent): every capture reads, every IPv4 flow
-//! decodes and encodes back, and our checksum verdicts agree with tshark's, frame by frame
-//! (when tshark is installed). And a truncated or garbled capture is an error, never a panic.
+//! `prolac-replay` over the shared captures (`PROLAC_PCAP_DIR`, default `../shared/pcaps`;
+//! skipped with a message when absent): every capture reads, every IPv4 flow decodes and
+//! encodes back, our checksum verdicts agree with tshark's frame by frame (when tshark is
+//! installed), every flow with a handshake replays with the Prolac TCP as its server, and an
+//! altered capture fails the replay. A truncated or garbled capture is an error, never a panic.
 
 use std::path::{Path, PathBuf};
 
@@ -131,4 +132,73 @@ fn truncated_and_garbled_captures_are_errors_not_panics() {
         }
         let _ = read_capture(&garbled).map(|c| flows(&c).len());
     }
+}
+
+#[test]
+fn every_flow_with_a_handshake_replays_with_the_prolac_tcp_as_server() {
+    use prolac_conformance::replay::{Replay, replay_server};
+    let Some(dir) = pcap_dir() else {
+        println!("skipping: no captures at ../shared/pcaps (set PROLAC_PCAP_DIR)");
+        return;
+    };
+    let (mut passed, mut skipped) = (0, 0);
+    for f in captures(&dir) {
+        let capture = read_capture(&std::fs::read(&f).expect("readable")).expect("reads");
+        for flow in flows(&capture) {
+            match replay_server(&flow) {
+                Replay::Pass(_) => passed += 1,
+                Replay::Skip(why) => {
+                    println!("{}: skipped: {why}", f.display());
+                    skipped += 1;
+                }
+                Replay::Fail(why) => panic!("{}: {why}", f.display()),
+            }
+        }
+    }
+    println!("{passed} flows replayed, {skipped} skipped");
+    assert!(passed >= 17, "{passed} replayed");
+}
+
+/// The replay can fail: the same capture, altered so that the client's FIN acknowledges 100
+/// bytes the server never sent (its checksum made right again), no longer replays — the
+/// Prolac TCP does not take an ACK for data it has not sent.
+#[test]
+fn an_altered_capture_fails_the_replay() {
+    use prolac_conformance::replay::{Replay, replay_server};
+    let Some(dir) = pcap_dir() else {
+        println!("skipping: no captures at ../shared/pcaps (set PROLAC_PCAP_DIR)");
+        return;
+    };
+    let file = dir.join("pcapplusplus/one_http_stream_fin.pcap");
+    let capture = read_capture(&std::fs::read(&file).expect("readable")).expect("reads");
+    let mut flow = flows(&capture).remove(0);
+    assert!(matches!(replay_server(&flow), Replay::Pass(_)));
+    // The client's FIN segment made to acknowledge 100 bytes more than the server sent: the
+    // Prolac TCP never sent them.
+    let fin = flow
+        .segments
+        .iter_mut()
+        .rev()
+        .find(|s| s.src == flow.client && s.tcp[13] & 0x01 != 0)
+        .expect("the client's FIN");
+    let ack = u32::from_be_bytes([fin.tcp[8], fin.tcp[9], fin.tcp[10], fin.tcp[11]]) + 100;
+    fin.tcp[8..12].copy_from_slice(&ack.to_be_bytes());
+    // Keep the checksum right so that the segment is not taken for a corrupted one.
+    fin.tcp[16] = 0;
+    fin.tcp[17] = 0;
+    let sum = checksum_of(fin);
+    fin.tcp[16..18].copy_from_slice(&sum.to_be_bytes());
+    let verdict = replay_server(&flow);
+    assert!(matches!(verdict, Replay::Fail(_)), "{verdict:?}");
+}
+
+fn checksum_of(s: &prolac_conformance::replay::Segment) -> u16 {
+    let mut pseudo = 0u32;
+    for addr in [s.src.0, s.dst.0] {
+        let o = addr.octets();
+        pseudo += u32::from(u16::from_be_bytes([o[0], o[1]]));
+        pseudo += u32::from(u16::from_be_bytes([o[2], o[3]]));
+    }
+    pseudo += 6 + u32::try_from(s.tcp.len()).expect("small");
+    prolac_conformance::replay::checksum(&s.tcp, pseudo)
 }
