@@ -376,8 +376,9 @@ pub enum TcpOption {
     /// smallest shift that covers the receive buffer, and no offer below 64 KiB (layer
     /// Window-Scale). Set before the connection opens.
     WindowShift(u8),
-    /// The MSS to announce, and the most to send (`TCP_MAXSEG`): at most 1460 (the MTU's), at
-    /// least 64; 0 restores 1460. Set before the connection opens.
+    /// The MSS to announce, and the most to send (`TCP_MAXSEG`, or the host's MTU less 40
+    /// when it is not Ethernet's): 1 to 65,495; 0 restores 1460. Set before the connection
+    /// opens.
     MaxSegment(u16),
     /// Takes segments without timestamps once timestamps are on (Linux's behaviour); off by
     /// default, such a segment (not a reset) is dropped silently, as RFC 7323 §3.2 says it
@@ -409,6 +410,9 @@ pub enum TcpOption {
     /// A SYN in the window resets the connection (RFC 793's rule; FreeBSD's `insecure_syn`);
     /// off by default: it is challenged (RFC 5961 §4).
     InsecureSyn(bool),
+    /// Added to every retransmission timeout but the first SYN's, in ms (FreeBSD's
+    /// `rexmit_slop`); 0 (the default) adds nothing. Layer Timers.
+    RtoSlopMs(u64),
 }
 
 /// The protocol's code for marking queued data urgent (`Tcb.Opt.urgent-mark`).
@@ -457,6 +461,7 @@ impl TcpOption {
             TcpOption::RepeatFin(on) => (26, u64::from(on)),
             TcpOption::InsecureReset(on) => (27, u64::from(on)),
             TcpOption::InsecureSyn(on) => (28, u64::from(on)),
+            TcpOption::RtoSlopMs(ms) => (29, ms),
         }
     }
 }

@@ -170,3 +170,32 @@ fn the_bsd_window_rule_accepts_up_to_the_buffer_space() {
         assert_eq!(c.state(), state, "BSD rule {bsd}");
     }
 }
+
+/// FreeBSD's `rexmit_slop` (`RtoSlopMs`): added to every retransmission timeout but the first
+/// SYN's — SYNs at 0, 1.0 s, then 2.2 s later with 200 ms of slop; 2.0 s later without.
+#[test]
+fn the_rto_slop_is_added_after_the_first_syn_timeout() {
+    for (slop, second) in [(200, 3200), (0, 3000)] {
+        let mut c = Connection::new(config());
+        assert!(c.set_option(TcpOption::RtoSlopMs(slop)));
+        c.connect(LOCAL, REMOTE, 0);
+        only(&mut c);
+        let times: Vec<u64> = run_timers(&mut c, 3500)
+            .into_iter()
+            .map(|(t, _)| t)
+            .collect();
+        assert_eq!(times, [1000, second], "slop {slop}");
+    }
+}
+
+/// The MSS follows the host's MTU through `MaxSegment`, beyond Ethernet's 1460 too (MTU 9000:
+/// 8960) and down to a tiny one (MTU 72: 32), as FreeBSD announces them.
+#[test]
+fn the_announced_mss_follows_the_mtu() {
+    for mss in [8960, 32] {
+        let mut c = Connection::new(config());
+        assert!(c.set_option(TcpOption::MaxSegment(mss)));
+        c.connect(LOCAL, REMOTE, 0);
+        assert_eq!(only(&mut c).mss(), Some(mss));
+    }
+}

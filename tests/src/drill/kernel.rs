@@ -36,6 +36,13 @@ pub struct Settings {
     pub insecure_rst: bool,
     /// `insecure_syn`: a SYN in the window resets.
     pub insecure_syn: bool,
+    /// The interface's MTU (`--mtu`): the MSS is 40 less.
+    pub mtu: Option<u32>,
+    /// The window shift offered, from FreeBSD's `kern.ipc.maxsockbuf` (the smallest that
+    /// covers it); `None` keeps the profile's.
+    pub window_shift: Option<u8>,
+    /// FreeBSD's `rexmit_slop`, in ms, when a script sets it.
+    pub rto_slop_ms: u64,
 }
 
 /// A socket: what a file descriptor names.
@@ -147,6 +154,9 @@ impl Kernel {
                 delack_ms: None,
                 insecure_rst: false,
                 insecure_syn: false,
+                mtu: None,
+                window_shift: None,
+                rto_slop_ms: 0,
             },
             conns: BTreeMap::new(),
             sockets: BTreeMap::new(),
@@ -193,6 +203,15 @@ impl Kernel {
         }
         if !self.settings.sack {
             c.set_option(TcpOption::Sack(false));
+        }
+        c.set_option(TcpOption::RtoSlopMs(self.settings.rto_slop_ms));
+        if let Some(shift) = self.settings.window_shift {
+            c.set_option(TcpOption::WindowShift(shift));
+        }
+        if let Some(mtu) = self.settings.mtu {
+            c.set_option(TcpOption::MaxSegment(
+                u16::try_from(mtu.saturating_sub(40).max(1)).unwrap_or(u16::MAX),
+            ));
         }
         c.set_option(TcpOption::InsecureReset(self.settings.insecure_rst));
         c.set_option(TcpOption::InsecureSyn(self.settings.insecure_syn));

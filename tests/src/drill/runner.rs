@@ -62,7 +62,10 @@ pub fn run(script: &Script, system: System) -> Verdict {
             "ip_version" if value == "ipv4" => {}
             "ip_version" => return Verdict::Skip(format!("--ip_version={value}: IPv4 only")),
             "tolerance_usecs" => {}
-            "mtu" if value == "1500" => {}
+            "mtu" => match value.parse::<u32>() {
+                Ok(mtu) if (41..=65535).contains(&mtu) => r.k.settings.mtu = Some(mtu),
+                _ => return Verdict::Skip(format!("--mtu={value} is not a usable MTU")),
+            },
             other => return Verdict::Skip(format!("--{other}={value} is not modelled")),
         }
     }
@@ -493,11 +496,16 @@ impl Runner {
             "net.inet.tcp.delacktime" => set.delack_ms = Some(u64::try_from(n).unwrap_or(100)),
             "net.inet.tcp.hostcache.purgenow" | "net.inet.tcp.ecn.maxretries" => {}
             // The defaults, which the TCP has.
-            "kern.ipc.maxsockbuf" if n == 2_097_152 => {}
+            // FreeBSD offers the smallest shift that lets its largest buffer be offered.
+            "kern.ipc.maxsockbuf" => {
+                let max = u64::try_from(n).unwrap_or(0);
+                let shift = (0..14u8).find(|s| 65_535u64 << s >= max).unwrap_or(14);
+                set.window_shift = Some(shift);
+            }
             "net.inet.tcp.insecure_rst" => set.insecure_rst = n != 0,
             "net.inet.tcp.insecure_syn" => set.insecure_syn = n != 0,
             "net.inet.tcp.rexmit_initial" if n == 1000 => {}
-            "net.inet.tcp.rexmit_slop" if n == 200 => {}
+            "net.inet.tcp.rexmit_slop" => set.rto_slop_ms = u64::try_from(n).unwrap_or(200),
             "net.inet.tcp.rexmit_drop_options" if n == 0 => {}
             "net.inet.tcp.keepinit" if n == 75_000 => {}
             "net.inet.tcp.syncookies"
