@@ -1,8 +1,8 @@
 //! `prolac-replay` over the shared captures (`PROLAC_PCAP_DIR`, default `../shared/pcaps`;
-//! skipped with a message when absent): every capture reads, every IPv4 flow decodes and
-//! encodes back, our checksum verdicts agree with tshark's frame by frame (when tshark is
-//! installed), every flow with a handshake replays with the Prolac TCP as its server, and an
-//! altered capture fails the replay. A truncated or garbled capture is an error, never a panic.
+//! skipped with a message when absent): every capture reads, every flow (IPv4 and IPv6)
+//! decodes and encodes back, our checksum verdicts agree with tshark's frame by frame (when
+//! tshark is installed), every flow with a handshake replays with the Prolac TCP as its server
+//! and as its client, and an altered capture fails the replay in either role. A truncated or garbled capture is an error, never a panic.
 
 use std::path::{Path, PathBuf};
 
@@ -63,7 +63,7 @@ fn tshark_checksums(file: &Path) -> Option<Vec<(usize, bool)>> {
     let out = std::process::Command::new("tshark")
         .arg("-r")
         .arg(file)
-        .args(["-o", "tcp.check_checksum:TRUE", "-Y", "ip && tcp"])
+        .args(["-o", "tcp.check_checksum:TRUE", "-Y", "tcp"])
         .args([
             "-T",
             "fields",
@@ -135,70 +135,154 @@ fn truncated_and_garbled_captures_are_errors_not_panics() {
 }
 
 #[test]
-fn every_flow_with_a_handshake_replays_with_the_prolac_tcp_as_server() {
-    use prolac_conformance::replay::{Replay, replay_server};
+fn every_flow_with_a_handshake_replays_with_the_prolac_tcp_as_server_and_as_client() {
+    use prolac_conformance::replay::{Replay, Role, replay};
     let Some(dir) = pcap_dir() else {
         println!("skipping: no captures at ../shared/pcaps (set PROLAC_PCAP_DIR)");
         return;
     };
-    let (mut passed, mut skipped) = (0, 0);
-    for f in captures(&dir) {
-        let capture = read_capture(&std::fs::read(&f).expect("readable")).expect("reads");
-        for flow in flows(&capture) {
-            match replay_server(&flow) {
-                Replay::Pass(_) => passed += 1,
-                Replay::Skip(why) => {
-                    println!("{}: skipped: {why}", f.display());
-                    skipped += 1;
+    for (role, at_least) in [(Role::Server, 21), (Role::Client, 20)] {
+        let (mut passed, mut skipped, mut ipv6) = (0, 0, 0);
+        for f in captures(&dir) {
+            let capture = read_capture(&std::fs::read(&f).expect("readable")).expect("reads");
+            for flow in flows(&capture) {
+                match replay(&flow, role) {
+                    Replay::Pass(_) => {
+                        passed += 1;
+                        ipv6 += usize::from(flow.client.0.is_ipv6());
+                    }
+                    Replay::Skip(why) => {
+                        println!("{role:?}: {}: skipped: {why}", f.display());
+                        skipped += 1;
+                    }
+                    Replay::Fail(why) => panic!("{role:?}: {}: {why}", f.display()),
                 }
-                Replay::Fail(why) => panic!("{}: {why}", f.display()),
             }
         }
+        println!("{role:?}: {passed} flows replayed ({ipv6} IPv6), {skipped} skipped");
+        assert!(passed >= at_least, "{role:?}: {passed} replayed");
+        assert!(ipv6 >= 4, "{role:?}: {ipv6} IPv6 flows replayed");
     }
-    println!("{passed} flows replayed, {skipped} skipped");
-    assert!(passed >= 17, "{passed} replayed");
 }
 
-/// The replay can fail: the same capture, altered so that the client's FIN acknowledges 100
-/// bytes the server never sent (its checksum made right again), no longer replays — the
-/// Prolac TCP does not take an ACK for data it has not sent.
+/// The replay can fail: the same capture, altered so that the peer's FIN acknowledges 100
+/// bytes the replaced end never sent (its checksum made right again), no longer replays — the
+/// Prolac TCP, server or client, does not take an ACK for data it has not sent.
 #[test]
 fn an_altered_capture_fails_the_replay() {
-    use prolac_conformance::replay::{Replay, replay_server};
+    use prolac_conformance::replay::{Replay, Role, replay};
     let Some(dir) = pcap_dir() else {
         println!("skipping: no captures at ../shared/pcaps (set PROLAC_PCAP_DIR)");
         return;
     };
     let file = dir.join("pcapplusplus/one_http_stream_fin.pcap");
     let capture = read_capture(&std::fs::read(&file).expect("readable")).expect("reads");
-    let mut flow = flows(&capture).remove(0);
-    assert!(matches!(replay_server(&flow), Replay::Pass(_)));
-    // The client's FIN segment made to acknowledge 100 bytes more than the server sent: the
-    // Prolac TCP never sent them.
-    let fin = flow
-        .segments
-        .iter_mut()
-        .rev()
-        .find(|s| s.src == flow.client && s.tcp[13] & 0x01 != 0)
-        .expect("the client's FIN");
-    let ack = u32::from_be_bytes([fin.tcp[8], fin.tcp[9], fin.tcp[10], fin.tcp[11]]) + 100;
-    fin.tcp[8..12].copy_from_slice(&ack.to_be_bytes());
-    // Keep the checksum right so that the segment is not taken for a corrupted one.
-    fin.tcp[16] = 0;
-    fin.tcp[17] = 0;
-    let sum = checksum_of(fin);
-    fin.tcp[16..18].copy_from_slice(&sum.to_be_bytes());
-    let verdict = replay_server(&flow);
-    assert!(matches!(verdict, Replay::Fail(_)), "{verdict:?}");
+    for role in [Role::Server, Role::Client] {
+        let mut flow = flows(&capture).remove(0);
+        assert!(matches!(replay(&flow, role), Replay::Pass(_)), "{role:?}");
+        let peer = match role {
+            Role::Server => flow.client,
+            Role::Client => flow.server,
+        };
+        let fin = flow
+            .segments
+            .iter_mut()
+            .rev()
+            .find(|s| s.src == peer && s.tcp[13] & 0x01 != 0)
+            .expect("the peer's FIN");
+        let ack = u32::from_be_bytes([fin.tcp[8], fin.tcp[9], fin.tcp[10], fin.tcp[11]]) + 100;
+        fin.tcp[8..12].copy_from_slice(&ack.to_be_bytes());
+        // Keep the checksum right so that the segment is not taken for a corrupted one.
+        fin.tcp[16] = 0;
+        fin.tcp[17] = 0;
+        let sum = checksum_of(fin);
+        fin.tcp[16..18].copy_from_slice(&sum.to_be_bytes());
+        let verdict = replay(&flow, role);
+        assert!(matches!(verdict, Replay::Fail(_)), "{role:?}: {verdict:?}");
+    }
 }
 
 fn checksum_of(s: &prolac_conformance::replay::Segment) -> u16 {
-    let mut pseudo = 0u32;
-    for addr in [s.src.0, s.dst.0] {
-        let o = addr.octets();
-        pseudo += u32::from(u16::from_be_bytes([o[0], o[1]]));
-        pseudo += u32::from(u16::from_be_bytes([o[2], o[3]]));
-    }
-    pseudo += 6 + u32::try_from(s.tcp.len()).expect("small");
+    let pseudo = prolac_conformance::replay::pseudo_sum(s);
     prolac_conformance::replay::checksum(&s.tcp, pseudo)
+}
+
+/// A classic pcap file (raw IP link type) holding `packets`, all at time 0.
+fn raw_ip_pcap(packets: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = 0xa1b2_c3d4u32.to_le_bytes().to_vec();
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&4u16.to_le_bytes());
+    for w in [0u32, 0, 65535, 101] {
+        out.extend_from_slice(&w.to_le_bytes());
+    }
+    for p in packets {
+        let len = u32::try_from(p.len()).expect("small");
+        for w in [0, 0, len, len] {
+            out.extend_from_slice(&w.to_le_bytes());
+        }
+        out.extend_from_slice(p);
+    }
+    out
+}
+
+/// IPv6 (RFC 8200 §4): the TCP segment is found after a hop-by-hop and a destination-options
+/// header, its checksum verifies with the IPv6 pseudo-header; a fragment is not taken for a
+/// segment, nor is a packet whose extension-header chain runs past its end.
+#[test]
+fn ipv6_extension_headers_are_walked_and_fragments_left_out() {
+    let tcp = |sum: [u8; 2]| {
+        let mut t = vec![0u8; 20];
+        t[0..2].copy_from_slice(&40000u16.to_be_bytes());
+        t[2..4].copy_from_slice(&80u16.to_be_bytes());
+        t[4..8].copy_from_slice(&1000u32.to_be_bytes());
+        t[12] = 5 << 4;
+        t[13] = 0x02;
+        t[14..16].copy_from_slice(&65535u16.to_be_bytes());
+        t[16..18].copy_from_slice(&sum);
+        t
+    };
+    let packet = |next: u8, ext: &[u8], tcp: &[u8]| {
+        let mut p = vec![0x60, 0, 0, 0];
+        p.extend_from_slice(
+            &u16::try_from(ext.len() + tcp.len())
+                .expect("small")
+                .to_be_bytes(),
+        );
+        p.push(next);
+        p.push(64);
+        let mut src = [0u8; 16];
+        src[0] = 0x20;
+        src[1] = 0x01;
+        src[2] = 0x0d;
+        src[3] = 0xb8;
+        src[15] = 1;
+        let mut dst = src;
+        dst[15] = 2;
+        p.extend_from_slice(&src);
+        p.extend_from_slice(&dst);
+        p.extend_from_slice(ext);
+        p.extend_from_slice(tcp);
+        p
+    };
+    // Hop-by-hop (next: destination options), 8 bytes; destination options (next: TCP), 8.
+    let ext = [60, 0, 1, 4, 0, 0, 0, 0, 6, 0, 1, 4, 0, 0, 0, 0];
+    let unsummed = read_capture(&raw_ip_pcap(&[packet(0, &ext, &tcp([0, 0]))])).expect("reads");
+    assert_eq!(unsummed.segments.len(), 1);
+    let sum = checksum_of(&unsummed.segments[0]);
+    let good = packet(0, &ext, &tcp(sum.to_be_bytes()));
+    // A fragment header (44) in the chain, and a chain longer than the packet.
+    let fragment = packet(44, &[6, 0, 0, 1, 0, 0, 0, 7], &tcp([0, 0]));
+    let mut runaway = packet(0, &[60, 200, 1, 4, 0, 0, 0, 0], &[]);
+    runaway.truncate(48);
+    let capture = read_capture(&raw_ip_pcap(&[good, fragment, runaway])).expect("reads");
+    assert_eq!(capture.segments.len(), 1, "{capture:?}");
+    assert_eq!(capture.other_frames, 2);
+    let s = &capture.segments[0];
+    assert!(s.src.0.is_ipv6() && s.src.1 == 40000 && s.dst.1 == 80);
+    assert_eq!(tcp_checksum(s), Checksum::Good);
+    assert_eq!(passive_check(s), None);
+    // One bit off in the payload's checksum: bad.
+    let mut bad = s.clone();
+    bad.tcp[16] ^= 0x01;
+    assert_eq!(tcp_checksum(&bad), Checksum::Bad);
 }

@@ -1,31 +1,82 @@
-//! `prolac-replay`: checks every TCP flow of pcap captures. For now the passive check (every
+//! `prolac-replay`: checks every TCP flow of pcap captures. First the passive check (every
 //! segment decodes, its checksums verify — a segment corrupted on the way is noted and counts
 //! as lost, one whose checksum was left to the sending host's card is noted — and decoding and
-//! encoding give back its bytes); a flow
-//! that passes it is reported as skipped until the active replay (the Prolac TCP in the place
-//! of a recorded end) exists. IPv6 flows are skipped. Prints a verdict per flow and a final
-//! `N passed, N failed, N skipped`; exits 0 if and only if nothing failed.
+//! encoding give back its bytes), then the active replay (the Prolac TCP in the place of the
+//! recorded server, client, or each in turn: see `replay::active`), IPv4 and IPv6 alike.
+//! Prints a verdict per flow and a final `N passed, N failed, N skipped`; exits 0 if and only
+//! if nothing failed.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
 use prolac_conformance::replay::{
-    Replay, checksum_notes, flows, passive_check, read_capture, replay_server,
+    Replay, Role, checksum_notes, flows, passive_check, read_capture, replay,
 };
 
 /// Checks the TCP flows of pcap captures (classic libpcap: Ethernet, raw IP, Linux cooked,
 /// BSD loopback).
 ///
-/// Each IPv4 TCP flow gets the passive check: every segment decodes, its IPv4 and TCP
+/// Each TCP flow (IPv4 or IPv6) gets the passive check: every segment decodes, its IP and TCP
 /// checksums verify (segments cut by the snapshot length are not summed), and encoding the
 /// decoded header gives back the captured bytes. A capture that cannot be read fails.
+///
+/// A flow that passes is then replayed: the Prolac TCP takes the place of the recorded server
+/// (or client), the other end's recorded segments are fed to it on the capture's clock with
+/// sequence numbers translated, and the byte streams delivered both ways and the way the
+/// connection ended must equal the recorded ones. A flow that cannot be replayed (no
+/// handshake in the capture, segments cut short, data on a SYN) is skipped with the reason.
+///
+/// Example: `prolac-replay --role both ../shared/pcaps`
 #[derive(Parser, Debug)]
-#[command(version, about, long_about = None)]
+#[command(version, about, long_about)]
 struct Args {
     /// Capture files, or directories searched for `.pcap` files.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
+    /// Which recorded end the Prolac TCP replaces. With `both`, a flow passes only if both
+    /// replays pass, and fails if either fails.
+    #[arg(long, value_enum, default_value_t = Ends::Both)]
+    role: Ends,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum Ends {
+    Server,
+    Client,
+    Both,
+}
+
+/// The replays of one flow, combined into one verdict.
+fn replays(flow: &prolac_conformance::replay::Flow, ends: Ends) -> Replay {
+    let roles: &[Role] = match ends {
+        Ends::Server => &[Role::Server],
+        Ends::Client => &[Role::Client],
+        Ends::Both => &[Role::Server, Role::Client],
+    };
+    let mut passes = Vec::new();
+    let mut skips = Vec::new();
+    for &role in roles {
+        let name = match role {
+            Role::Server => "server",
+            Role::Client => "client",
+        };
+        match replay(flow, role) {
+            Replay::Pass(what) => passes.push(format!("as {name}: {what}")),
+            Replay::Fail(why) => return Replay::Fail(format!("as {name}: {why}")),
+            Replay::Skip(why) => skips.push((name, why)),
+        }
+    }
+    if passes.is_empty() {
+        // Mostly the flow itself cannot be replayed, whichever the role: say it once.
+        let mut whys: Vec<String> = skips.into_iter().map(|(_, why)| why).collect();
+        whys.dedup();
+        return Replay::Skip(whys.join("; "));
+    }
+    for (name, why) in skips {
+        passes.push(format!("as {name}: not replayed: {why}"));
+    }
+    Replay::Pass(passes.join("; "))
 }
 
 fn captures(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
@@ -81,18 +132,12 @@ fn main() -> ExitCode {
                 continue;
             }
         };
-        for flow in &capture.ipv6_flows {
-            skipped += 1;
-            println!("SKIP {} {flow}: IPv6 is not supported yet", file.display());
-        }
         for flow in flows(&capture) {
             let name = format!(
-                "{} {}:{} -> {}:{}",
+                "{} {} -> {}",
                 file.display(),
-                flow.client.0,
-                flow.client.1,
-                flow.server.0,
-                flow.server.1
+                std::net::SocketAddr::from(flow.client),
+                std::net::SocketAddr::from(flow.server)
             );
             match flow.segments.iter().find_map(passive_check) {
                 Some(why) => {
@@ -110,12 +155,10 @@ fn main() -> ExitCode {
                             .push_str(&format!(", {} checksums left to the card", offloaded.len()));
                     }
                     let passive = format!("{} segments{notes}", flow.segments.len());
-                    match replay_server(&flow) {
+                    match replays(&flow, args.role) {
                         Replay::Pass(what) => {
                             passed += 1;
-                            println!(
-                                "PASS {name}: {passive}; replayed with the Prolac TCP as server: {what}"
-                            );
+                            println!("PASS {name}: {passive}; replayed with the Prolac TCP {what}");
                         }
                         Replay::Fail(why) => {
                             failed += 1;

@@ -1,11 +1,12 @@
-//! The active replay of a flow: the Prolac TCP takes the place of the recorded server. The
-//! recorded client's segments are fed to it in capture order, on the capture's clock, each
-//! translated into the Prolac TCP's sequence space (acknowledgments, SACK blocks, echoed
-//! timestamps), and each only once the Prolac TCP has sent what it acknowledges. The server's
-//! application writes the recorded server's byte stream as the recorded server sent it, and
-//! closes or aborts where it did. At the end, the bytes the Prolac TCP delivered to its
-//! application must be the recorded client's stream, the bytes it sent the recorded server's,
-//! and the connection must have ended the same way (FIN or reset, from each side).
+//! The active replay of a flow: the Prolac TCP takes the place of the recorded server (or
+//! client). The other end's recorded segments are fed to it in capture order, on the capture's
+//! clock, each translated into the Prolac TCP's sequence space (acknowledgments, SACK blocks,
+//! echoed timestamps), and each only once the Prolac TCP has sent what it acknowledges. The
+//! replaced end's application opens as it did (a client's SYN offers the recorded SYN's
+//! options), writes its recorded byte stream as it sent it, and closes or aborts where it did.
+//! At the end, the bytes the Prolac TCP delivered to its application must be the other end's
+//! recorded stream, the bytes it sent the replaced end's, and the connection must have ended
+//! the same way (FIN or reset, from each side).
 
 use std::collections::BTreeMap;
 
@@ -86,9 +87,51 @@ fn tsval(tcp: &[u8]) -> Option<u32> {
     })
 }
 
+/// Which recorded end the Prolac TCP replaces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// The end that answered the SYN.
+    Server,
+    /// The end that sent it.
+    Client,
+}
+
 /// Replays `flow` with the Prolac TCP as its server.
 #[must_use]
 pub fn replay_server(flow: &Flow) -> Replay {
+    replay(flow, Role::Server)
+}
+
+/// Replays `flow` with the Prolac TCP as its client.
+#[must_use]
+pub fn replay_client(flow: &Flow) -> Replay {
+    replay(flow, Role::Client)
+}
+
+/// The options of a SYN, as `TcpOption`s a Prolac TCP should set to send the same ones.
+fn syn_options(syn: &Segment) -> Vec<TcpOption> {
+    let Ok(h) = decode_tcp(&syn.tcp) else {
+        return Vec::new();
+    };
+    let has = |kind: u8| h.options.iter().any(|(k, _)| *k == kind);
+    let shift = h.options.iter().find_map(|(k, v)| match (k, v) {
+        (3, Some(v)) if v.len() == 1 => Some(v[0]),
+        _ => None,
+    });
+    let mut o = vec![
+        TcpOption::Timestamps(has(8)),
+        TcpOption::Sack(has(4)),
+        TcpOption::WindowScale(shift.is_some()),
+    ];
+    if let Some(s) = shift {
+        o.push(TcpOption::WindowShift(s.clamp(1, 14)));
+    }
+    o
+}
+
+/// Replays `flow` with the Prolac TCP in the place of `role`.
+#[must_use]
+pub fn replay(flow: &Flow, role: Role) -> Replay {
     let from_client = |s: &&Segment| s.src == flow.client;
     let Some(syn) = flow
         .segments
@@ -103,41 +146,59 @@ pub fn replay_server(flow: &Flow) -> Replay {
         .iter()
         .find(|s| s.src == flow.server && flags(s) & (SYN | ACK) == SYN | ACK)
     else {
-        return refused(flow, syn);
+        return match role {
+            Role::Server => refused(flow, syn),
+            Role::Client => refused_client(flow, syn),
+        };
     };
-    if !payload(syn).is_empty() {
-        return Replay::Skip("data on the SYN (TCP Fast Open) is not supported".into());
+    if !payload(syn).is_empty() || !payload(syn_ack).is_empty() {
+        return Replay::Skip("data on a SYN (TCP Fast Open) is not supported".into());
     }
     if flow.segments.iter().any(|s| !s.complete) {
         return Replay::Skip("the capture cut segments short (snapshot length)".into());
     }
-    let (client_isn, server_isn) = (seq(syn), seq(syn_ack));
+    if role == Role::Client
+        && flow
+            .segments
+            .iter()
+            .any(|s| s.src == flow.client && flags(s) & FIN != 0 && s.time_us < syn_ack.time_us)
+    {
+        return Replay::Skip(
+            "the recorded client sent a FIN in SYN-SENT, which an RFC 9293 TCP does not \
+             (CLOSE there deletes the connection, §3.10.4)"
+                .into(),
+        );
+    }
+    let (me, peer, my_syn) = match role {
+        Role::Server => (flow.server, flow.client, syn_ack),
+        Role::Client => (flow.client, flow.server, syn),
+    };
+    let (my_isn, peer_isn) = match role {
+        Role::Server => (seq(syn_ack), seq(syn)),
+        Role::Client => (seq(syn), seq(syn_ack)),
+    };
     // The recorded streams, from the segments whose checksums verify (a corrupted one was
     // dropped by its receiver).
     let usable = |s: &&Segment| tcp_checksum(s) != Checksum::Bad;
-    let mut client_stream = Stream::default();
-    let mut server_stream = Stream::default();
+    let mut my_stream = Stream::default();
+    let mut peer_stream = Stream::default();
     for s in flow.segments.iter().filter(usable) {
-        if s.src == flow.client {
-            client_stream.note(client_isn, seq(s), flags(s), payload(s));
+        if s.src == me {
+            my_stream.note(my_isn, seq(s), flags(s), payload(s));
         } else {
-            server_stream.note(server_isn, seq(s), flags(s), payload(s));
+            peer_stream.note(peer_isn, seq(s), flags(s), payload(s));
         }
     }
-    let (client_bytes, server_bytes) =
-        match (client_stream.contiguous(), server_stream.contiguous()) {
-            (Ok(c), Ok(s)) => (c, s),
-            (Err(at), _) => {
-                return Replay::Skip(format!("the client's stream has a hole at byte {at}"));
-            }
-            (_, Err(at)) => {
-                return Replay::Skip(format!("the server's stream has a hole at byte {at}"));
-            }
-        };
+    let (my_bytes, peer_bytes) = match (my_stream.contiguous(), peer_stream.contiguous()) {
+        (Ok(m), Ok(p)) => (m, p),
+        (Err(at), _) | (_, Err(at)) => {
+            return Replay::Skip(format!("a recorded stream has a hole at byte {at}"));
+        }
+    };
 
     let mut tcp = Connection::new(Config {
         initial_seq: 0x4000_0000,
-        send_capacity: server_bytes.len().max(1) + 1,
+        send_capacity: my_bytes.len().max(1) + 1,
         receive_capacity: 1 << 22,
         headroom: 0,
     });
@@ -149,7 +210,15 @@ pub fn replay_server(flow: &Flow) -> Replay {
     ] {
         tcp.set_option(o);
     }
-    tcp.listen(flow.server.1);
+    if role == Role::Client {
+        // The client's SYN offers what the recorded one did, so that the recorded server's
+        // answers mean the same.
+        for o in syn_options(syn) {
+            tcp.set_option(o);
+        }
+    } else {
+        tcp.listen(me.1);
+    }
     let start_ms = flow.segments[0].time_us / 1000;
     let mut sent_stream = Stream::default();
     let mut our_isn = None;
@@ -173,7 +242,7 @@ pub fn replay_server(flow: &Flow) -> Replay {
             let seq = u32::from_be_bytes([out[4], out[5], out[6], out[7]]);
             if f & SYN != 0 {
                 our_isn.get_or_insert(seq);
-                if let (Some(ours), Some(theirs)) = (tsval(&out), tsval(&syn_ack.tcp)) {
+                if let (Some(ours), Some(theirs)) = (tsval(&out), tsval(&my_syn.tcp)) {
                     ts_offset.get_or_insert(ours.wrapping_sub(theirs));
                 }
             }
@@ -198,29 +267,32 @@ pub fn replay_server(flow: &Flow) -> Replay {
             continue;
         }
         now = s.time_us / 1000 - start_ms;
-        if s.src == flow.server {
-            // The recorded server's application: what it had written by now, and its close.
+        if s.src == me {
+            // The recorded end's application: its OPEN, what it had written by now, its close.
             let f = flags(s);
-            let end = u64::from(seq(s).wrapping_sub(server_isn).wrapping_sub(1))
+            if role == Role::Client && f & SYN != 0 && our_isn.is_none() {
+                tcp.connect(me.1, peer.1, now);
+            }
+            let end = u64::from(seq(s).wrapping_sub(my_isn).wrapping_sub(1))
                 + u64::from(f & SYN != 0)
                 + payload(s).len() as u64;
             let end = usize::try_from(end)
                 .unwrap_or(usize::MAX)
-                .min(server_bytes.len());
+                .min(my_bytes.len());
             if end > written && !closed {
-                written += tcp.send(&server_bytes[written..end], now);
+                written += tcp.send(&my_bytes[written..end], now);
             }
             if f & FIN != 0 && !closed {
-                if written < server_bytes.len() {
-                    written += tcp.send(&server_bytes[written..], now);
+                if written < my_bytes.len() {
+                    written += tcp.send(&my_bytes[written..], now);
                 }
                 tcp.shutdown(now);
                 closed = true;
             }
-            // A reset the client went on regardless of (more data or a FIN after it) was not
-            // the server's: injected on the way, it is not replayed.
+            // A reset the peer went on regardless of (more data or a FIN after it) was not
+            // this end's: injected on the way, it is not replayed.
             let ignored = segments[i + 1..].iter().any(|later| {
-                later.src == flow.client && (!payload(later).is_empty() || flags(later) & FIN != 0)
+                later.src == peer && (!payload(later).is_empty() || flags(later) & FIN != 0)
             });
             if f & RST != 0 && !ignored && !sent_rst && !aborted && tcp.state() != State::Closed {
                 // Unless the Prolac TCP reset the connection itself, the application aborts.
@@ -245,22 +317,21 @@ pub fn replay_server(flow: &Flow) -> Replay {
             );
             continue;
         }
-        // A client segment: its ACK must not run ahead of what the Prolac TCP has sent.
+        // A peer segment: its ACK must not run ahead of what the Prolac TCP has sent.
         let Ok(mut h) = decode_tcp(&s.tcp) else {
             return Replay::Fail(format!("frame {}: does not decode", s.frame));
         };
         if h.flags & u16::from(ACK) != 0 {
             let Some(isn) = our_isn else {
                 return Replay::Fail(format!(
-                    "frame {}: the client acknowledges before the Prolac TCP sent its SYN,ACK",
+                    "frame {}: the peer acknowledges before the Prolac TCP sent its SYN",
                     s.frame
                 ));
             };
-            let offset = h.ack.wrapping_sub(server_isn);
-            let target = isn.wrapping_add(offset);
+            let target = isn.wrapping_add(h.ack.wrapping_sub(my_isn));
             // Give the TCP time to send what is acknowledged (its timers, the window).
             let mut waited = 0;
-            while (target.wrapping_sub(isn) as i64) > sent_end(&sent_stream) as i64 + 1
+            while i64::from(target.wrapping_sub(isn)) > sent_end(&sent_stream) as i64 + 1
                 && waited < 20
             {
                 match tcp.poll_at() {
@@ -286,9 +357,7 @@ pub fn replay_server(flow: &Flow) -> Replay {
                 (5, Some(v)) => {
                     for block in v.chunks_exact_mut(4) {
                         let edge = u32::from_be_bytes([block[0], block[1], block[2], block[3]]);
-                        let ours = our_isn
-                            .unwrap_or(0)
-                            .wrapping_add(edge.wrapping_sub(server_isn));
+                        let ours = our_isn.unwrap_or(0).wrapping_add(edge.wrapping_sub(my_isn));
                         block.copy_from_slice(&ours.to_be_bytes());
                     }
                 }
@@ -330,31 +399,41 @@ pub fn replay_server(flow: &Flow) -> Replay {
     }
 
     // The verdict.
-    if received != client_bytes {
+    let (me_name, peer_name) = match role {
+        Role::Server => ("server", "client"),
+        Role::Client => ("client", "server"),
+    };
+    if received != peer_bytes {
         let at = received
             .iter()
-            .zip(&client_bytes)
+            .zip(&peer_bytes)
             .position(|(a, b)| a != b)
-            .unwrap_or(received.len().min(client_bytes.len()));
+            .unwrap_or(received.len().min(peer_bytes.len()));
         return Replay::Fail(format!(
-            "the Prolac server received {} of the client's {} bytes (first difference at {at})",
+            "the Prolac {me_name} received {} of the {peer_name}'s {} bytes (first difference at {at})",
             received.len(),
-            client_bytes.len()
+            peer_bytes.len()
         ));
     }
     let sent = sent_stream.contiguous().unwrap_or_default();
-    if sent.len() < server_bytes.len() || sent[..server_bytes.len()] != server_bytes[..] {
+    if sent.len() < my_bytes.len() || sent[..my_bytes.len()] != my_bytes[..] {
         return Replay::Fail(format!(
-            "the Prolac server sent {} of the server's {} bytes, or other bytes",
+            "the Prolac {me_name} sent {} of the {me_name}'s {} bytes, or other bytes",
             sent.len(),
-            server_bytes.len()
+            my_bytes.len()
         ));
     }
     // A FIN counts where it ends the stream (one elsewhere was bogus, and not taken).
-    let client_fin = client_stream.fin == Some(client_bytes.len() as u64);
-    let server_fin = server_stream.fin == Some(server_bytes.len() as u64);
-    let recorded_end = ending(client_fin, server_fin, client_stream.rst, server_stream.rst);
-    let our_end = ending(saw_fin, sent_stream.fin.is_some(), reset_by_peer, sent_rst);
+    let peer_fin = peer_stream.fin == Some(peer_bytes.len() as u64);
+    let my_fin = my_stream.fin == Some(my_bytes.len() as u64);
+    let recorded_end = ending(role, peer_fin, my_fin, peer_stream.rst, my_stream.rst);
+    let our_end = ending(
+        role,
+        saw_fin,
+        sent_stream.fin.is_some(),
+        reset_by_peer,
+        sent_rst,
+    );
     if recorded_end != our_end {
         return Replay::Fail(format!(
             "ended with {our_end}, the capture with {recorded_end}"
@@ -362,8 +441,8 @@ pub fn replay_server(flow: &Flow) -> Replay {
     }
     Replay::Pass(format!(
         "{} bytes in, {} out, {recorded_end}",
-        client_bytes.len(),
-        server_bytes.len()
+        peer_bytes.len(),
+        my_bytes.len()
     ))
 }
 
@@ -397,6 +476,49 @@ fn refused(flow: &Flow, syn: &Segment) -> Replay {
     }
 }
 
+/// A SYN the recorded server refused with a reset, with the Prolac TCP as the client: the
+/// recorded reset, its acknowledgment translated, must refuse the Prolac TCP's SYN
+/// (RFC 9293 §3.10.7.3: "error: connection reset", then CLOSED).
+fn refused_client(flow: &Flow, syn: &Segment) -> Replay {
+    let Some(recorded) = flow
+        .segments
+        .iter()
+        .find(|s| s.src == flow.server && flags(s) & RST != 0)
+    else {
+        return Replay::Skip("the capture has no SYN,ACK nor reset from the server".into());
+    };
+    let Ok(mut h) = decode_tcp(&recorded.tcp) else {
+        return Replay::Fail(format!("frame {}: does not decode", recorded.frame));
+    };
+    let mut tcp = Connection::new(Config {
+        initial_seq: 0x4000_0000,
+        ..Config::default()
+    });
+    for o in syn_options(syn) {
+        tcp.set_option(o);
+    }
+    tcp.connect(flow.client.1, flow.server.1, 0);
+    let Some(our_syn) = tcp.poll_transmit() else {
+        return Replay::Fail("connect sent no SYN".into());
+    };
+    let our_isn = u32::from_be_bytes([our_syn[4], our_syn[5], our_syn[6], our_syn[7]]);
+    if h.flags & u16::from(ACK) != 0 {
+        h.ack = our_isn.wrapping_add(h.ack.wrapping_sub(seq(syn)));
+    }
+    let mut bytes = encode_tcp(&h);
+    bytes.extend_from_slice(payload(recorded));
+    tcp.input(&bytes, 1);
+    let reset = tcp.events().iter().any(|e| matches!(e, Event::Reset));
+    if reset && tcp.state() == State::Closed {
+        Replay::Pass("refused: the recorded reset closed the connection".into())
+    } else {
+        Replay::Fail(format!(
+            "the recorded reset left the Prolac client in {:?}",
+            tcp.state()
+        ))
+    }
+}
+
 /// The end of the data the Prolac TCP has sent, as an offset.
 fn sent_end(s: &Stream) -> u64 {
     s.bytes
@@ -406,7 +528,12 @@ fn sent_end(s: &Stream) -> u64 {
         .max(s.fin.map_or(0, |f| f + 1))
 }
 
-fn ending(client_fin: bool, server_fin: bool, client_rst: bool, server_rst: bool) -> String {
+/// How a connection ended, in the capture's words: which ends sent a FIN and a reset.
+fn ending(role: Role, peer_fin: bool, my_fin: bool, peer_rst: bool, my_rst: bool) -> String {
+    let (client_fin, server_fin, client_rst, server_rst) = match role {
+        Role::Server => (peer_fin, my_fin, peer_rst, my_rst),
+        Role::Client => (my_fin, peer_fin, my_rst, peer_rst),
+    };
     let mut parts = Vec::new();
     if client_fin {
         parts.push("client FIN");

@@ -1,19 +1,20 @@
 //! `prolac-replay`: TCP flows of pcap captures, checked. This part reads a capture (classic
 //! libpcap; Ethernet, raw IP, Linux cooked and BSD loopback link types), decodes every IPv4
-//! TCP segment, groups them into flows by four-tuple, and makes the passive check: every
-//! segment decodes, its IPv4 and TCP checksums verify, and encoding the decoded header gives
-//! back the captured bytes. IPv6 flows are reported as skipped. Then the active replay
-//! ([`replay_server`]): the Prolac TCP in the place of the recorded server.
+//! and IPv6 TCP segment (IPv6 extension headers walked; fragments left out), groups them into
+//! flows by four-tuple, and makes the passive check: every segment decodes, its IPv4 header
+//! and TCP checksums verify, and encoding the decoded header gives back the captured bytes.
+//! Then the active replay ([`replay`], in `active`): the Prolac TCP in the place of the
+//! recorded server or client.
 
-use core::net::Ipv4Addr;
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::collections::BTreeMap;
 
 use pcap_file::pcap::PcapParser;
 
 mod active;
-pub use active::{Replay, replay_server};
+pub use active::{Replay, Role, replay, replay_client, replay_server};
 
-/// A captured TCP segment of an IPv4 packet.
+/// A captured TCP segment of an IPv4 or IPv6 packet.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Segment {
     /// The frame's number in the capture, from 1.
@@ -21,12 +22,13 @@ pub struct Segment {
     /// Its time, in µs from the first frame.
     pub time_us: u64,
     /// The source address and port.
-    pub src: (Ipv4Addr, u16),
+    pub src: Endpoint,
     /// The destination address and port.
-    pub dst: (Ipv4Addr, u16),
+    pub dst: Endpoint,
     /// The TCP bytes (header and payload, as captured).
     pub tcp: Vec<u8>,
-    /// Whether the IPv4 header checksum verifies (or was left for the card: zero).
+    /// Whether the IPv4 header checksum verifies (or was left for the card: zero); IPv6 has
+    /// none.
     pub ip_checksum_ok: bool,
     /// Whether the whole TCP segment was captured (not cut by the snapshot length).
     pub complete: bool,
@@ -35,11 +37,9 @@ pub struct Segment {
 /// What a capture holds.
 #[derive(Clone, Debug, Default)]
 pub struct Capture {
-    /// IPv4 TCP segments, in capture order.
+    /// TCP segments, in capture order.
     pub segments: Vec<Segment>,
-    /// IPv6 TCP flows seen (as address strings), reported as skipped.
-    pub ipv6_flows: Vec<String>,
-    /// Frames that are not TCP (ARP, UDP, ICMP, …).
+    /// Frames that are not TCP (ARP, UDP, ICMP, …) or are IP fragments.
     pub other_frames: usize,
 }
 
@@ -80,34 +80,22 @@ pub fn read_capture(bytes: &[u8]) -> Result<Capture, CaptureError> {
             continue;
         };
         let truncated = packet.orig_len as usize > packet.data.len();
-        match ip.first().map(|b| b >> 4) {
-            Some(4) => match ipv4_tcp(ip, truncated) {
-                Some((src, dst, tcp, ip_ok, complete)) => capture.segments.push(Segment {
-                    frame,
-                    time_us: ts.saturating_sub(start),
-                    src,
-                    dst,
-                    tcp,
-                    ip_checksum_ok: ip_ok,
-                    complete,
-                }),
-                None => capture.other_frames += 1,
-            },
-            Some(6) if ip.len() >= 44 && ip[6] == 6 => {
-                let addr = |at: usize| {
-                    let mut o = [0u8; 16];
-                    o.copy_from_slice(&ip[at..at + 16]);
-                    core::net::Ipv6Addr::from(o)
-                };
-                let port = |at: usize| u16::from_be_bytes([ip[40 + at], ip[41 + at]]);
-                let (a, b) = ((addr(8), port(0)), (addr(24), port(2)));
-                let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-                let flow = format!("[{}]:{} <-> [{}]:{}", lo.0, lo.1, hi.0, hi.1);
-                if !capture.ipv6_flows.contains(&flow) {
-                    capture.ipv6_flows.push(flow);
-                }
-            }
-            _ => capture.other_frames += 1,
+        let decoded = match ip.first().map(|b| b >> 4) {
+            Some(4) => ipv4_tcp(ip, truncated),
+            Some(6) => ipv6_tcp(ip, truncated),
+            _ => None,
+        };
+        match decoded {
+            Some((src, dst, tcp, ip_ok, complete)) => capture.segments.push(Segment {
+                frame,
+                time_us: ts.saturating_sub(start),
+                src,
+                dst,
+                tcp,
+                ip_checksum_ok: ip_ok,
+                complete,
+            }),
+            None => capture.other_frames += 1,
         }
     }
     Ok(capture)
@@ -148,7 +136,7 @@ fn network_payload(link: u32, data: &[u8]) -> Result<Option<&[u8]>, CaptureError
     })
 }
 
-type Decoded = ((Ipv4Addr, u16), (Ipv4Addr, u16), Vec<u8>, bool, bool);
+type Decoded = (Endpoint, Endpoint, Vec<u8>, bool, bool);
 
 /// The TCP segment of an IPv4 packet (not a fragment), with whether the IPv4 checksum
 /// verifies and whether the segment is whole.
@@ -166,14 +154,59 @@ fn ipv4_tcp(ip: &[u8], truncated: bool) -> Option<Decoded> {
     if end < ihl + 20 {
         return None;
     }
-    let src = Ipv4Addr::new(ip[12], ip[13], ip[14], ip[15]);
-    let dst = Ipv4Addr::new(ip[16], ip[17], ip[18], ip[19]);
+    let src = IpAddr::V4(Ipv4Addr::new(ip[12], ip[13], ip[14], ip[15]));
+    let dst = IpAddr::V4(Ipv4Addr::new(ip[16], ip[17], ip[18], ip[19]));
     let tcp = &ip[ihl..end];
     let sport = u16::from_be_bytes([tcp[0], tcp[1]]);
     let dport = u16::from_be_bytes([tcp[2], tcp[3]]);
     let ip_ok = checksum(&ip[..ihl], 0) == 0 || u16::from_be_bytes([ip[10], ip[11]]) == 0;
     let complete = !truncated && ip.len() >= total;
     Some(((src, sport), (dst, dport), tcp.to_vec(), ip_ok, complete))
+}
+
+/// The TCP segment of an IPv6 packet, after any hop-by-hop, routing and destination-options
+/// headers (RFC 8200 §4); a fragment, or a packet whose chain cannot be followed, is not
+/// taken. The payload length bounds the segment (a jumbogram's zero is not supported).
+fn ipv6_tcp(ip: &[u8], truncated: bool) -> Option<Decoded> {
+    if ip.len() < 40 {
+        return None;
+    }
+    let addr = |at: usize| {
+        let mut o = [0u8; 16];
+        o.copy_from_slice(&ip[at..at + 16]);
+        IpAddr::V6(Ipv6Addr::from(o))
+    };
+    let total = 40 + usize::from(u16::from_be_bytes([ip[4], ip[5]]));
+    let mut next = ip[6];
+    let mut at = 40;
+    loop {
+        match next {
+            6 => break,
+            // Hop-by-hop, routing, destination options: length in 8-byte units beyond the
+            // first 8.
+            0 | 43 | 60 => {
+                let h = ip.get(at..at + 2)?;
+                next = h[0];
+                at += (usize::from(h[1]) + 1) * 8;
+            }
+            _ => return None,
+        }
+    }
+    let end = total.min(ip.len());
+    if end < at + 20 {
+        return None;
+    }
+    let tcp = &ip[at..end];
+    let sport = u16::from_be_bytes([tcp[0], tcp[1]]);
+    let dport = u16::from_be_bytes([tcp[2], tcp[3]]);
+    let complete = !truncated && ip.len() >= total;
+    Some((
+        (addr(8), sport),
+        (addr(24), dport),
+        tcp.to_vec(),
+        true,
+        complete,
+    ))
 }
 
 /// The Internet checksum of `data` with `initial` added (0 if the data sums correctly).
@@ -193,13 +226,18 @@ pub fn checksum(data: &[u8], initial: u32) -> u16 {
     !(sum as u16)
 }
 
-/// The pseudo-header's sum for a segment (RFC 9293 §3.1).
-fn pseudo_sum(s: &Segment) -> u32 {
+/// The pseudo-header's sum for a segment (RFC 9293 §3.1; RFC 8200 §8.1 for IPv6).
+#[must_use]
+pub fn pseudo_sum(s: &Segment) -> u32 {
     let mut pseudo = 0u32;
     for addr in [s.src.0, s.dst.0] {
-        let o = addr.octets();
-        pseudo += u32::from(u16::from_be_bytes([o[0], o[1]]));
-        pseudo += u32::from(u16::from_be_bytes([o[2], o[3]]));
+        let octets = match addr {
+            IpAddr::V4(a) => a.octets().to_vec(),
+            IpAddr::V6(a) => a.octets().to_vec(),
+        };
+        for pair in octets.chunks_exact(2) {
+            pseudo += u32::from(u16::from_be_bytes([pair[0], pair[1]]));
+        }
     }
     pseudo + 6 + u32::try_from(s.tcp.len()).unwrap_or(0)
 }
@@ -385,15 +423,15 @@ pub fn checksum_notes(flow: &Flow) -> (Vec<usize>, Vec<usize>) {
 }
 
 /// An address and port.
-pub type Endpoint = (Ipv4Addr, u16);
+pub type Endpoint = (IpAddr, u16);
 
 /// A flow: both directions of one four-tuple, in capture order.
 #[derive(Clone, Debug)]
 pub struct Flow {
     /// The end that sent the first SYN (or the first segment's source).
-    pub client: (Ipv4Addr, u16),
+    pub client: Endpoint,
     /// The other end.
-    pub server: (Ipv4Addr, u16),
+    pub server: Endpoint,
     /// Its segments.
     pub segments: Vec<Segment>,
 }
