@@ -4,7 +4,7 @@
 //! base alone (`tcp_base.rs`, every optional layer left out).
 
 /// The layers after `Base`, in composition order.
-const OPTIONAL_LAYERS: [&str; 17] = [
+const OPTIONAL_LAYERS: [&str; 18] = [
     "Window-Scale",
     "Window",
     "Timers",
@@ -21,6 +21,7 @@ const OPTIONAL_LAYERS: [&str; 17] = [
     "Challenge-Ack",
     "Urgent",
     "Isn",
+    "Icmp",
     "Header-Prediction",
 ];
 

@@ -526,6 +526,15 @@ impl<V: Variant> TcpHandler for ProlacTcp<V> {
         }
     }
 
+    fn icmp_error(&mut self, kind: u8, code: u8, seq: u32, ctx: &mut TcpContext<Self>) {
+        if let (Self::Connection(conn), Some(error)) =
+            (self, protocols::tcp::IcmpError::from_icmpv4(kind, code))
+        {
+            conn.tcp.icmp(error, seq, ms(ctx.now_us()));
+            finish_in_context(conn, ctx);
+        }
+    }
+
     fn poll(&mut self, ctx: &mut TcpContext<Self>) {
         if let Self::Connection(conn) = self {
             conn.tcp.poll(ms(ctx.now_us()));

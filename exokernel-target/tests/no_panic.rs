@@ -188,6 +188,7 @@ proptest! {
         // someone else and an ARP reply are handled without a counter of their own).
         let handled = stats.arp_requests_received + stats.arp_replies_received
             + stats.icmp_echo_requests + stats.icmp_echo_replies + stats.icmp_other
+            + stats.icmp_errors_delivered
             + stats.tcp_delivered;
         prop_assert!(handled + stats.rx_dropped() <= 1, "{:?}", stats);
         prop_assert_eq!(*count.borrow(), stats.tcp_delivered);

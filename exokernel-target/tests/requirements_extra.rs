@@ -15,7 +15,7 @@ use core::net::Ipv4Addr;
 use common::{ip, ipv4_frame, mac, refill_ipv4_checksum};
 use exokernel_target::netstack::{FourTuple, NetConfig, NetStack, SendError, fill_tcp_checksum};
 use exokernel_target::prolac_tcp::{ConnectError, ProlacConfig, ProlacStack, ProlacTcp};
-use protocols::tcp::{Event, State};
+use protocols::tcp::{Event, IcmpError, State};
 use smoltcp::phy::ChecksumCapabilities;
 use smoltcp::wire::{
     EthernetAddress, EthernetFrame, IpAddress, IpProtocol, Ipv4Packet, TcpPacket, TcpRepr,
@@ -362,11 +362,12 @@ fn quoted_segment(stack: &mut NetStack<ProlacTcp>, now: u64) -> Vec<u8> {
     stack.pop_frame().expect("the data segment")
 }
 
-/// The connection is established, has reported nothing new, and still carries data both ways.
-fn still_working(stack: &mut NetStack<ProlacTcp>, seq: u32, ack: u32, now: u64) {
+/// The connection is established, has reported nothing but `events`, and still carries data
+/// both ways.
+fn still_working(stack: &mut NetStack<ProlacTcp>, seq: u32, ack: u32, now: u64, events: &[Event]) {
     let conn = stack.prolac_connection(&key(40000)).expect("not removed");
     assert_eq!(conn.state(), State::Established);
-    assert_eq!(conn.events(), [Event::Established]);
+    assert_eq!(conn.events(), events);
     let data = segment(
         (ip(1), 40000),
         (ip(2), PORT),
@@ -383,33 +384,77 @@ fn still_working(stack: &mut NetStack<ProlacTcp>, seq: u32, ack: u32, now: u64) 
     assert_eq!(conn.take_received(), b"still open");
 }
 
-/// MUST-56: ICMP Destination Unreachable with codes 0, 1 and 5 (net, host, source route
-/// failed), Time Exceeded and Parameter Problem are soft errors: none of them aborts the
-/// connection whose segment they quote. Each is taken without an answer, and the connection
+/// MUST-56, SHLD-25, MUST-54: ICMP Destination Unreachable with codes 0, 1 and 5 (net, host,
+/// source route failed), Time Exceeded and Parameter Problem are soft errors: the stack hands
+/// each to the connection whose segment it quotes, none of them aborts it, and each is
+/// reported to the application (`Event::SoftError`). None is answered, and the connection
 /// stays established and goes on carrying data.
 #[test]
 fn icmp_soft_errors_do_not_abort_the_connection() {
     let (mut stack, syn_ack) = connected(40000);
     let quoted = quoted_segment(&mut stack, 2_000);
     let errors = [
-        (3, 0, [0; 4]),
-        (3, 1, [0; 4]),
-        (3, 5, [0; 4]),
-        (11, 0, [0; 4]),
-        (11, 1, [0; 4]),
-        (12, 0, [20, 0, 0, 0]),
+        (3, 0, [0; 4], IcmpError::NetUnreachable),
+        (3, 1, [0; 4], IcmpError::HostUnreachable),
+        (3, 5, [0; 4], IcmpError::SourceRouteFailed),
+        (11, 0, [0; 4], IcmpError::TimeExceeded),
+        (11, 1, [0; 4], IcmpError::ReassemblyTimeExceeded),
+        (12, 0, [20, 0, 0, 0], IcmpError::ParameterProblem),
     ];
-    for (i, (kind, code, word)) in errors.into_iter().enumerate() {
+    let mut expected = vec![Event::Established];
+    for (i, (kind, code, word, error)) in errors.into_iter().enumerate() {
         let now = 3_000 + 1_000 * i as u64;
         stack.receive_frame(&icmp_error(kind, code, word, &quoted), now);
         stack.flush(now);
         assert!(stack.pop_frame().is_none(), "ICMP {kind}/{code}: no answer");
         let conn = stack.prolac_connection(&key(40000)).expect("not removed");
         assert_eq!(conn.state(), State::Established, "ICMP {kind}/{code}");
-        assert_eq!(conn.events(), [Event::Established], "ICMP {kind}/{code}");
+        expected.push(Event::SoftError(error));
+        assert_eq!(conn.events(), expected, "ICMP {kind}/{code}");
     }
-    assert_eq!(stack.stats().icmp_other, errors.len() as u64);
-    still_working(&mut stack, 501, syn_ack.seq + 1 + 6, 10_000);
+    assert_eq!(stack.stats().icmp_errors_delivered, errors.len() as u64);
+    still_working(&mut stack, 501, syn_ack.seq + 1 + 6, 10_000, &expected);
+}
+
+/// SHLD-26: an ICMP Port Unreachable quoting a segment in flight ends the connection (a hard
+/// error), silently, and the application hears why; one quoting a sequence number not in flight (RFC 5927 §4.1), or another
+/// connection's ports, changes nothing.
+#[test]
+fn icmp_port_unreachable_ends_the_connection() {
+    let (mut stack, _) = connected(40000);
+    let quoted = quoted_segment(&mut stack, 2_000);
+    let mut stale = quoted.clone();
+    // The quoted sequence number moved 100,000 bytes on: not in flight.
+    let at = 14 + 20 + 4;
+    let seq = u32::from_be_bytes(stale[at..at + 4].try_into().expect("4 bytes"));
+    stale[at..at + 4].copy_from_slice(&seq.wrapping_add(100_000).to_be_bytes());
+    stack.receive_frame(&icmp_error(3, 3, [0; 4], &stale), 2_500);
+    let mut other = quoted.clone();
+    other[14 + 20..14 + 22].copy_from_slice(&40001u16.to_be_bytes());
+    stack.receive_frame(&icmp_error(3, 3, [0; 4], &other), 2_600);
+    let conn = stack.prolac_connection(&key(40000)).expect("not removed");
+    assert_eq!(conn.events(), [Event::Established]);
+    assert_eq!(
+        stack.stats().icmp_other,
+        1,
+        "the other ports: no connection"
+    );
+    stack.receive_frame(&icmp_error(3, 3, [0; 4], &quoted), 3_000);
+    stack.flush(3_000);
+    assert!(stack.pop_frame().is_none(), "no answer, no reset");
+    let conn = stack
+        .prolac_connection(&key(40000))
+        .expect("kept a while, for its events");
+    assert_eq!(conn.state(), State::Closed);
+    assert_eq!(
+        conn.events(),
+        [
+            Event::Established,
+            Event::Unreachable(IcmpError::PortUnreachable),
+            Event::Closed
+        ]
+    );
+    assert_eq!(stack.stats().icmp_errors_delivered, 2);
 }
 
 /// MUST-55: an ICMP Source Quench is discarded silently: nothing is answered, nothing is
@@ -433,14 +478,20 @@ fn icmp_source_quench_is_discarded_silently() {
     stack.receive_frame(&icmp_error(4, 0, [0; 4], &quoted), 3_000);
     stack.flush(3_000);
     assert!(stack.pop_frame().is_none(), "no answer");
-    assert_eq!(stack.stats().icmp_other, 1);
+    assert_eq!(stack.stats().icmp_errors_delivered, 1);
     stack
         .prolac_send(&key(40000), &[7; 3 * 536], 4_000)
         .expect("registered");
     let out = sent(&mut stack);
     let lens: Vec<usize> = out.iter().map(|s| s.payload.len()).collect();
     assert_eq!(lens, [536, 536, 536]);
-    still_working(&mut stack, 501, syn_ack.seq + 7 + 3 * 536, 5_000);
+    still_working(
+        &mut stack,
+        501,
+        syn_ack.seq + 7 + 3 * 536,
+        5_000,
+        &[Event::Established],
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

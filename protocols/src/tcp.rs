@@ -136,6 +136,8 @@ pub trait Variant: sealed::Sealed {
     #[doc(hidden)]
     fn poll(tcb: &mut Self::Tcb, now: u64);
     #[doc(hidden)]
+    fn icmp(tcb: &mut Self::Tcb, error: u32, seq: u32, now: u64);
+    #[doc(hidden)]
     fn poll_at(tcb: &mut Self::Tcb) -> u64;
     #[doc(hidden)]
     fn set_option(tcb: &mut Self::Tcb, opt: u32, value: u64) -> bool;
@@ -196,6 +198,9 @@ macro_rules! variant_impl {
             fn poll(tcb: &mut Self::Tcb, now: u64) {
                 $module::poll__Tcp_Api(tcb, now);
             }
+            fn icmp(tcb: &mut Self::Tcb, error: u32, seq: u32, now: u64) {
+                $module::icmp__Tcp_Api(tcb, error, seq, now);
+            }
             fn poll_at(tcb: &mut Self::Tcb) -> u64 {
                 $module::poll_at__Tcp_Api(tcb)
             }
@@ -232,6 +237,7 @@ macro_rules! variant_impl {
                         .scaling
                         .then_some((i.snd_wscale as u8, i.rcv_wscale as u8)),
                     timestamps: i.stamping,
+                    soft_error: IcmpError::from_code(i.soft_error),
                 }
             }
             fn base_fields(tcb: &Self::Tcb) -> (u8, [u32; 5]) {
@@ -267,7 +273,7 @@ variant_impl!(
     BaseOnly,
     base_only,
     "Window-Scale, Window, Timers, Rtt, Timestamps, Keepalive, Delayed-Ack, Nagle, Congestion, Cubic, Fast-Recovery, \
-     Sack, Sack-Recovery, Challenge-Ack, Urgent, Isn, Header-Prediction",
+     Sack, Sack-Recovery, Challenge-Ack, Urgent, Isn, Icmp, Header-Prediction",
     "The base TCP alone: every optional layer left out (no timers, no congestion control)."
 );
 
@@ -323,6 +329,115 @@ pub enum Event {
     /// The peer's urgent pointer appeared or moved on (RFC 9293 MUST-32):
     /// [`Connection::urgent_pending`] says how far the urgent data reaches.
     Urgent,
+    /// An ICMP error about the connection that does not end it (RFC 9293 SHLD-25, MUST-56):
+    /// the user may want to know, for instance to report it if the connection times out.
+    SoftError(IcmpError),
+    /// An ICMP error ended the connection (a hard error, SHLD-26; which errors are hard is
+    /// [`TcpOption::IcmpPolicy`]). The connection is gone.
+    Unreachable(IcmpError),
+}
+
+/// An ICMP error quoting a segment of a connection ([`Connection::icmp`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IcmpError {
+    /// Destination Unreachable, code 0.
+    NetUnreachable,
+    /// Destination Unreachable, code 1.
+    HostUnreachable,
+    /// Destination Unreachable, code 2 (a hard error).
+    ProtocolUnreachable,
+    /// Destination Unreachable, code 3 (a hard error).
+    PortUnreachable,
+    /// Destination Unreachable, code 4: the packet needs fragmenting (path MTU discovery).
+    FragmentationNeeded,
+    /// Destination Unreachable, code 5.
+    SourceRouteFailed,
+    /// Destination Unreachable, codes 9, 10 and 13: communication administratively prohibited.
+    Prohibited,
+    /// Destination Unreachable, any other code.
+    OtherUnreachable,
+    /// Time Exceeded, code 0: the TTL ran out in transit.
+    TimeExceeded,
+    /// Time Exceeded, code 1: fragment reassembly timed out.
+    ReassemblyTimeExceeded,
+    /// Parameter Problem.
+    ParameterProblem,
+    /// Source Quench (deprecated, RFC 6633): always discarded (MUST-55).
+    SourceQuench,
+}
+
+impl IcmpError {
+    /// The error an ICMPv4 message of `kind` and `code` reports, if it is one a TCP hears
+    /// (Destination Unreachable 3, Source Quench 4, Time Exceeded 11, Parameter Problem 12).
+    #[must_use]
+    pub const fn from_icmpv4(kind: u8, code: u8) -> Option<IcmpError> {
+        Some(match (kind, code) {
+            (3, 0) => IcmpError::NetUnreachable,
+            (3, 1) => IcmpError::HostUnreachable,
+            (3, 2) => IcmpError::ProtocolUnreachable,
+            (3, 3) => IcmpError::PortUnreachable,
+            (3, 4) => IcmpError::FragmentationNeeded,
+            (3, 5) => IcmpError::SourceRouteFailed,
+            (3, 9 | 10 | 13) => IcmpError::Prohibited,
+            (3, _) => IcmpError::OtherUnreachable,
+            (4, _) => IcmpError::SourceQuench,
+            (11, 0) => IcmpError::TimeExceeded,
+            (11, _) => IcmpError::ReassemblyTimeExceeded,
+            (12, _) => IcmpError::ParameterProblem,
+            _ => return None,
+        })
+    }
+
+    /// The protocol's code (`Tcb.Icmp`).
+    const fn code(self) -> u32 {
+        match self {
+            IcmpError::NetUnreachable => 1,
+            IcmpError::HostUnreachable => 2,
+            IcmpError::ProtocolUnreachable => 3,
+            IcmpError::PortUnreachable => 4,
+            IcmpError::FragmentationNeeded => 5,
+            IcmpError::SourceRouteFailed => 6,
+            IcmpError::Prohibited => 7,
+            IcmpError::OtherUnreachable => 8,
+            IcmpError::TimeExceeded => 9,
+            IcmpError::ParameterProblem => 10,
+            IcmpError::SourceQuench => 11,
+            IcmpError::ReassemblyTimeExceeded => 12,
+        }
+    }
+
+    /// The error with the protocol's code `code`.
+    const fn from_code(code: u32) -> Option<IcmpError> {
+        Some(match code {
+            1 => IcmpError::NetUnreachable,
+            2 => IcmpError::HostUnreachable,
+            3 => IcmpError::ProtocolUnreachable,
+            4 => IcmpError::PortUnreachable,
+            5 => IcmpError::FragmentationNeeded,
+            6 => IcmpError::SourceRouteFailed,
+            7 => IcmpError::Prohibited,
+            8 => IcmpError::OtherUnreachable,
+            9 => IcmpError::TimeExceeded,
+            10 => IcmpError::ParameterProblem,
+            11 => IcmpError::SourceQuench,
+            12 => IcmpError::ReassemblyTimeExceeded,
+            _ => return None,
+        })
+    }
+}
+
+/// Which ICMP errors end a connection ([`TcpOption::IcmpPolicy`]; layer Icmp).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IcmpPolicy {
+    /// RFC 9293's (SHLD-26): Protocol and Port Unreachable, in every state. The default.
+    Rfc,
+    /// None: every error is soft (FreeBSD's `icmp_may_rst=0`).
+    None,
+    /// Linux's: Protocol and Port Unreachable and administrative prohibition, and only before
+    /// the connection is synchronized (RFC 5461 §4); afterwards they are soft.
+    Linux,
+    /// FreeBSD's (`icmp_may_rst=1`): Linux's, and Time Exceeded in transit too.
+    FreeBsd,
 }
 
 /// Per-connection options ([`Connection::set_option`]); a variant without the layer that
@@ -413,6 +528,8 @@ pub enum TcpOption {
     /// Added to every retransmission timeout but the first SYN's, in ms (FreeBSD's
     /// `rexmit_slop`); 0 (the default) adds nothing. Layer Timers.
     RtoSlopMs(u64),
+    /// Which ICMP errors end the connection (layer Icmp); [`IcmpPolicy::Rfc`] by default.
+    IcmpPolicy(IcmpPolicy),
 }
 
 /// The protocol's code for marking queued data urgent (`Tcb.Opt.urgent-mark`).
@@ -462,6 +579,15 @@ impl TcpOption {
             TcpOption::InsecureReset(on) => (27, u64::from(on)),
             TcpOption::InsecureSyn(on) => (28, u64::from(on)),
             TcpOption::RtoSlopMs(ms) => (29, ms),
+            TcpOption::IcmpPolicy(p) => (
+                30,
+                match p {
+                    IcmpPolicy::Rfc => 0,
+                    IcmpPolicy::None => 1,
+                    IcmpPolicy::Linux => 2,
+                    IcmpPolicy::FreeBsd => 3,
+                },
+            ),
         }
     }
 }
@@ -500,6 +626,7 @@ impl Profile {
                 TcpOption::AckEverySecondSegment(false),
                 TcpOption::IgnoreResetInTimeWait(false),
                 TcpOption::RepeatFin(false),
+                TcpOption::IcmpPolicy(IcmpPolicy::Rfc),
             ],
             Profile::Linux => &[
                 TcpOption::InitialWindow(10),
@@ -513,6 +640,7 @@ impl Profile {
                 TcpOption::AckEverySecondSegment(false),
                 TcpOption::IgnoreResetInTimeWait(false),
                 TcpOption::RepeatFin(false),
+                TcpOption::IcmpPolicy(IcmpPolicy::Linux),
             ],
             Profile::Bsd => &[
                 TcpOption::InitialWindow(10),
@@ -526,6 +654,7 @@ impl Profile {
                 TcpOption::AckEverySecondSegment(true),
                 TcpOption::IgnoreResetInTimeWait(true),
                 TcpOption::RepeatFin(true),
+                TcpOption::IcmpPolicy(IcmpPolicy::FreeBsd),
             ],
         }
     }
@@ -583,6 +712,8 @@ pub struct TcpInfo {
     pub window_scale: Option<(u8, u8)>,
     /// Whether both SYNs carried timestamps (Timestamps).
     pub timestamps: bool,
+    /// The last soft ICMP error about the connection (Icmp).
+    pub soft_error: Option<IcmpError>,
 }
 
 /// Per-connection settings.
@@ -921,6 +1052,15 @@ impl<V: Variant> Connection<V> {
         V::set_option(&mut self.tcb, code, value)
     }
 
+    /// An ICMP error arrived quoting a segment of this connection whose sequence number was
+    /// `seq` (RFC 9293 MUST-54; the caller has matched the quoted addresses and ports). The
+    /// TCP ignores it unless `seq` is in flight (RFC 5927 §4.1), then ends the connection
+    /// ([`Event::Unreachable`]) or reports it ([`Event::SoftError`]) by
+    /// [`TcpOption::IcmpPolicy`]; Source Quench is discarded (MUST-55).
+    pub fn icmp(&mut self, error: IcmpError, seq: u32, now: u64) {
+        V::icmp(&mut self.tcb, error.code(), seq, now);
+    }
+
     /// The next segment to send, if any (without the headroom; not copied when there is
     /// none).
     pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
@@ -965,6 +1105,8 @@ impl<V: Variant> Connection<V> {
                 4 => Some(Event::Reset),
                 5 => Some(Event::TimedOut),
                 6 => Some(Event::Urgent),
+                16..32 => IcmpError::from_code(k - 16).map(Event::SoftError),
+                32..48 => IcmpError::from_code(k - 32).map(Event::Unreachable),
                 _ => None,
             })
             .collect()

@@ -86,6 +86,7 @@ fn no_dynamic_dispatch_with_or_without_optional_layers() {
         "challenge-ack",
         "urgent",
         "isn",
+        "icmp",
         "header-prediction",
     ];
     let mut cases: Vec<Vec<&str>> = vec![vec![], all.to_vec()];

@@ -28,9 +28,10 @@ use std::path::{Path, PathBuf};
 /// Floor on the number of distinct ReqIDs covered by at least one (non-ignored) test, so that
 /// coverage cannot silently drop. Set to the count last measured minus a margin of 3: 33 of
 /// 119 when this test was written, 80 once `requirements_extra.rs` (both crates) and the tags
-/// on existing tests were added, 86 with urgent data and the Isn layer (issue 6, no margin).
+/// on existing tests were added, 86 with urgent data and the Isn layer (issue 6), 90 with the
+/// Icmp layer (issue 7, no margin).
 /// Raise it as more requirements get tests.
-const MIN_COVERED: usize = 86;
+const MIN_COVERED: usize = 90;
 
 /// Why a MUST row has no test: it does not apply to this TCP, or what it needs is not built
 /// (yet). Every MUST row must have a test or a reason here (`every_must_row_has_a_test_or_a_reason`).
@@ -44,10 +45,6 @@ const REASONS: &[(&str, &str)] = &[
         "does not apply: the source address of a SYN is the stack's one address",
     ),
     (
-        "MUST-47",
-        "not built: hard errors reach the application as events (`Reset`, `TimedOut`), soft errors (ICMP) are not reported",
-    ),
-    (
         "MUST-48",
         "not built: the IPv4 layer sends DSCP 0 and has no per-connection setting",
     ),
@@ -57,10 +54,6 @@ const REASONS: &[(&str, &str)] = &[
     ),
     ("MUST-52", "not built: no source routing (see MUST-51)"),
     ("MUST-53", "not built: no source routing (see MUST-51)"),
-    (
-        "MUST-54",
-        "not built: the IPv4 layer receives ICMP errors and does not abort on them (MUST-56 tests) but does not pass them to the TCP",
-    ),
 ];
 
 /// The heading of the generated section in `docs/TCP.md`.

@@ -151,6 +151,8 @@ pub struct NetStats {
     pub icmp_echo_requests: u64,
     /// ICMP echo replies received.
     pub icmp_echo_replies: u64,
+    /// ICMP errors handed to the connection whose segment they quote.
+    pub icmp_errors_delivered: u64,
     /// Other ICMP messages (ignored).
     pub icmp_other: u64,
     /// TCP segments handed to a handler.

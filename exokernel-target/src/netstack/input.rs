@@ -125,6 +125,12 @@ impl<H: TcpHandler> NetStack<H> {
             self.stats.rx_bad_icmp_checksum += 1;
             return;
         }
+        // Errors that may quote one of our TCP segments (RFC 792: Destination Unreachable,
+        // Source Quench, Time Exceeded, Parameter Problem) go to its connection.
+        if matches!(bytes[0], 3 | 4 | 11 | 12) && self.icmp_error(bytes, now_us) {
+            self.stats.icmp_errors_delivered += 1;
+            return;
+        }
         // The checksum is verified above, where its failure can be counted apart.
         match Icmpv4Repr::parse(&packet, &ChecksumCapabilities::ignored()) {
             Ok(Icmpv4Repr::EchoRequest {
@@ -163,6 +169,41 @@ impl<H: TcpHandler> NetStack<H> {
             }
             _ => self.stats.icmp_other += 1,
         }
+    }
+
+    /// Hands an ICMP error to the connection whose segment it quotes (RFC 9293 MUST-54): the
+    /// quoted IPv4 header must be a TCP packet from us, and its first 8 TCP bytes give the
+    /// ports and the sequence number. False if no connection matches.
+    fn icmp_error(&mut self, bytes: &[u8], now_us: u64) -> bool {
+        // The message's body: 4 bytes of type-specific data, then the quoted datagram.
+        let body = bytes.get(8..).unwrap_or_default();
+        // The quoted datagram is cut short (its header and 8 bytes), so its total length
+        // cannot be checked: only its header is read.
+        let Some(&first) = body.first() else {
+            return false;
+        };
+        let ihl = usize::from(first & 0x0f) * 4;
+        let (4, true, Some(tcp)) = (first >> 4, ihl >= 20, body.get(ihl..ihl + 8)) else {
+            return false;
+        };
+        if body[9] != 6 {
+            return false;
+        }
+        let addr = |at: usize| Ipv4Addr::new(body[at], body[at + 1], body[at + 2], body[at + 3]);
+        let key = super::FourTuple {
+            local_ip: addr(12),
+            local_port: u16::from_be_bytes([tcp[0], tcp[1]]),
+            remote_ip: addr(16),
+            remote_port: u16::from_be_bytes([tcp[2], tcp[3]]),
+        };
+        if key.local_ip != self.config.ip {
+            return false;
+        }
+        let seq = u32::from_be_bytes([tcp[4], tcp[5], tcp[6], tcp[7]]);
+        let (kind, code) = (bytes[0], bytes[1]);
+        self.call_handler(HandlerSlot::Connection(key), now_us, |h, ctx| {
+            h.icmp_error(kind, code, seq, ctx);
+        })
     }
 
     fn tcp_input(&mut self, src: Ipv4Addr, dst: Ipv4Addr, bytes: &[u8], now_us: u64) {

@@ -337,6 +337,13 @@ pub trait TcpHandler: Sized {
     /// Handles an incoming segment addressed to this handler's connection or port.
     fn segment(&mut self, segment: &TcpSegment<'_>, ctx: &mut TcpContext<Self>);
 
+    /// An ICMPv4 error of `kind` and `code` quoting a segment of this handler's connection
+    /// whose sequence number was `seq` (the stack has matched addresses and ports). Ignored
+    /// unless the handler implements it.
+    fn icmp_error(&mut self, kind: u8, code: u8, seq: u32, ctx: &mut TcpContext<Self>) {
+        let _ = (kind, code, seq, ctx);
+    }
+
     /// Runs timers: called by [`NetStack::poll`](super::NetStack::poll) on every handler.
     fn poll(&mut self, ctx: &mut TcpContext<Self>) {
         let _ = ctx;

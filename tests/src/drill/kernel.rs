@@ -4,7 +4,9 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use protocols::tcp::{Config, Connection, Event, Profile, State, TcpInfo, TcpOption};
+use protocols::tcp::{
+    Config, Connection, Event, IcmpError, IcmpPolicy, Profile, State, TcpInfo, TcpOption,
+};
 
 /// Which system the script was written against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,6 +45,8 @@ pub struct Settings {
     pub window_shift: Option<u8>,
     /// FreeBSD's `rexmit_slop`, in ms, when a script sets it.
     pub rto_slop_ms: u64,
+    /// FreeBSD's `icmp_may_rst`: hard ICMP errors end connections in SYN-SENT.
+    pub icmp_may_rst: bool,
 }
 
 /// A socket: what a file descriptor names.
@@ -54,6 +58,9 @@ pub struct Socket {
     pub nonblock: bool,
     /// The pending error (`SO_ERROR`), as an errno name.
     pub error: Option<&'static str>,
+    /// The last soft error (an ICMP error that did not end the connection), which Linux
+    /// reports through `SO_ERROR` when no other error is pending, and FreeBSD does not.
+    pub soft_error: Option<&'static str>,
     /// `SO_LINGER` with a zero time: CLOSE resets.
     pub linger_zero: bool,
     /// Options set on the socket, given to its connection.
@@ -157,6 +164,7 @@ impl Kernel {
                 mtu: None,
                 window_shift: None,
                 rto_slop_ms: 0,
+                icmp_may_rst: true,
             },
             conns: BTreeMap::new(),
             sockets: BTreeMap::new(),
@@ -238,6 +246,7 @@ impl Kernel {
                 kind: SocketKind::Fresh { port: None },
                 nonblock: false,
                 error: None,
+                soft_error: None,
                 linger_zero: false,
                 options: Vec::new(),
                 connected: false,
@@ -306,6 +315,22 @@ impl Kernel {
         self.settle();
     }
 
+    /// An ICMP error quoting a segment of connection `key` with sequence number `seq`: the
+    /// system's policy (FreeBSD's `icmp_may_rst` as it is now) decides what is hard.
+    pub fn icmp(&mut self, key: Key, error: IcmpError, seq: u32) {
+        let now = self.now_ms();
+        let policy = match (self.system, self.settings.icmp_may_rst) {
+            (System::FreeBsd, true) => IcmpPolicy::FreeBsd,
+            (System::FreeBsd, false) => IcmpPolicy::None,
+            (System::Linux, _) => IcmpPolicy::Linux,
+        };
+        if let Some(c) = self.conns.get_mut(&key) {
+            c.tcp.set_option(TcpOption::IcmpPolicy(policy));
+            c.tcp.icmp(error, seq, now);
+        }
+        self.settle();
+    }
+
     /// Sends what a connection that is not kept produced (a reset).
     fn loose(&mut self, mut c: Connection) {
         while let Some(s) = c.poll_transmit() {
@@ -339,6 +364,10 @@ impl Kernel {
                         Event::Reset if s.connected => s.error = Some("ECONNRESET"),
                         Event::Reset => s.error = Some("ECONNREFUSED"),
                         Event::TimedOut => s.error = Some("ETIMEDOUT"),
+                        Event::Unreachable(e) => s.error = Some(errno(self.system, *e)),
+                        Event::SoftError(e) if self.system == System::Linux => {
+                            s.soft_error = Some(errno(self.system, *e));
+                        }
                         _ => {}
                     }
                 }
@@ -450,6 +479,7 @@ impl Kernel {
                 kind: SocketKind::Stream { key, eof: false },
                 nonblock: false,
                 error: None,
+                soft_error: None,
                 linger_zero: false,
                 options,
                 connected: true,
@@ -652,5 +682,21 @@ pub const fn state_name(s: State) -> &'static str {
         State::Closing => "CLOSING",
         State::LastAck => "LAST_ACK",
         State::TimeWait => "TIME_WAIT",
+    }
+}
+
+/// The errno a system reports for an ICMP error (FreeBSD's `inetctlerrmap` and
+/// `tcp_drop_syn_sent`, Linux's `icmp_err_convert`).
+#[must_use]
+pub fn errno(system: System, error: IcmpError) -> &'static str {
+    match (system, error) {
+        (_, IcmpError::PortUnreachable) => "ECONNREFUSED",
+        (System::FreeBsd, IcmpError::ProtocolUnreachable | IcmpError::Prohibited) => "ECONNREFUSED",
+        (System::Linux, IcmpError::ProtocolUnreachable) => "ENOPROTOOPT",
+        (_, IcmpError::NetUnreachable) => "ENETUNREACH",
+        (_, IcmpError::FragmentationNeeded) => "EMSGSIZE",
+        (System::Linux, IcmpError::SourceRouteFailed) => "EOPNOTSUPP",
+        (System::Linux, IcmpError::ParameterProblem) => "EPROTO",
+        _ => "EHOSTUNREACH",
     }
 }

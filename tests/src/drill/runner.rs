@@ -4,7 +4,11 @@
 //! `%{ }%` blocks interpreted. The first difference fails the script; anything the runner does
 //! not model skips it, with the reason.
 
-use super::ast::{Action, Direction, Event, Expr, PacketBody, Script, Syscall, Time, TimePoint};
+use protocols::tcp::IcmpError;
+
+use super::ast::{
+    Action, Direction, Event, Expr, Icmp, PacketBody, Script, Syscall, Time, TimePoint,
+};
 use super::kernel::{Kernel, SCRIPT_PORT, SocketKind, System, state_name};
 use super::wire::{Translation, build_inbound, describe, match_outbound, parse_outbound};
 
@@ -127,7 +131,7 @@ impl Runner {
                             .or_else(|m| skip(e.line, m))?;
                         self.k.input(&bytes);
                     }
-                    PacketBody::Icmp(_) => return skip(e.line, "ICMP to the TCP is not modelled"),
+                    PacketBody::Icmp(icmp) => self.icmp(e.line, icmp)?,
                     PacketBody::Udp(_) => return skip(e.line, "UDP is not modelled"),
                 },
                 Action::Syscall(s) => self.syscall(e.line, s)?,
@@ -430,7 +434,13 @@ impl Runner {
             return fail(line, "getsockopt on a closed descriptor");
         };
         let got = match (level.as_str(), name.as_str()) {
-            ("SOL_SOCKET", "SO_ERROR") => Expr::Ident(sock.error.take().unwrap_or("0").to_string()),
+            ("SOL_SOCKET", "SO_ERROR") => Expr::Ident(
+                sock.error
+                    .take()
+                    .or_else(|| sock.soft_error.take())
+                    .unwrap_or("0")
+                    .to_string(),
+            ),
             // FreeBSD reports the buffer rounded for its mbuf accounting once connected.
             ("SOL_SOCKET", "SO_RCVBUF") => Expr::Int(
                 i64::try_from(recvspace).unwrap_or(0)
@@ -480,6 +490,27 @@ impl Runner {
         skip(line, format!("shell command not interpreted: {cmd}"))
     }
 
+    /// An inbound ICMP error quoting one of the TCP's segments: `[seq]` is relative to the
+    /// TCP's ISN, as packetdrill has it. A message a TCP does not hear (a redirect, an echo)
+    /// changes nothing.
+    fn icmp(&mut self, line: usize, icmp: &Icmp) -> Result<(), Stop> {
+        let Some((kind, code)) = icmp_numbers(icmp) else {
+            return skip(
+                line,
+                format!("ICMP {} {:?} is not known", icmp.kind, icmp.code),
+            );
+        };
+        let Some(error) = IcmpError::from_icmpv4(kind, code) else {
+            return Ok(());
+        };
+        let Some(spec) = &icmp.seq else {
+            return skip(line, "an ICMP error without a quoted sequence number");
+        };
+        let seq = self.tr.local_isn.wrapping_add(spec.start);
+        self.k.icmp((self.local_port, self.remote_port), error, seq);
+        Ok(())
+    }
+
     fn sysctl(&mut self, line: usize, name: &str, value: &str) -> Result<(), Stop> {
         let n: i64 = match value.parse() {
             Ok(n) => n,
@@ -508,9 +539,8 @@ impl Runner {
             "net.inet.tcp.rexmit_slop" => set.rto_slop_ms = u64::try_from(n).unwrap_or(200),
             "net.inet.tcp.rexmit_drop_options" if n == 0 => {}
             "net.inet.tcp.keepinit" if n == 75_000 => {}
-            "net.inet.tcp.syncookies"
-            | "net.inet.tcp.syncookies_only"
-            | "net.inet.tcp.icmp_may_rst" => {}
+            "net.inet.tcp.icmp_may_rst" => set.icmp_may_rst = n != 0,
+            "net.inet.tcp.syncookies" | "net.inet.tcp.syncookies_only" => {}
             // ECN is not implemented: 0 says so; 2 only answers requests, which the scripts
             // that do not request it never see.
             "net.inet.tcp.ecn.enable" if n == 0 || n == 2 => {}
@@ -639,4 +669,43 @@ fn tcpi_state_code(name: &str) -> Option<i64> {
         "CLOSING" => 11,
         _ => return None,
     })
+}
+
+/// The ICMPv4 type and code of a script's ICMP line (packetdrill's names).
+fn icmp_numbers(icmp: &Icmp) -> Option<(u8, u8)> {
+    let kind = match icmp.kind.as_str() {
+        "echo_reply" => 0,
+        "unreachable" => 3,
+        "source_quench" => 4,
+        "redirect" => 5,
+        "echo_request" => 8,
+        "time_exceeded" => 11,
+        "parameter_problem" => 12,
+        _ => return None,
+    };
+    let code = match icmp.code.as_deref() {
+        None => 0,
+        Some(name) => match (kind, name) {
+            (3, "net_unreachable") => 0,
+            (3, "host_unreachable") => 1,
+            (3, "protocol_unreachable") => 2,
+            (3, "port_unreachable") => 3,
+            (3, "frag_needed") => 4,
+            (3, "source_route_failed") => 5,
+            (3, "net_unknown") => 6,
+            (3, "host_unknown") => 7,
+            (3, "source_host_isolated") => 8,
+            (3, "net_prohibited") => 9,
+            (3, "host_prohibited") => 10,
+            (3, "net_unreachable_for_tos") => 11,
+            (3, "host_unreachable_for_tos") => 12,
+            (3, "packet_filtered") => 13,
+            (3, "precedence_violation") => 14,
+            (3, "precedence_cutoff") => 15,
+            (11, "ttl_exceeded_in_transit") => 0,
+            (11, "frag_reass_exceeded") => 1,
+            (_, code) => code.strip_prefix("code_")?.parse().ok()?,
+        },
+    };
+    Some((kind, code))
 }
