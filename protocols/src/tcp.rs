@@ -75,6 +75,9 @@ macro_rules! generated_variant {
                 let bytes = unsafe { core::slice::from_raw_parts(data, n as usize) };
                 host(tcb).store_early(offset, bytes);
             }
+            fn tcp_discard_early(tcb: *mut TcbRef) {
+                host(tcb).early.clear();
+            }
             fn tcp_reassemble(tcb: *mut TcbRef) -> u32 {
                 u32::try_from(host(tcb).reassemble()).unwrap_or(u32::MAX)
             }
@@ -329,6 +332,10 @@ pub enum Event {
     /// The peer's urgent pointer appeared or moved on (RFC 9293 MUST-32):
     /// [`Connection::urgent_pending`] says how far the urgent data reaches.
     Urgent,
+    /// A SYN above RCV.NXT arrived in TIME-WAIT and [`TcpOption::ReopenOnSyn`] is on: the
+    /// connection is gone, and the host hands the same segment to the port's listener, which
+    /// opens a new connection (RFC 9293 MAY-2, RFC 1122 §4.2.2.13).
+    Reopen,
     /// An ICMP error about the connection that does not end it (RFC 9293 SHLD-25, MUST-56):
     /// the user may want to know, for instance to report it if the connection times out.
     SoftError(IcmpError),
@@ -530,6 +537,22 @@ pub enum TcpOption {
     RtoSlopMs(u64),
     /// Which ICMP errors end the connection (layer Icmp); [`IcmpPolicy::Rfc`] by default.
     IcmpPolicy(IcmpPolicy),
+    /// A SYN above RCV.NXT in TIME-WAIT ends it so that a new connection can start
+    /// ([`Event::Reopen`]; RFC 9293 MAY-2, as Linux and FreeBSD do, in their profiles); off by
+    /// default: such a SYN is challenged (RFC 5961 §4).
+    ReopenOnSyn(bool),
+    /// The ACK field of an old duplicate segment (wholly below RCV.NXT) is processed before
+    /// the segment is dropped and acknowledged, as 4.4BSD does (an ACK that ends LAST-ACK or
+    /// CLOSING then goes unanswered); off by default: RFC 9293 §3.10.7.4 drops it at the
+    /// first step. In the BSD profile.
+    AckOfOldSegments(bool),
+    /// TIME-WAIT answers by FreeBSD's rules (`tcp_twcheck`): resets and segments without ACK
+    /// are dropped silently, a repeated FIN restarts the 2 MSL timer, everything but the
+    /// exact final ACK is acknowledged. Off by default (RFC 9293's steps); in the BSD profile.
+    BsdTimeWait(bool),
+    /// How long the handshake may take, in ms, from the first SYN (FreeBSD's `TCP_KEEPINIT`,
+    /// 75 s in the BSD profile); 0 (the default) leaves it to the user timeout. Layer Timers.
+    ConnectTimeoutMs(u64),
 }
 
 /// The protocol's code for marking queued data urgent (`Tcb.Opt.urgent-mark`).
@@ -579,6 +602,10 @@ impl TcpOption {
             TcpOption::InsecureReset(on) => (27, u64::from(on)),
             TcpOption::InsecureSyn(on) => (28, u64::from(on)),
             TcpOption::RtoSlopMs(ms) => (29, ms),
+            TcpOption::ConnectTimeoutMs(ms) => (31, ms),
+            TcpOption::ReopenOnSyn(on) => (32, u64::from(on)),
+            TcpOption::AckOfOldSegments(on) => (33, u64::from(on)),
+            TcpOption::BsdTimeWait(on) => (34, u64::from(on)),
             TcpOption::IcmpPolicy(p) => (
                 30,
                 match p {
@@ -627,6 +654,10 @@ impl Profile {
                 TcpOption::IgnoreResetInTimeWait(false),
                 TcpOption::RepeatFin(false),
                 TcpOption::IcmpPolicy(IcmpPolicy::Rfc),
+                TcpOption::ConnectTimeoutMs(0),
+                TcpOption::ReopenOnSyn(false),
+                TcpOption::AckOfOldSegments(false),
+                TcpOption::BsdTimeWait(false),
             ],
             Profile::Linux => &[
                 TcpOption::InitialWindow(10),
@@ -641,6 +672,10 @@ impl Profile {
                 TcpOption::IgnoreResetInTimeWait(false),
                 TcpOption::RepeatFin(false),
                 TcpOption::IcmpPolicy(IcmpPolicy::Linux),
+                TcpOption::ConnectTimeoutMs(0),
+                TcpOption::ReopenOnSyn(true),
+                TcpOption::AckOfOldSegments(false),
+                TcpOption::BsdTimeWait(false),
             ],
             Profile::Bsd => &[
                 TcpOption::InitialWindow(10),
@@ -655,6 +690,10 @@ impl Profile {
                 TcpOption::IgnoreResetInTimeWait(true),
                 TcpOption::RepeatFin(true),
                 TcpOption::IcmpPolicy(IcmpPolicy::FreeBsd),
+                TcpOption::ConnectTimeoutMs(75_000),
+                TcpOption::ReopenOnSyn(true),
+                TcpOption::AckOfOldSegments(true),
+                TcpOption::BsdTimeWait(true),
             ],
         }
     }
@@ -1095,16 +1134,25 @@ impl<V: Variant> Connection<V> {
 
     /// The events reported since the last call.
     pub fn events(&mut self) -> Vec<Event> {
+        let events = self.peek_events();
+        self.host.events.clear();
+        events
+    }
+
+    /// The events reported since the last call to [`Connection::events`], left in place.
+    #[must_use]
+    pub fn peek_events(&self) -> Vec<Event> {
         self.host
             .events
-            .drain(..)
-            .filter_map(|k| match k {
+            .iter()
+            .filter_map(|&k| match k {
                 1 => Some(Event::Established),
                 2 => Some(Event::PeerClosed),
                 3 => Some(Event::Closed),
                 4 => Some(Event::Reset),
                 5 => Some(Event::TimedOut),
                 6 => Some(Event::Urgent),
+                7 => Some(Event::Reopen),
                 16..32 => IcmpError::from_code(k - 16).map(Event::SoftError),
                 32..48 => IcmpError::from_code(k - 32).map(Event::Unreachable),
                 _ => None,

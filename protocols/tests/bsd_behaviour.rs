@@ -7,7 +7,7 @@
 mod common;
 
 use common::*;
-use protocols::tcp::{Config, Connection, State, TcpOption};
+use protocols::tcp::{Config, Connection, Event, State, TcpOption};
 
 fn with(options: &[TcpOption]) -> Connection {
     established_cfg(
@@ -198,4 +198,83 @@ fn the_announced_mss_follows_the_mtu() {
         c.connect(LOCAL, REMOTE, 0);
         assert_eq!(only(&mut c).mss(), Some(mss));
     }
+}
+
+/// RFC 9293 MAY-2 (RFC 1122 §4.2.2.13) as an option: a SYN above RCV.NXT in TIME-WAIT ends it
+/// silently and tells the host to hand the SYN to the listener (`Event::Reopen`); a SYN at or
+/// below RCV.NXT, or one with ACK, is challenged as without the option (RFC 5961 §4).
+#[test]
+fn a_newer_syn_reopens_time_wait() {
+    let mut c = time_wait();
+    assert!(c.set_option(TcpOption::ReopenOnSyn(true)));
+    arrive(&mut c, seg(SYN).seq(IRS + 2).mss(PEER_MSS));
+    assert_ack(&only(&mut c), ISS + 2, IRS + 2);
+    arrive(
+        &mut c,
+        seg(SYN | ACK).seq(IRS + 100).ack(ISS + 2).mss(PEER_MSS),
+    );
+    assert_ack(&only(&mut c), ISS + 2, IRS + 2);
+    assert_eq!(c.state(), State::TimeWait);
+    arrive(&mut c, seg(SYN).seq(IRS + 100).mss(PEER_MSS));
+    silent(&mut c);
+    assert_eq!(c.state(), State::Closed);
+    assert_eq!(c.events(), [Event::Reopen, Event::Closed]);
+
+    let mut c = time_wait();
+    arrive(&mut c, seg(SYN).seq(IRS + 100).mss(PEER_MSS));
+    assert_ack(&only(&mut c), ISS + 2, IRS + 2);
+    assert_eq!(c.state(), State::TimeWait, "without the option");
+}
+
+/// 4.4BSD takes the ACK field of an old duplicate (a segment wholly below RCV.NXT): in
+/// LAST-ACK one that acknowledges our FIN closes the connection without a word; RFC 9293 drops
+/// it at the first step and acknowledges it.
+#[test]
+fn the_ack_of_an_old_duplicate_is_taken_in_the_bsd_way() {
+    for bsd in [true, false] {
+        let mut c = last_ack();
+        c.set_option(TcpOption::AckOfOldSegments(bsd));
+        arrive(&mut c, seg(ACK).seq(IRS + 1).ack(ISS + 2));
+        if bsd {
+            silent(&mut c);
+            assert_eq!(c.state(), State::Closed);
+        } else {
+            assert_ack(&only(&mut c), ISS + 2, IRS + 2);
+            assert_eq!(c.state(), State::LastAck);
+        }
+    }
+    // In ESTABLISHED an old duplicate that acknowledges new data moves SND.UNA on, and is
+    // acknowledged.
+    let mut c = established();
+    c.set_option(TcpOption::AckOfOldSegments(true));
+    c.send(&data(100), 0);
+    sent(&mut c);
+    arrive(&mut c, peer_ack(IRS + 1, ISS + 1).payload(&data(10)));
+    sent(&mut c);
+    arrive(&mut c, peer_ack(IRS + 1, ISS + 101).payload(&data(10)));
+    assert_ack(&only(&mut c), ISS + 101, IRS + 11);
+    assert_eq!(c.info().snd_una, ISS + 101);
+}
+
+/// FreeBSD's TIME-WAIT (`tcp_twcheck`): resets and segments without ACK are dropped silently,
+/// the exact final ACK too, anything else is acknowledged, and a repeated FIN restarts the
+/// 2 MSL timer.
+#[test]
+fn time_wait_in_the_bsd_way() {
+    let mut c = time_wait();
+    assert!(c.set_option(TcpOption::BsdTimeWait(true)));
+    arrive(&mut c, seg(RST).seq(IRS + 2));
+    arrive(&mut c, seg(SYN).seq(IRS + 2).mss(PEER_MSS));
+    arrive(&mut c, seg(ACK).seq(IRS + 2).ack(ISS + 2));
+    silent(&mut c);
+    assert_eq!(c.state(), State::TimeWait);
+    arrive(&mut c, seg(ACK).seq(IRS + 2).ack(ISS + 1));
+    assert_ack(&only(&mut c), ISS + 2, IRS + 2);
+    arrive(&mut c, seg(ACK | PSH).seq(IRS + 2).ack(ISS + 2));
+    assert_ack(&only(&mut c), ISS + 2, IRS + 2);
+    assert_eq!(c.poll_at(), Some(TWO_MSL));
+    arrive_at(&mut c, seg(FIN | ACK).seq(IRS + 1).ack(ISS + 2), 1_000);
+    assert_ack(&only(&mut c), ISS + 2, IRS + 2);
+    assert_eq!(c.poll_at(), Some(1_000 + TWO_MSL), "restarted");
+    assert_eq!(c.state(), State::TimeWait);
 }

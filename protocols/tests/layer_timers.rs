@@ -285,3 +285,36 @@ fn an_ack_sent_during_go_back_n_carries_the_highest_sequence_number_sent() {
     );
     assert_ack(&only(&mut c), ISS + 3001, IRS + 101);
 }
+
+/// The handshake's own limit (`ConnectTimeoutMs`, FreeBSD's `TCP_KEEPINIT`): an unanswered
+/// SYN is given up when it runs out — 5 s after the first SYN here, at the limit and not at
+/// the next retransmission — while the user timeout would wait longer.
+#[test]
+fn the_connect_timeout_bounds_the_handshake() {
+    let mut c = plain(config());
+    assert!(c.set_option(TcpOption::ConnectTimeoutMs(5_000)));
+    c.connect(LOCAL, REMOTE, 0);
+    sent(&mut c);
+    c.events();
+    let mut out = Vec::new();
+    let closed_at = run_until_closed(&mut c, 20_000, &mut out);
+    let times: Vec<u64> = out.iter().map(|(t, _)| *t).collect();
+    assert_eq!(times, [1000, 3000], "SYN retransmissions until then");
+    assert!(out.iter().all(|(_, o)| o.has(SYN)));
+    assert_eq!(closed_at, 5_000);
+    assert_eq!(c.events(), [Event::TimedOut, Event::Closed]);
+}
+
+/// Once synchronized, the connect timeout no longer applies: unacknowledged data is bound by
+/// the user timeout alone.
+#[test]
+fn the_connect_timeout_does_not_bound_data() {
+    let mut c = established_opts(&[
+        TcpOption::ConnectTimeoutMs(2_000),
+        TcpOption::UserTimeoutMs(10_000),
+    ]);
+    c.send(&data(100), 0);
+    sent(&mut c);
+    let closed_at = run_until_closed(&mut c, 20_000, &mut Vec::new());
+    assert_eq!(closed_at, 10_000);
+}

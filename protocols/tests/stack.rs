@@ -251,3 +251,66 @@ fn poll_at_drives_retransmission() {
     exchange(&mut client, &mut server, at);
     assert_eq!(read_all(&mut server, &accepted, at), b"lost once");
 }
+
+/// RFC 9293 MAY-2 with `TcpOption::ReopenOnSyn`: the server closed first and holds the
+/// connection in TIME-WAIT; the client connects again from the same port (its clock-driven
+/// ISN is above the old RCV.NXT), and the stack hands the SYN to the listener, which accepts a
+/// new connection on the same four-tuple. Without the option the SYN is challenged (RFC 5961
+/// §4), the client answers the challenge ACK with a reset, which ends TIME-WAIT (the hazard of
+/// RFC 1337), and no new connection is accepted then.
+#[test]
+fn a_new_syn_reopens_a_four_tuple_in_time_wait() {
+    for reopen in [true, false] {
+        let mut client: Stack = Stack::new(StackConfig::new(CLIENT));
+        let mut config = StackConfig::new(SERVER);
+        config
+            .options
+            .push(protocols::tcp::TcpOption::ReopenOnSyn(reopen));
+        let mut server: Stack = Stack::new(config);
+        server.listen(80);
+        let key = client
+            .connect(40000, SocketAddrV4::new(SERVER, 80), 0)
+            .expect("free");
+        exchange(&mut client, &mut server, 0);
+        let accepted = server.accept().expect("accepted");
+        server.shutdown(&accepted, 10).expect("open");
+        exchange(&mut client, &mut server, 10);
+        client.shutdown(&key, 11).expect("open");
+        exchange(&mut client, &mut server, 11);
+        assert_eq!(
+            server.connection(&accepted).map(|c| c.state()),
+            Some(State::TimeWait)
+        );
+        client.reap();
+        assert!(client.connection(&key).is_none(), "the client is done");
+        let again = client
+            .connect(40000, SocketAddrV4::new(SERVER, 80), 1_000)
+            .expect("free again");
+        exchange(&mut client, &mut server, 1_000);
+        if reopen {
+            assert_eq!(
+                server.accept(),
+                Some(accepted),
+                "a new connection, same four-tuple"
+            );
+            assert_eq!(
+                server.connection(&accepted).map(|c| c.state()),
+                Some(State::Established)
+            );
+            assert_eq!(
+                client.connection(&again).map(|c| c.state()),
+                Some(State::Established)
+            );
+        } else {
+            assert_eq!(server.accept(), None);
+            assert_eq!(
+                server.connection(&accepted).map(|c| c.state()),
+                Some(State::Closed)
+            );
+            assert_eq!(
+                client.connection(&again).map(|c| c.state()),
+                Some(State::SynSent)
+            );
+        }
+    }
+}

@@ -662,3 +662,22 @@ fn the_offered_window_follows_the_unread_data() {
         "the whole buffer is offered again"
     );
 }
+
+/// §3.10.7.4 eighth step: a FIN is processed in sequence. One that arrives beyond a gap (on
+/// early data) is remembered and taken once the gap fills: the data is read in order, then
+/// end of file, and the ACK covers the FIN.
+#[test]
+fn a_fin_beyond_a_gap_is_taken_when_the_gap_fills() {
+    let mut c = established();
+    arrive(
+        &mut c,
+        seg(ACK | FIN).seq(IRS + 11).ack(ISS + 1).payload(b"world"),
+    );
+    assert_ack(&only(&mut c), ISS + 1, IRS + 1);
+    assert_eq!(c.state(), State::Established);
+    arrive(&mut c, peer(IRS + 1, ISS + 1).payload(b"hello, the"));
+    assert_ack(&only(&mut c), ISS + 1, IRS + 17);
+    assert_eq!(c.state(), State::CloseWait);
+    assert_eq!(read_all(&mut c), b"hello, theworld");
+    assert_eq!(c.events(), [Event::PeerClosed]);
+}

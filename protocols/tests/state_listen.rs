@@ -198,3 +198,46 @@ fn the_offered_window_is_the_receive_buffer() {
     arrive(&mut c, peer_syn());
     assert_eq!(only(&mut c).window, 300);
 }
+
+/// §3.10.7.2: text on a SYN is queued for processing after ESTABLISHED: the SYN,ACK
+/// acknowledges the SYN alone, nothing is readable in SYN-RECEIVED, and the handshake's ACK
+/// makes the text readable and acknowledged.
+#[test]
+fn text_on_a_syn_waits_for_established() {
+    let mut c = listen();
+    arrive(&mut c, peer_syn().payload(b"early"));
+    let syn_ack = only(&mut c);
+    assert!(syn_ack.has(SYN) && syn_ack.ack == IRS + 1);
+    assert_eq!(c.state(), State::SynReceived);
+    assert_eq!(read_all(&mut c), b"");
+    arrive(&mut c, seg(ACK).seq(IRS + 6).ack(ISS + 1));
+    assert_eq!(c.state(), State::Established);
+    assert_eq!(read_all(&mut c), b"early");
+    assert_eq!(c.info().rcv_nxt, IRS + 6);
+}
+
+/// MUST-11: a passive open reset in SYN-RECEIVED goes back to LISTEN and keeps nothing of the
+/// handshake — the text of the first SYN is not delivered on the next connection.
+#[test]
+fn back_in_listen_the_text_of_an_earlier_syn_is_forgotten() {
+    let mut c = listen();
+    arrive(
+        &mut c,
+        peer_syn().payload(b"a stale text, longer than what follows"),
+    );
+    sent(&mut c);
+    arrive(&mut c, seg(RST).seq(IRS + 1));
+    assert_eq!(c.state(), State::Listen);
+    arrive(&mut c, seg(SYN).seq(IRS + 1000).mss(PEER_MSS));
+    let syn_ack = only(&mut c);
+    arrive(&mut c, seg(ACK).seq(IRS + 1001).ack(syn_ack.seq + 1));
+    assert_eq!(c.state(), State::Established);
+    arrive(
+        &mut c,
+        seg(ACK)
+            .seq(IRS + 1001)
+            .ack(syn_ack.seq + 1)
+            .payload(b"fresh"),
+    );
+    assert_eq!(read_all(&mut c), b"fresh");
+}

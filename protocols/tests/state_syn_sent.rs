@@ -306,3 +306,19 @@ fn abort_sends_no_reset() {
     silent(&mut c);
     assert_eq!(c.poll_at(), None);
 }
+
+/// §3.10.7.3, simultaneous open: text on the peer's SYN is queued until ESTABLISHED — our
+/// SYN,ACK acknowledges the SYN alone, and the ACK that completes the handshake makes it
+/// readable.
+#[test]
+fn text_on_a_simultaneous_syn_waits_for_established() {
+    let mut c = syn_sent();
+    arrive(&mut c, peer_syn().payload(b"abc"));
+    let syn_ack = only(&mut c);
+    assert!(syn_ack.has(SYN) && syn_ack.has(ACK) && syn_ack.ack == IRS + 1);
+    assert_eq!(c.state(), State::SynReceived);
+    assert_eq!(read_all(&mut c), b"");
+    arrive(&mut c, seg(ACK).seq(IRS + 4).ack(ISS + 1));
+    assert_eq!(c.state(), State::Established);
+    assert_eq!(read_all(&mut c), b"abc");
+}

@@ -1,13 +1,13 @@
 //! TIME-WAIT (RFC 9293 §3.10.7.4): both FINs acknowledged (SND.NXT=ISS+2, RCV.NXT=IRS+2).
 //! "The only thing that can arrive in this state is a retransmission of the remote FIN." The
-//! 2 MSL timer (MUST-13) is not implemented: the connection stays here until ABORT.
+//! 2 MSL timer (MUST-13) deletes the TCB.
 
 mod common;
 
 use common::*;
 use protocols::tcp::{Event, State};
 
-/// "Acknowledge it" (the 2 MSL restart is not implemented).
+/// "Acknowledge it": a retransmitted FIN is below RCV.NXT, so the first step acknowledges it.
 #[test]
 fn a_retransmitted_fin_is_acknowledged_again() {
     let mut c = time_wait();
@@ -26,8 +26,8 @@ fn a_reset_closes_the_connection() {
     silent(&mut c);
 }
 
-/// RFC 5961 §4: a SYN gets a challenge ACK (MAY-2, a new connection from TIME-WAIT, is not
-/// implemented).
+/// RFC 5961 §4: a SYN gets a challenge ACK (MAY-2, a new connection from TIME-WAIT, is an
+/// option: `bsd_behaviour::a_newer_syn_reopens_time_wait`).
 #[test]
 fn a_syn_gets_a_challenge_ack() {
     let mut c = time_wait();

@@ -203,8 +203,13 @@ impl<V: Variant> Stack<V> {
         };
         if let Some(c) = self.connections.get_mut(&key) {
             c.input(segment, now);
-            self.note_events(&key);
-            return Arrival::Connection(key);
+            // A SYN that ended TIME-WAIT (`TcpOption::ReopenOnSyn`) goes on to the listener as
+            // if the old connection had gone already.
+            if !c.peek_events().contains(&Event::Reopen) {
+                self.note_events(&key);
+                return Arrival::Connection(key);
+            }
+            self.connections.remove(&key);
         }
         // A fresh TCB answers: listening if the port listens, closed otherwise (a reset).
         let mut c = self.new_connection(&key, now);

@@ -47,6 +47,8 @@ pub struct Settings {
     pub rto_slop_ms: u64,
     /// FreeBSD's `icmp_may_rst`: hard ICMP errors end connections in SYN-SENT.
     pub icmp_may_rst: bool,
+    /// FreeBSD's `keepinit`: how long a handshake may take, in ms.
+    pub keepinit_ms: u64,
 }
 
 /// A socket: what a file descriptor names.
@@ -95,6 +97,19 @@ pub enum SocketKind {
         /// The peer's FIN has been read (reads return 0).
         eof: bool,
     },
+}
+
+/// What `poll()` reports of a descriptor.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Readiness {
+    /// Data, the peer's FIN, a pending error, or (listening) a connection to accept.
+    pub readable: bool,
+    /// Room in the send buffer of a connection that may send.
+    pub writable: bool,
+    /// An error is pending.
+    pub error: bool,
+    /// Both directions are closed (or the socket never connected).
+    pub hangup: bool,
 }
 
 /// A connection: local port, remote port.
@@ -165,6 +180,7 @@ impl Kernel {
                 window_shift: None,
                 rto_slop_ms: 0,
                 icmp_may_rst: true,
+                keepinit_ms: 75_000,
             },
             conns: BTreeMap::new(),
             sockets: BTreeMap::new(),
@@ -213,6 +229,9 @@ impl Kernel {
             c.set_option(TcpOption::Sack(false));
         }
         c.set_option(TcpOption::RtoSlopMs(self.settings.rto_slop_ms));
+        if self.system == System::FreeBsd {
+            c.set_option(TcpOption::ConnectTimeoutMs(self.settings.keepinit_ms));
+        }
         if let Some(shift) = self.settings.window_shift {
             c.set_option(TcpOption::WindowShift(shift));
         }
@@ -273,42 +292,53 @@ impl Kernel {
         }
         if let Some(c) = self.conns.get_mut(&key) {
             c.tcp.input(segment, now);
-        } else {
-            let listener = self.sockets.iter().find_map(|(fd, s)| match &s.kind {
-                SocketKind::Listening { port, .. } if *port == dport => {
-                    Some((*fd, s.options.clone()))
+            // A SYN that ended TIME-WAIT goes on to the listener (`Event::Reopen`): the old
+            // connection is forgotten, and its socket, if still open, no longer names it.
+            if !c.tcp.peek_events().contains(&Event::Reopen) {
+                self.settle();
+                return;
+            }
+            self.conns.remove(&key);
+            for s in self.sockets.values_mut() {
+                if let SocketKind::Stream { key: k, .. } = &mut s.kind
+                    && *k == key
+                {
+                    *k = (0, 0);
                 }
-                _ => None,
-            });
-            match listener {
-                Some((fd, options)) => {
-                    let mut c = self.new_connection(&options);
-                    c.listen(dport);
-                    c.input(segment, now);
-                    if c.state() == State::SynReceived {
-                        c.events();
-                        self.conns.insert(
-                            key,
-                            Conn {
-                                tcp: c,
-                                owner: Owner::Listener(fd),
-                            },
-                        );
-                    } else {
-                        self.loose(c);
-                    }
+            }
+        }
+        let listener = self.sockets.iter().find_map(|(fd, s)| match &s.kind {
+            SocketKind::Listening { port, .. } if *port == dport => Some((*fd, s.options.clone())),
+            _ => None,
+        });
+        match listener {
+            Some((fd, options)) => {
+                let mut c = self.new_connection(&options);
+                c.listen(dport);
+                c.input(segment, now);
+                if c.state() == State::SynReceived {
+                    c.events();
+                    self.conns.insert(
+                        key,
+                        Conn {
+                            tcp: c,
+                            owner: Owner::Listener(fd),
+                        },
+                    );
+                } else {
+                    self.loose(c);
                 }
-                None => {
-                    let silent = match self.settings.blackhole {
-                        0 => false,
-                        1 => flags & 0x02 != 0,
-                        _ => true,
-                    };
-                    let mut c = self.new_connection(&[]);
-                    c.input(segment, now);
-                    if !silent {
-                        self.loose(c);
-                    }
+            }
+            None => {
+                let silent = match self.settings.blackhole {
+                    0 => false,
+                    1 => flags & 0x02 != 0,
+                    _ => true,
+                };
+                let mut c = self.new_connection(&[]);
+                c.input(segment, now);
+                if !silent {
+                    self.loose(c);
                 }
             }
         }
@@ -423,6 +453,83 @@ impl Kernel {
             }
         }
         self.now_us = self.now_us.max(until);
+    }
+
+    /// When the next timer of any connection runs, in µs.
+    pub fn next_timer_us(&mut self) -> Option<u64> {
+        self.conns
+            .values_mut()
+            .filter_map(|c| c.tcp.poll_at())
+            .min()
+            .map(|ms| ms * 1000)
+    }
+
+    /// How a `connect()` on `fd` has ended: `None` while the handshake goes on.
+    pub fn connect_outcome(&mut self, fd: i32) -> Option<Result<(), &'static str>> {
+        let s = self.sockets.get_mut(&fd)?;
+        if let Some(e) = s.error.take() {
+            return Some(Err(e));
+        }
+        if s.connected {
+            return Some(Ok(()));
+        }
+        let SocketKind::Stream { key, .. } = s.kind else {
+            return Some(Err("EBADF"));
+        };
+        match self.conns.get(&key).map(|c| c.tcp.state()) {
+            Some(State::SynSent | State::SynReceived) => None,
+            _ => Some(Err("ECONNREFUSED")),
+        }
+    }
+
+    /// `poll()`'s view of `fd`: readable, writable, error pending, hung up.
+    pub fn readiness(&mut self, fd: i32) -> Option<Readiness> {
+        let s = self.sockets.get(&fd)?;
+        let error = s.error.is_some();
+        match &s.kind {
+            SocketKind::Fresh { .. } => Some(Readiness {
+                hangup: true,
+                writable: true,
+                ..Readiness::default()
+            }),
+            SocketKind::Listening { ready, .. } => Some(Readiness {
+                readable: !ready.is_empty(),
+                error,
+                ..Readiness::default()
+            }),
+            SocketKind::Stream { key, .. } => {
+                let key = *key;
+                let Some(c) = self.conns.get(&key) else {
+                    return Some(Readiness {
+                        readable: true,
+                        error,
+                        hangup: true,
+                        ..Readiness::default()
+                    });
+                };
+                let state = c.tcp.state();
+                let peer_done = matches!(
+                    state,
+                    State::CloseWait
+                        | State::LastAck
+                        | State::Closing
+                        | State::TimeWait
+                        | State::Closed
+                );
+                let both_done = matches!(
+                    state,
+                    State::LastAck | State::Closing | State::TimeWait | State::Closed
+                );
+                Some(Readiness {
+                    readable: c.tcp.readable() > 0 || peer_done || error,
+                    writable: matches!(state, State::Established | State::CloseWait)
+                        && c.tcp.send_room() > 0
+                        || error,
+                    error,
+                    hangup: both_done,
+                })
+            }
+        }
     }
 
     /// The connection of a stream socket.

@@ -54,6 +54,7 @@ pub fn run(script: &Script, system: System) -> Verdict {
         last_time: 0,
         remote_port: REMOTE_PORT,
         local_port: SCRIPT_PORT,
+        pending: None,
     };
     if let Some(t) = script.option("tolerance_usecs") {
         match t.parse() {
@@ -77,15 +78,21 @@ pub fn run(script: &Script, system: System) -> Verdict {
         System::FreeBsd => &["FreeBSD"],
         System::Linux => &["Linux"],
     };
+    let mut result = Ok(());
     for e in script.active_events(defined) {
-        if let Err(stop) = r.event(e) {
-            return match stop {
-                Stop::Fail(m) => Verdict::Fail(m),
-                Stop::Skip(m) => Verdict::Skip(m),
-            };
+        result = r.event(e);
+        if result.is_err() {
+            break;
         }
     }
-    Verdict::Pass
+    if result.is_ok() {
+        result = r.finish_pending();
+    }
+    match result {
+        Ok(()) => Verdict::Pass,
+        Err(Stop::Fail(m)) => Verdict::Fail(m),
+        Err(Stop::Skip(m)) => Verdict::Skip(m),
+    }
 }
 
 struct Runner {
@@ -95,7 +102,43 @@ struct Runner {
     last_time: u64,
     remote_port: u16,
     local_port: u16,
+    /// A blocking call (`a...b`) in progress: the script goes on while it waits, as
+    /// packetdrill's does in its own thread.
+    pending: Option<Pending>,
 }
+
+/// A blocking system call waiting to return.
+struct Pending {
+    line: usize,
+    call: Syscall,
+    /// When the script says it returns, in µs.
+    end: u64,
+    what: Blocked,
+}
+
+/// What a blocking call waits for.
+enum Blocked {
+    /// `connect()`: the handshake's end.
+    Connect(i32),
+    /// `accept()`: an established connection.
+    Accept(i32),
+    /// `read()`/`recv()`: data, the peer's FIN or an error.
+    Read { fd: i32, n: usize, peek: bool },
+    /// `write()`/`send()`: room for the rest of `n` bytes.
+    Write { fd: i32, n: usize, done: usize },
+    /// `poll()`: a requested event, or the timeout (µs, absolute).
+    Poll { deadline: Option<u64> },
+}
+
+/// The `poll()` event names the runner reports, with the systems' bits.
+const POLL_NAMES: [(&str, i64); 6] = [
+    ("POLLIN", 0x1),
+    ("POLLPRI", 0x2),
+    ("POLLOUT", 0x4),
+    ("POLLERR", 0x8),
+    ("POLLHUP", 0x10),
+    ("POLLRDNORM", 0x40),
+];
 
 impl Runner {
     fn at(&self, p: TimePoint) -> u64 {
@@ -108,18 +151,35 @@ impl Runner {
             Time::At(p) => (self.at(p), false),
             Time::Any => (self.last_time, true),
             Time::Range(a, _) => (self.at(a), true),
-            Time::Blocking(..) => {
-                return skip(
-                    e.line,
-                    "blocking system calls (`a...b`) are not modelled yet",
-                );
+            Time::Blocking(a, b) => {
+                let start = self.at(a);
+                let end = if b.relative {
+                    start + u64::try_from(b.usecs).unwrap_or(0)
+                } else {
+                    u64::try_from(b.usecs).unwrap_or(0)
+                };
+                self.advance_to(start)?;
+                self.no_unexpected(e.line)?;
+                let Action::Syscall(s) = &e.action else {
+                    return skip(e.line, "only a system call can block");
+                };
+                self.start_blocking(e.line, s, start, end)?;
+                // Relative times after a blocking call count from its start.
+                self.last_time = start;
+                return Ok(());
             }
         };
         let outbound = matches!(&e.action, Action::Packet(p) if p.direction == Direction::Outbound);
+        let mut time = time;
         if outbound {
-            self.expect(e, time, any_time)?;
+            let sent_at = self.expect(e, time, any_time)?;
+            // A segment at any time (`*`, `a~b`) happened when it was sent: later relative
+            // times count from then, as packetdrill's do.
+            if any_time {
+                time = sent_at.unwrap_or(time);
+            }
         } else {
-            self.k.advance(time);
+            self.advance_to(time)?;
             self.no_unexpected(e.line)?;
             match &e.action {
                 Action::Packet(p) => match &p.body {
@@ -130,11 +190,18 @@ impl Runner {
                         let bytes = build_inbound(t, &self.tr, self.remote_port, self.local_port)
                             .or_else(|m| skip(e.line, m))?;
                         self.k.input(&bytes);
+                        self.check_pending()?;
                     }
-                    PacketBody::Icmp(icmp) => self.icmp(e.line, icmp)?,
+                    PacketBody::Icmp(icmp) => {
+                        self.icmp(e.line, icmp)?;
+                        self.check_pending()?;
+                    }
                     PacketBody::Udp(_) => return skip(e.line, "UDP is not modelled"),
                 },
-                Action::Syscall(s) => self.syscall(e.line, s)?,
+                Action::Syscall(s) => {
+                    self.syscall(e.line, s)?;
+                    self.check_pending()?;
+                }
                 Action::Shell(cmd) => self.shell(e.line, cmd)?,
                 Action::Code(code) => self.code(e.line, code)?,
             }
@@ -159,9 +226,11 @@ impl Runner {
         Ok(())
     }
 
-    fn expect(&mut self, e: &Event, time: u64, any_time: bool) -> Result<(), Stop> {
+    /// An outbound line: the next segment sent must match it, in time. Returns when it was
+    /// sent.
+    fn expect(&mut self, e: &Event, time: u64, any_time: bool) -> Result<Option<u64>, Stop> {
         let Action::Packet(p) = &e.action else {
-            return Ok(());
+            return Ok(None);
         };
         let PacketBody::Tcp(t) = &p.body else {
             return skip(e.line, "only TCP segments are expected");
@@ -175,9 +244,9 @@ impl Runner {
             time + self.tolerance_us
         };
         if self.k.sent.is_empty() {
-            self.k.advance(deadline);
+            self.advance_to_first_segment(deadline)?;
         } else {
-            self.k.advance(time);
+            self.advance_to(time)?;
         }
         let Some((sent_at, bytes)) = self.k.sent.pop_front() else {
             return fail(e.line, "expected an outbound segment, none was sent");
@@ -203,7 +272,239 @@ impl Runner {
         if sent_at > deadline {
             return fail(e.line, "sent too late");
         }
-        Ok(())
+        Ok(Some(sent_at))
+    }
+
+    /// Runs the clock to `until`, timer by timer while a blocking call waits, so that it
+    /// returns at the moment it can.
+    fn advance_to(&mut self, until: u64) -> Result<(), Stop> {
+        self.advance_while(until, |_| false)
+    }
+
+    /// Runs the clock towards `until`, stopping early once the TCP has sent something.
+    fn advance_to_first_segment(&mut self, until: u64) -> Result<(), Stop> {
+        self.advance_while(until, |k| !k.sent.is_empty())
+    }
+
+    /// Runs the clock to `until` timer by timer, checking the blocking call after each,
+    /// unless `stop` says to stop (the clock then stays where it is).
+    fn advance_while(&mut self, until: u64, stop: impl Fn(&Kernel) -> bool) -> Result<(), Stop> {
+        for _ in 0..1_000_000 {
+            let deadline = match self.pending.as_ref().map(|p| &p.what) {
+                Some(Blocked::Poll { deadline }) => *deadline,
+                _ => None,
+            };
+            let next = [self.k.next_timer_us(), deadline]
+                .into_iter()
+                .flatten()
+                .min();
+            match next {
+                Some(t) if t <= until => {
+                    self.k.advance(t.max(self.k.now_us));
+                    self.check_pending()?;
+                    if stop(&self.k) {
+                        return Ok(());
+                    }
+                }
+                _ => break,
+            }
+        }
+        self.k.advance(until);
+        self.check_pending()
+    }
+
+    /// Starts a blocking call at `start` that the script says returns at `end` (µs).
+    fn start_blocking(
+        &mut self,
+        line: usize,
+        s: &Syscall,
+        start: u64,
+        end: u64,
+    ) -> Result<(), Stop> {
+        if self.pending.is_some() {
+            return skip(line, "two blocking calls at once are not modelled");
+        }
+        let fd = match s.args.first() {
+            Some(Expr::Int(n)) => i32::try_from(*n).unwrap_or(-1),
+            _ => -1,
+        };
+        let int = |i: usize| match s.args.get(i) {
+            Some(Expr::Int(n)) => usize::try_from(*n).unwrap_or(0),
+            _ => 0,
+        };
+        let what = match s.name.as_str() {
+            "connect" => {
+                self.local_port = 0;
+                if let Err(e) = self.k.connect(fd) {
+                    return self.complete(line, s, end, Err(e));
+                }
+                if let Some((key, _)) = self.k.stream(fd) {
+                    self.local_port = key.0;
+                    self.remote_port = key.1;
+                }
+                Blocked::Connect(fd)
+            }
+            "accept" => Blocked::Accept(fd),
+            "read" | "recv" => Blocked::Read {
+                fd,
+                n: int(2),
+                peek: s.name == "recv"
+                    && matches!(s.args.get(3), Some(e) if expr_mentions(e, "MSG_PEEK")),
+            },
+            "write" | "send" => Blocked::Write {
+                fd,
+                n: int(2),
+                done: 0,
+            },
+            "poll" => {
+                let timeout = match s.args.get(2) {
+                    Some(Expr::Int(ms)) if *ms >= 0 => Some(start + 1000 * (*ms as u64)),
+                    _ => None,
+                };
+                Blocked::Poll { deadline: timeout }
+            }
+            other => return skip(line, format!("a blocking {other} is not modelled")),
+        };
+        self.pending = Some(Pending {
+            line,
+            call: s.clone(),
+            end,
+            what,
+        });
+        self.check_pending()
+    }
+
+    /// Returns the blocking call if it can return now.
+    fn check_pending(&mut self) -> Result<(), Stop> {
+        let Some(mut p) = self.pending.take() else {
+            return Ok(());
+        };
+        let outcome = match &mut p.what {
+            Blocked::Connect(fd) => self.k.connect_outcome(*fd).map(|r| r.map(|()| 0)),
+            Blocked::Accept(fd) => match self.k.accept(*fd) {
+                Err("EAGAIN") => None,
+                r => Some(r.map(i64::from)),
+            },
+            Blocked::Read { fd, n, peek } => match self.k.read(*fd, *n, *peek) {
+                Err("EWOULDBLOCK_BLOCKING") => None,
+                r => Some(r.map(|n| i64::try_from(n).unwrap_or(i64::MAX))),
+            },
+            Blocked::Write { fd, n, done } => match self.k.write(*fd, *n - *done) {
+                Ok(k) if *done + k >= *n => Some(Ok(i64::try_from(*n).unwrap_or(i64::MAX))),
+                Ok(k) => {
+                    *done += k;
+                    None
+                }
+                Err("EAGAIN") => None,
+                Err(e) => Some(Err(e)),
+            },
+            Blocked::Poll { deadline } => {
+                let deadline = *deadline;
+                match self.poll_now(p.line, &p.call)? {
+                    0 if deadline.is_none_or(|d| self.k.now_us < d) => None,
+                    n => Some(Ok(n)),
+                }
+            }
+        };
+        match outcome {
+            None => {
+                self.pending = Some(p);
+                Ok(())
+            }
+            Some(result) => self.complete(p.line, &p.call, p.end, result),
+        }
+    }
+
+    /// A blocking call returned `result` now: the result and the time must be the script's.
+    fn complete(
+        &mut self,
+        line: usize,
+        s: &Syscall,
+        end: u64,
+        result: Result<i64, &'static str>,
+    ) -> Result<(), Stop> {
+        let now = self.k.now_us;
+        if now + self.tolerance_us < end || now > end + self.tolerance_us {
+            return fail(
+                line,
+                format!(
+                    "{} returned at {:.3} s, expected at {:.3} s",
+                    s.name,
+                    now as f64 / 1e6,
+                    end as f64 / 1e6
+                ),
+            );
+        }
+        self.check_result(line, s, result)
+    }
+
+    /// At the end of the script a blocking call must have returned (it is given until its
+    /// time plus the tolerance).
+    fn finish_pending(&mut self) -> Result<(), Stop> {
+        let Some(end) = self.pending.as_ref().map(|p| p.end) else {
+            return Ok(());
+        };
+        self.advance_to(end + self.tolerance_us)?;
+        match &self.pending {
+            Some(p) => fail(p.line, format!("{} never returned", p.call.name)),
+            None => Ok(()),
+        }
+    }
+
+    /// `poll(fds, nfds, timeout)` now: how many descriptors have a requested event (or an
+    /// error or a hang-up); the `revents` the script gives are checked.
+    fn poll_now(&mut self, line: usize, s: &Syscall) -> Result<i64, Stop> {
+        let Some(Expr::Array(fds)) = s.args.first() else {
+            return skip(line, "poll without an array of pollfd structs");
+        };
+        let mut ready = 0;
+        for entry in fds {
+            let Expr::Struct(fields) = entry else {
+                return skip(line, "a pollfd that is not a struct");
+            };
+            let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, e)| e);
+            let Some(Expr::Int(fd)) = field("fd") else {
+                return skip(line, "a pollfd without fd");
+            };
+            let events = field("events").map_or(0, poll_bits);
+            let Some(r) = self.k.readiness(i32::try_from(*fd).unwrap_or(-1)) else {
+                ready += 1; // POLLNVAL
+                continue;
+            };
+            let mut got = 0;
+            if r.readable {
+                got |= events & (0x1 | 0x40);
+            }
+            if r.writable {
+                got |= events & 0x4;
+            }
+            if r.error {
+                got |= 0x8;
+            }
+            if r.hangup {
+                got |= 0x10;
+            }
+            if got != 0 {
+                ready += 1;
+            }
+            // A descriptor with events is what the call returns with: its revents must be the
+            // script's. (With none the call waits, or returns 0 and the count tells.)
+            if let Some(want) = field("revents")
+                && got != 0
+                && poll_bits(want) != got
+            {
+                let names: Vec<&str> = POLL_NAMES
+                    .iter()
+                    .filter(|(_, b)| got & b != 0)
+                    .map(|(n, _)| *n)
+                    .collect();
+                return fail(
+                    line,
+                    format!("poll: revents of fd {fd} are {}", names.join("|")),
+                );
+            }
+        }
+        Ok(ready)
     }
 
     fn syscall(&mut self, line: usize, s: &Syscall) -> Result<(), Stop> {
@@ -270,6 +571,14 @@ impl Runner {
                 self.k
                     .write(fd(0).unwrap_or(-1), n)
                     .map(|n| i64::try_from(n).unwrap_or(i64::MAX))
+            }
+            "poll" => {
+                if matches!(s.args.get(2), Some(Expr::Int(t)) if *t != 0)
+                    && self.poll_now(line, s)? == 0
+                {
+                    return skip(line, "a poll that waits needs the blocking form `a...b`");
+                }
+                Ok(self.poll_now(line, s)?)
             }
             "fcntl" => self.fcntl(line, s)?,
             "setsockopt" => self.setsockopt(line, s)?,
@@ -394,6 +703,9 @@ impl Runner {
             }
             ("IPPROTO_TCP", "TCP_KEEPCNT") => {
                 options.push(O::KeepaliveCount(u32::try_from(v).unwrap_or(0)))
+            }
+            ("IPPROTO_TCP", "TCP_KEEPINIT") => {
+                options.push(O::ConnectTimeoutMs(u64::try_from(v).unwrap_or(0) * 1000));
             }
             ("IPPROTO_TCP", "TCP_USER_TIMEOUT") => {
                 options.push(O::UserTimeoutMs(u64::try_from(v).unwrap_or(0)))
@@ -538,7 +850,7 @@ impl Runner {
             "net.inet.tcp.rexmit_initial" if n == 1000 => {}
             "net.inet.tcp.rexmit_slop" => set.rto_slop_ms = u64::try_from(n).unwrap_or(200),
             "net.inet.tcp.rexmit_drop_options" if n == 0 => {}
-            "net.inet.tcp.keepinit" if n == 75_000 => {}
+            "net.inet.tcp.keepinit" => set.keepinit_ms = u64::try_from(n).unwrap_or(75_000),
             "net.inet.tcp.icmp_may_rst" => set.icmp_may_rst = n != 0,
             "net.inet.tcp.syncookies" | "net.inet.tcp.syncookies_only" => {}
             // ECN is not implemented: 0 says so; 2 only answers requests, which the scripts
@@ -708,4 +1020,17 @@ fn icmp_numbers(icmp: &Icmp) -> Option<(u8, u8)> {
         },
     };
     Some((kind, code))
+}
+
+/// The bits of a `poll()` event expression (`POLLIN|POLLOUT`, or a number).
+fn poll_bits(e: &Expr) -> i64 {
+    match e {
+        Expr::Int(n) => *n,
+        Expr::Ident(name) => POLL_NAMES
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(0, |(_, b)| *b),
+        Expr::Or(parts) => parts.iter().map(poll_bits).fold(0, |a, b| a | b),
+        _ => 0,
+    }
 }

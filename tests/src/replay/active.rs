@@ -40,7 +40,9 @@ struct Stream {
 
 impl Stream {
     fn note(&mut self, isn: u32, seq: u32, flags: u8, payload: &[u8]) {
-        let start = u64::from(seq.wrapping_sub(isn).wrapping_sub(1)) + u64::from(flags & SYN != 0);
+        // A SYN's text starts just after it: offset 0 is ISN + 1 either way.
+        let syn = u32::from(flags & SYN != 0);
+        let start = u64::from(seq.wrapping_add(syn).wrapping_sub(isn).wrapping_sub(1));
         for (i, b) in payload.iter().enumerate() {
             self.bytes.entry(start + i as u64).or_insert(*b);
         }
@@ -151,8 +153,17 @@ pub fn replay(flow: &Flow, role: Role) -> Replay {
             Role::Client => refused_client(flow, syn),
         };
     };
-    if !payload(syn).is_empty() || !payload(syn_ack).is_empty() {
-        return Replay::Skip("data on a SYN (TCP Fast Open) is not supported".into());
+    // Text on the peer's SYN is queued until ESTABLISHED (RFC 9293 §3.10.7.2, 3); text on the
+    // replaced end's own SYN would need TCP Fast Open (RFC 7413), which the Prolac TCP lacks.
+    let my_syn_text = match role {
+        Role::Server => !payload(syn_ack).is_empty(),
+        Role::Client => !payload(syn).is_empty(),
+    };
+    if my_syn_text {
+        return Replay::Skip(
+            "the replaced end sent text on its SYN (TCP Fast Open), which the Prolac TCP does not"
+                .into(),
+        );
     }
     if flow.segments.iter().any(|s| !s.complete) {
         return Replay::Skip("the capture cut segments short (snapshot length)".into());
