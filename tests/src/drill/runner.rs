@@ -7,10 +7,10 @@
 use protocols::tcp::IcmpError;
 
 use super::ast::{
-    Action, Direction, Event, Expr, Icmp, PacketBody, Script, Syscall, Time, TimePoint,
+    Action, Direction, Event, Expr, Icmp, PacketBody, Script, SeqSpec, Syscall, Time, TimePoint,
 };
 use super::kernel::{Kernel, SCRIPT_PORT, SocketKind, System, state_name};
-use super::wire::{Translation, build_inbound, describe, match_outbound, parse_outbound};
+use super::wire::{Translation, Wire, build_inbound, describe, match_outbound, parse_outbound};
 
 /// How a script ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -210,6 +210,36 @@ impl Runner {
         Ok(())
     }
 
+    /// Segment aggregation: a line expecting more data than the segment sent may be met by
+    /// the segments that follow it back to back — sent within the tolerance, contiguous, with
+    /// the same ACK and flags but PSH and FIN (which the last one brings) — as a kernel with
+    /// segmentation offload would have sent them in one.
+    fn aggregate(&mut self, w: &mut Wire, want: u32, sent_at: u64) {
+        const PSH_FIN: u8 = 0x09;
+        while w.len < want && w.len > 0 {
+            let Some((t, bytes)) = self.k.sent.front() else {
+                return;
+            };
+            if *t > sent_at + self.tolerance_us {
+                return;
+            }
+            let Some(next) = parse_outbound(bytes) else {
+                return;
+            };
+            let contiguous = next.seq == w.seq.wrapping_add(w.len)
+                && next.ack == w.ack
+                && next.flags & !PSH_FIN == w.flags & !PSH_FIN
+                && next.len > 0;
+            if !contiguous {
+                return;
+            }
+            w.len += next.len;
+            w.flags |= next.flags & PSH_FIN;
+            w.win = next.win;
+            self.k.sent.pop_front();
+        }
+    }
+
     /// Any segment sent so far that no line expected fails the script.
     fn no_unexpected(&mut self, line: usize) -> Result<(), Stop> {
         if let Some((t, bytes)) = self.k.sent.front() {
@@ -251,9 +281,15 @@ impl Runner {
         let Some((sent_at, bytes)) = self.k.sent.pop_front() else {
             return fail(e.line, "expected an outbound segment, none was sent");
         };
-        let Some(w) = parse_outbound(&bytes) else {
+        let Some(mut w) = parse_outbound(&bytes) else {
             return fail(e.line, "the TCP sent a malformed segment");
         };
+        if let Some(SeqSpec {
+            any: false, len, ..
+        }) = t.seq
+        {
+            self.aggregate(&mut w, len, sent_at);
+        }
         let slack = u32::try_from(self.tolerance_us / 1000 + 2).unwrap_or(u32::MAX);
         if let Some(why) = match_outbound(t, &w, &mut self.tr, slack) {
             return fail(e.line, format!("{why}: sent {}", describe(&w, &self.tr)));
