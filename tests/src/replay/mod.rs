@@ -32,6 +32,8 @@ pub struct Segment {
     pub ip_checksum_ok: bool,
     /// Whether the whole TCP segment was captured (not cut by the snapshot length).
     pub complete: bool,
+    /// The TCP segment's length on the wire (header and payload), captured or not.
+    pub wire_len: usize,
 }
 
 /// What a capture holds.
@@ -86,7 +88,7 @@ pub fn read_capture(bytes: &[u8]) -> Result<Capture, CaptureError> {
             _ => None,
         };
         match decoded {
-            Some((src, dst, tcp, ip_ok, complete)) => capture.segments.push(Segment {
+            Some((src, dst, tcp, ip_ok, complete, wire_len)) => capture.segments.push(Segment {
                 frame,
                 time_us: ts.saturating_sub(start),
                 src,
@@ -94,6 +96,7 @@ pub fn read_capture(bytes: &[u8]) -> Result<Capture, CaptureError> {
                 tcp,
                 ip_checksum_ok: ip_ok,
                 complete,
+                wire_len,
             }),
             None => capture.other_frames += 1,
         }
@@ -136,7 +139,7 @@ fn network_payload(link: u32, data: &[u8]) -> Result<Option<&[u8]>, CaptureError
     })
 }
 
-type Decoded = (Endpoint, Endpoint, Vec<u8>, bool, bool);
+type Decoded = (Endpoint, Endpoint, Vec<u8>, bool, bool, usize);
 
 /// The TCP segment of an IPv4 packet (not a fragment), with whether the IPv4 checksum
 /// verifies and whether the segment is whole.
@@ -161,7 +164,15 @@ fn ipv4_tcp(ip: &[u8], truncated: bool) -> Option<Decoded> {
     let dport = u16::from_be_bytes([tcp[2], tcp[3]]);
     let ip_ok = checksum(&ip[..ihl], 0) == 0 || u16::from_be_bytes([ip[10], ip[11]]) == 0;
     let complete = !truncated && ip.len() >= total;
-    Some(((src, sport), (dst, dport), tcp.to_vec(), ip_ok, complete))
+    let wire_len = total.saturating_sub(ihl);
+    Some((
+        (src, sport),
+        (dst, dport),
+        tcp.to_vec(),
+        ip_ok,
+        complete,
+        wire_len,
+    ))
 }
 
 /// The TCP segment of an IPv6 packet, after any hop-by-hop, routing and destination-options
@@ -206,6 +217,7 @@ fn ipv6_tcp(ip: &[u8], truncated: bool) -> Option<Decoded> {
         tcp.to_vec(),
         true,
         complete,
+        total.saturating_sub(at),
     ))
 }
 
