@@ -25,7 +25,8 @@ use prolac_conformance::replay::{
 /// (or client), the other end's recorded segments are fed to it on the capture's clock with
 /// sequence numbers translated, and the byte streams delivered both ways and the way the
 /// connection ended must equal the recorded ones. A flow that cannot be replayed (no
-/// handshake in the capture, segments cut short, data on a SYN) is skipped with the reason.
+/// handshake in the capture, TCP headers cut short, text on the replaced end's SYN) is skipped
+/// with the reason; bytes the snapshot length cut off are not compared.
 ///
 /// Example: `prolac-replay --role both ../shared/pcaps`
 #[derive(Parser, Debug)]

@@ -20,8 +20,10 @@ pub enum System {
 /// Settings of the stack that `sysctl` lines change.
 #[derive(Clone, Debug)]
 pub struct Settings {
-    /// RFC 1323 (window scaling and timestamps).
-    pub rfc1323: bool,
+    /// Window scaling (FreeBSD's `rfc1323`, Linux's `tcp_window_scaling`).
+    pub window_scaling: bool,
+    /// Timestamps (FreeBSD's `rfc1323`, Linux's `tcp_timestamps`).
+    pub timestamps: bool,
     /// SACK.
     pub sack: bool,
     /// Receive buffer of a new socket.
@@ -49,6 +51,16 @@ pub struct Settings {
     pub icmp_may_rst: bool,
     /// FreeBSD's `keepinit`: how long a handshake may take, in ms.
     pub keepinit_ms: u64,
+    /// Linux's `tcp_rfc1337`, when a script sets it.
+    pub rfc1337: Option<bool>,
+    /// Linux's `tcp_fin_timeout`, in ms, when a script sets it.
+    pub fin_wait_2_ms: Option<u64>,
+    /// Linux's `tcp_keepalive_time`, in ms: the idle time of a socket with `SO_KEEPALIVE`.
+    pub keepalive_idle_ms: Option<u64>,
+    /// Linux's `tcp_keepalive_intvl`, in ms.
+    pub keepalive_interval_ms: Option<u64>,
+    /// Linux's `tcp_keepalive_probes`.
+    pub keepalive_count: Option<u32>,
 }
 
 /// A socket: what a file descriptor names.
@@ -67,6 +79,10 @@ pub struct Socket {
     pub linger_zero: bool,
     /// Options set on the socket, given to its connection.
     pub options: Vec<TcpOption>,
+    /// `SO_RCVBUF` and `SO_SNDBUF` as set (bytes asked for), if they were.
+    pub buffers: (Option<usize>, Option<usize>),
+    /// The values `setsockopt` set, by option name, for `getsockopt`.
+    pub values: BTreeMap<String, i64>,
     /// Whether the socket's connection has ever been established.
     pub connected: bool,
     /// Whether its connection has taken the peer's SYN (FreeBSD sizes the buffer then).
@@ -167,7 +183,8 @@ impl Kernel {
             now_us: 0,
             system,
             settings: Settings {
-                rfc1323: true,
+                window_scaling: true,
+                timestamps: true,
                 sack: true,
                 recvspace: 65536,
                 sendspace: 32768,
@@ -181,6 +198,11 @@ impl Kernel {
                 rto_slop_ms: 0,
                 icmp_may_rst: true,
                 keepinit_ms: 75_000,
+                rfc1337: None,
+                fin_wait_2_ms: None,
+                keepalive_idle_ms: None,
+                keepalive_interval_ms: None,
+                keepalive_count: None,
             },
             conns: BTreeMap::new(),
             sockets: BTreeMap::new(),
@@ -204,26 +226,39 @@ impl Kernel {
     }
 
     /// A new connection with the stack's settings and `extra` options.
-    fn new_connection(&mut self, extra: &[TcpOption]) -> Connection {
+    fn new_connection(
+        &mut self,
+        extra: &[TcpOption],
+        (rcvbuf, sndbuf): (Option<usize>, Option<usize>),
+    ) -> Connection {
         self.isn = self.isn.wrapping_add(0x0101_7c3f);
         // FreeBSD rounds a connected socket's receive buffer for its mbuf accounting: 65,536
         // bytes become 65,700, which its windows show.
-        let receive = match self.system {
-            System::FreeBsd => self.settings.recvspace + 164,
-            System::Linux => self.settings.recvspace,
+        let receive = match (self.system, rcvbuf) {
+            (_, Some(n)) => n,
+            (System::FreeBsd, None) => self.settings.recvspace + 164,
+            (System::Linux, None) => self.settings.recvspace,
         };
         let mut c = Connection::new(Config {
             initial_seq: self.isn,
-            send_capacity: self.settings.sendspace,
+            send_capacity: sndbuf.unwrap_or(self.settings.sendspace),
             receive_capacity: receive,
             headroom: 0,
         });
         for o in self.profile().options() {
             c.set_option(*o);
         }
-        if !self.settings.rfc1323 {
+        if !self.settings.window_scaling {
             c.set_option(TcpOption::WindowScale(false));
+        }
+        if !self.settings.timestamps {
             c.set_option(TcpOption::Timestamps(false));
+        }
+        if let Some(on) = self.settings.rfc1337 {
+            c.set_option(TcpOption::IgnoreResetInTimeWait(on));
+        }
+        if let Some(ms) = self.settings.fin_wait_2_ms {
+            c.set_option(TcpOption::FinWait2Ms(ms));
         }
         if !self.settings.sack {
             c.set_option(TcpOption::Sack(false));
@@ -268,6 +303,8 @@ impl Kernel {
                 soft_error: None,
                 linger_zero: false,
                 options: Vec::new(),
+                buffers: (None, None),
+                values: BTreeMap::new(),
                 connected: false,
                 synced: false,
             },
@@ -308,12 +345,14 @@ impl Kernel {
             }
         }
         let listener = self.sockets.iter().find_map(|(fd, s)| match &s.kind {
-            SocketKind::Listening { port, .. } if *port == dport => Some((*fd, s.options.clone())),
+            SocketKind::Listening { port, .. } if *port == dport => {
+                Some((*fd, s.options.clone(), s.buffers))
+            }
             _ => None,
         });
         match listener {
-            Some((fd, options)) => {
-                let mut c = self.new_connection(&options);
+            Some((fd, options, buffers)) => {
+                let mut c = self.new_connection(&options, buffers);
                 c.listen(dport);
                 c.input(segment, now);
                 if c.state() == State::SynReceived {
@@ -335,7 +374,7 @@ impl Kernel {
                     1 => flags & 0x02 != 0,
                     _ => true,
                 };
-                let mut c = self.new_connection(&[]);
+                let mut c = self.new_connection(&[], (None, None));
                 c.input(segment, now);
                 if !silent {
                     self.loose(c);
@@ -575,7 +614,7 @@ impl Kernel {
         let SocketKind::Listening { ready, .. } = &mut s.kind else {
             return Err("EINVAL");
         };
-        let options = s.options.clone();
+        let (options, buffers, values) = (s.options.clone(), s.buffers, s.values.clone());
         let Some(key) = ready.pop_front() else {
             return Err("EAGAIN");
         };
@@ -589,6 +628,8 @@ impl Kernel {
                 soft_error: None,
                 linger_zero: false,
                 options,
+                buffers,
+                values,
                 connected: true,
                 synced: true,
             },
@@ -611,8 +652,8 @@ impl Kernel {
             SocketKind::Stream { .. } => return Err("EISCONN"),
             SocketKind::Listening { .. } => return Err("EINVAL"),
         };
-        let options = s.options.clone();
-        let mut c = self.new_connection(&options);
+        let (options, buffers) = (s.options.clone(), s.buffers);
+        let mut c = self.new_connection(&options, buffers);
         c.connect(local, SCRIPT_PORT, self.now_ms());
         let key = (local, SCRIPT_PORT);
         self.conns.insert(

@@ -185,6 +185,21 @@ impl Parser {
                     }
                     self.pos += 1;
                 }
+                // packetdrill's init command: a shell line without a time before the first
+                // event (Linux scripts source their defaults so), run at time 0.
+                Tok::Shell(cmd) if script.events.is_empty() => {
+                    self.pos += 1;
+                    self.end_line()?;
+                    script.events.push(Event {
+                        line,
+                        time: Time::At(TimePoint {
+                            relative: false,
+                            usecs: 0,
+                        }),
+                        action: Action::Shell(cmd),
+                        guards: guards.clone(),
+                    });
+                }
                 _ => {
                     let time = self.time()?;
                     let action = self.action()?;
@@ -736,6 +751,25 @@ mod tests {
         let s = parse(text).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(s.events.len(), 1, "{s:?}");
         s.events[0].clone()
+    }
+
+    #[test]
+    fn an_init_command_runs_at_time_zero() {
+        let s = parse("`../common/defaults.sh\nsysctl -q a=1`\n\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n")
+            .expect("parses");
+        assert_eq!(s.events.len(), 2);
+        assert!(matches!(&s.events[0].action, Action::Shell(c) if c.contains("defaults.sh")));
+        assert!(matches!(
+            s.events[0].time,
+            Time::At(TimePoint {
+                relative: false,
+                usecs: 0
+            })
+        ));
+        assert!(
+            parse("0 close(3) = 0\n`echo late`\n").is_err(),
+            "only before the first event"
+        );
     }
 
     #[test]

@@ -702,9 +702,39 @@ impl Runner {
         let v = value.unwrap_or(0);
         let mut options = Vec::new();
         let mut linger = None;
+        let mut buffers = (None, None);
+        let Some(sock) = self.k.sockets.get(&fd) else {
+            return Ok(Err("EBADF"));
+        };
+        let keepalive_on = sock.values.get("SO_KEEPALIVE").is_some_and(|v| *v != 0);
+        let keepidle = sock.values.get("TCP_KEEPIDLE").map(|s| ms_of(*s * 1000));
+        let set = &self.k.settings;
+        let bytes = |n: i64| usize::try_from(n).unwrap_or(0);
         match (level.as_str(), name.as_str()) {
             ("SOL_SOCKET", "SO_REUSEADDR" | "SO_REUSEPORT") => {}
-            ("SOL_SOCKET", "SO_KEEPALIVE") => options.push(O::Keepalive(v != 0)),
+            ("SOL_SOCKET", "SO_RCVBUF") => buffers.0 = Some(bytes(v)),
+            ("SOL_SOCKET", "SO_SNDBUF") => buffers.1 = Some(bytes(v)),
+            // Keepalive probes only with SO_KEEPALIVE; the idle time is the socket's, else
+            // the system's (`tcp_keepalive_time`), else the TCP's two hours.
+            ("SOL_SOCKET", "SO_KEEPALIVE") if v != 0 => {
+                options.push(O::Keepalive(true));
+                if let Some(idle) = keepidle.or(set.keepalive_idle_ms) {
+                    options.push(O::KeepaliveIdleMs(idle));
+                }
+                if let Some(intvl) = set.keepalive_interval_ms
+                    && !sock.values.contains_key("TCP_KEEPINTVL")
+                {
+                    options.push(O::KeepaliveIntervalMs(intvl));
+                }
+                if let Some(count) = set.keepalive_count
+                    && !sock.values.contains_key("TCP_KEEPCNT")
+                {
+                    options.push(O::KeepaliveCount(count));
+                }
+            }
+            ("SOL_SOCKET", "SO_KEEPALIVE") => {
+                options.extend([O::Keepalive(false), O::KeepaliveIdleMs(0)]);
+            }
             ("SOL_SOCKET", "SO_LINGER") => {
                 let field = |n: &str| match s.args.get(3) {
                     Some(Expr::Struct(f)) => {
@@ -731,9 +761,10 @@ impl Runner {
                     O::Sack(v == 0),
                 ]);
             }
-            ("IPPROTO_TCP", "TCP_KEEPIDLE") => {
-                options.push(O::KeepaliveIdleMs(u64::try_from(v).unwrap_or(0) * 1000))
+            ("IPPROTO_TCP", "TCP_KEEPIDLE") if keepalive_on => {
+                options.push(O::KeepaliveIdleMs(ms_of(v * 1000)));
             }
+            ("IPPROTO_TCP", "TCP_KEEPIDLE") => {}
             ("IPPROTO_TCP", "TCP_KEEPINTVL") => {
                 options.push(O::KeepaliveIntervalMs(u64::try_from(v).unwrap_or(0) * 1000))
             }
@@ -753,6 +784,13 @@ impl Runner {
         };
         if let Some(l) = linger {
             sock.linger_zero = l;
+        }
+        sock.values.insert(name.clone(), v);
+        if let Some(b) = buffers.0 {
+            sock.buffers.0 = Some(b);
+        }
+        if let Some(b) = buffers.1 {
+            sock.buffers.1 = Some(b);
         }
         sock.options.extend(options.iter().copied());
         if let Some((_, c)) = self.k.stream(fd) {
@@ -778,9 +816,20 @@ impl Runner {
         };
         let system = self.k.system;
         let (recvspace, sendspace) = (self.k.settings.recvspace, self.k.settings.sendspace);
+        // The effective send MSS of a connected socket (TCP_MAXSEG).
+        let mss = self.k.info(fd).filter(|i| i.snd_mss > 0).map(|i| i.snd_mss);
         let Some(sock) = self.k.sockets.get_mut(&fd) else {
             return fail(line, "getsockopt on a closed descriptor");
         };
+        let (rcvbuf, sndbuf) = sock.buffers;
+        let int = |n: usize| Expr::Int(i64::try_from(n).unwrap_or(i64::MAX));
+        // Linux doubles what SO_RCVBUF and SO_SNDBUF ask for (room for its bookkeeping).
+        let doubled = |n: usize, floor: usize| match system {
+            System::Linux => (2 * n).max(floor),
+            System::FreeBsd => n,
+        };
+        let value =
+            |name: &str, default: i64| Expr::Int(*sock.values.get(name).unwrap_or(&default));
         let got = match (level.as_str(), name.as_str()) {
             ("SOL_SOCKET", "SO_ERROR") => Expr::Ident(
                 sock.error
@@ -789,6 +838,12 @@ impl Runner {
                     .unwrap_or("0")
                     .to_string(),
             ),
+            ("SOL_SOCKET", "SO_RCVBUF") if rcvbuf.is_some() => {
+                int(doubled(rcvbuf.unwrap_or(0), 2304))
+            }
+            ("SOL_SOCKET", "SO_SNDBUF") if sndbuf.is_some() => {
+                int(doubled(sndbuf.unwrap_or(0), 4608))
+            }
             // FreeBSD reports the buffer rounded for its mbuf accounting once connected.
             ("SOL_SOCKET", "SO_RCVBUF") => Expr::Int(
                 i64::try_from(recvspace).unwrap_or(0)
@@ -799,6 +854,23 @@ impl Runner {
                     },
             ),
             ("SOL_SOCKET", "SO_SNDBUF") => Expr::Int(i64::try_from(sendspace).unwrap_or(0)),
+            ("SOL_SOCKET", n @ ("SO_REUSEADDR" | "SO_REUSEPORT" | "SO_KEEPALIVE")) => value(n, 0),
+            ("IPPROTO_TCP", n @ ("TCP_NODELAY" | "TCP_NOOPT" | "TCP_USER_TIMEOUT")) => value(n, 0),
+            ("IPPROTO_TCP", "TCP_KEEPIDLE") => value("TCP_KEEPIDLE", 7200),
+            ("IPPROTO_TCP", "TCP_KEEPINTVL") => value("TCP_KEEPINTVL", 75),
+            ("IPPROTO_TCP", "TCP_KEEPCNT") => value(
+                "TCP_KEEPCNT",
+                match system {
+                    System::Linux => 9,
+                    System::FreeBsd => 8,
+                },
+            ),
+            ("IPPROTO_TCP", "TCP_KEEPINIT") => value("TCP_KEEPINIT", 75),
+            // Connected: the MSS in use; before: what was set, else the default of 536.
+            ("IPPROTO_TCP", "TCP_MAXSEG") => match mss {
+                Some(m) => Expr::Int(i64::from(m)),
+                None => value("TCP_MAXSEG", 536),
+            },
             (l, n) => return skip(line, format!("getsockopt {l} {n} is not modelled")),
         };
         let same = match (&want, &got) {
@@ -817,12 +889,37 @@ impl Runner {
         Ok(())
     }
 
+    /// A shell line, interpreted (never executed): its commands (lines, or joined by `;` or
+    /// `&&`) one by one.
     fn shell(&mut self, line: usize, cmd: &str) -> Result<(), Stop> {
-        if let Some(rest) = cmd.strip_prefix("sysctl -w ") {
-            let Some((name, value)) = rest.trim().split_once('=') else {
+        for one in cmd.split(['\n', ';']).flat_map(|c| c.split("&&")) {
+            let one = one.trim();
+            if !one.is_empty() {
+                self.shell_command(line, one)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn shell_command(&mut self, line: usize, cmd: &str) -> Result<(), Stop> {
+        // `sysctl [-w] [-q] name=value` (FreeBSD and Linux).
+        if let Some(rest) = cmd.strip_prefix("sysctl ") {
+            let assignment = rest
+                .split_whitespace()
+                .skip_while(|w| w.starts_with('-'))
+                .collect::<Vec<_>>()
+                .join(" ");
+            let Some((name, value)) = assignment.split_once('=') else {
                 return skip(line, format!("sysctl line not understood: {cmd}"));
             };
             return self.sysctl(line, name.trim(), value.trim());
+        }
+        // `echo value > /proc/sys/net/ipv4/name` (Linux).
+        if let Some(rest) = cmd.strip_prefix("echo ")
+            && let Some((value, path)) = rest.split_once('>')
+            && let Some(name) = path.trim().strip_prefix("/proc/sys/")
+        {
+            return self.sysctl(line, &name.replace('/', "."), value.trim());
         }
         if cmd.starts_with("sockstat") {
             return self.sockstat(line, cmd);
@@ -859,14 +956,26 @@ impl Runner {
         Ok(())
     }
 
+    /// A sysctl of FreeBSD (`net.inet.…`, `kern.ipc.…`) or Linux (`net.ipv4.…`): those that
+    /// configure what the stack models map to its settings, the defaults of others are
+    /// accepted, anything else skips the script.
     fn sysctl(&mut self, line: usize, name: &str, value: &str) -> Result<(), Stop> {
-        let n: i64 = match value.parse() {
-            Ok(n) => n,
-            Err(_) => return skip(line, format!("sysctl {name}={value}: not a number")),
+        let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
+        // `tcp_rmem` and `tcp_wmem` are three numbers: min, default, max.
+        let words: Vec<i64> = value
+            .split_whitespace()
+            .map(str::parse)
+            .collect::<Result<_, _>>()
+            .unwrap_or_default();
+        let n = match words.as_slice() {
+            [n] => *n,
+            [_, default, _] if name.ends_with("mem") => *default,
+            _ => return skip(line, format!("sysctl {name}={value}: not a number")),
         };
+        let ms = |secs: i64| u64::try_from(secs).unwrap_or(0) * 1000;
         let set = &mut self.k.settings;
         match name {
-            "net.inet.tcp.rfc1323" => set.rfc1323 = n != 0,
+            "net.inet.tcp.rfc1323" => (set.window_scaling, set.timestamps) = (n != 0, n != 0),
             "net.inet.tcp.sack.enable" => set.sack = n != 0,
             "net.inet.tcp.recvspace" => set.recvspace = usize::try_from(n).unwrap_or(65536),
             "net.inet.tcp.sendspace" => set.sendspace = usize::try_from(n).unwrap_or(32768),
@@ -874,7 +983,6 @@ impl Runner {
             "net.inet.tcp.drop_synfin" => set.drop_synfin = n != 0,
             "net.inet.tcp.delacktime" => set.delack_ms = Some(u64::try_from(n).unwrap_or(100)),
             "net.inet.tcp.hostcache.purgenow" | "net.inet.tcp.ecn.maxretries" => {}
-            // The defaults, which the TCP has.
             // FreeBSD offers the smallest shift that lets its largest buffer be offered.
             "kern.ipc.maxsockbuf" => {
                 let max = u64::try_from(n).unwrap_or(0);
@@ -891,7 +999,20 @@ impl Runner {
             "net.inet.tcp.syncookies" | "net.inet.tcp.syncookies_only" => {}
             // ECN is not implemented: 0 says so; 2 only answers requests, which the scripts
             // that do not request it never see.
-            "net.inet.tcp.ecn.enable" if n == 0 || n == 2 => {}
+            "net.inet.tcp.ecn.enable" | "net.ipv4.tcp_ecn" if n == 0 || n == 2 => {}
+            // Linux.
+            "net.ipv4.tcp_sack" => set.sack = n != 0,
+            "net.ipv4.tcp_timestamps" => set.timestamps = n != 0,
+            "net.ipv4.tcp_window_scaling" => set.window_scaling = n != 0,
+            "net.ipv4.tcp_rfc1337" => set.rfc1337 = Some(n != 0),
+            "net.ipv4.tcp_fin_timeout" => set.fin_wait_2_ms = Some(ms(n)),
+            "net.ipv4.tcp_keepalive_time" => set.keepalive_idle_ms = Some(ms(n)),
+            "net.ipv4.tcp_keepalive_intvl" => set.keepalive_interval_ms = Some(ms(n)),
+            "net.ipv4.tcp_keepalive_probes" => set.keepalive_count = u32::try_from(n).ok(),
+            "net.ipv4.tcp_rmem" => set.recvspace = usize::try_from(n).unwrap_or(87_380),
+            "net.ipv4.tcp_wmem" => set.sendspace = usize::try_from(n).unwrap_or(16_384),
+            "net.ipv4.tcp_fastopen" if n == 0 => {}
+            "net.ipv4.tcp_syncookies" | "net.ipv4.tcp_no_metrics_save" => {}
             _ => return skip(line, format!("sysctl {name}={value} is not modelled")),
         }
         Ok(())
@@ -1069,4 +1190,9 @@ fn poll_bits(e: &Expr) -> i64 {
         Expr::Or(parts) => parts.iter().map(poll_bits).fold(0, |a, b| a | b),
         _ => 0,
     }
+}
+
+/// Milliseconds from a script's number (negative is 0).
+fn ms_of(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
 }
