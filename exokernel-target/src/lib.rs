@@ -13,15 +13,21 @@
 //! - [`rng`]: the small seeded generator behind every random decision.
 //! - [`sim`]: a harness that runs smoltcp's TCP or the Prolac TCP on either end of a wire,
 //!   runs whole transfers and checks them (the interop tests and the `tcp-demo` binary).
+//! - [`tap`]: a Linux TAP device as a frame device, facing the kernel's own TCP;
+//!   [`netns`]: private network namespaces for the kernel's end; [`realtime`]: the stack
+//!   driven by the wall clock over such a device.
 //!
-//! Nothing here reads a clock or does IO of its own: time is passed in as virtual
-//! microseconds, and pcap output goes to any `Write` the caller provides. A scenario is a
-//! function of its seed.
+//! Apart from [`tap`], [`netns`] and [`realtime`], nothing here reads a clock or does IO of its own: time
+//! is passed in as virtual microseconds, and pcap output goes to any `Write` the caller
+//! provides. A scenario on the wire is a function of its seed.
 
 pub mod device;
+pub mod netns;
 pub mod netstack;
 pub mod pcap;
 pub mod prolac_tcp;
+pub mod realtime;
 pub mod rng;
 pub mod sim;
+pub mod tap;
 pub mod wire;

@@ -206,6 +206,16 @@ impl<D, W: Write> Tap<'_, D, W> {
     pub fn into_inner(self) -> D {
         self.device
     }
+
+    /// The device.
+    pub const fn inner(&self) -> &D {
+        &self.device
+    }
+
+    /// The device, mutably.
+    pub const fn inner_mut(&mut self) -> &mut D {
+        &mut self.device
+    }
 }
 
 impl<D: FrameDevice, W: Write> FrameDevice for Tap<'_, D, W> {

@@ -30,6 +30,7 @@
 //! ```
 
 mod config;
+mod faulty;
 mod link;
 mod stats;
 
@@ -41,6 +42,7 @@ pub use config::{
     ConfigError, DEFAULT_MAX_FRAME_LEN, ETHERNET_HEADER_LEN, EndId, LinkConfig, MAX_ENDS,
     WireConfig,
 };
+pub use faulty::FaultyDevice;
 pub use stats::LinkStats;
 
 use crate::device::{DeviceError, FrameDevice};
