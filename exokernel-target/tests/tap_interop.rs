@@ -48,9 +48,10 @@ impl Bench {
         self.ns.as_ref().expect("the namespace")
     }
 
-    /// Deletes the namespace and checks that neither it nor the device is left.
-    fn finish<D>(mut self, runner: Runner<D>) {
-        drop(runner);
+    /// Drops what holds the device, deletes the namespace and checks that neither it nor
+    /// the device is left.
+    fn finish(mut self, holder: impl Sized) {
+        drop(holder);
         self.ns.take();
         assert!(
             !exists(&self.ns_name),
@@ -555,4 +556,102 @@ fn with_five_percent_loss() {
     let lost = runner.device().inbound_stats().lost + runner.device().outbound_stats().lost;
     assert!(lost > 100, "the faults ran: {lost} frames lost");
     b.finish(runner);
+}
+
+/// The reference: smoltcp's TCP on the same kind of TAP device against the kernel — the
+/// kernel sends it 64 MiB and it sends 64 MiB back, both at once, every byte checked.
+#[test]
+fn smoltcp_over_tap_against_the_kernel() {
+    use exokernel_target::device::SmoltcpDevice;
+    use exokernel_target::realtime::Clock;
+    use smoltcp::iface::{Config, Interface, SocketSet};
+    use smoltcp::socket::tcp;
+    use smoltcp::time::Instant as SmolInstant;
+    use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr};
+
+    let Some((b, tap)) = bench() else { return };
+    let n: u64 = 64 << 20;
+    let clock = Clock::process();
+    let mut device = SmoltcpDevice::new(tap);
+    let now = || SmolInstant::from_micros(i64::try_from(clock.now_us()).unwrap_or(i64::MAX));
+    let mut iface = Interface::new(
+        Config::new(HardwareAddress::Ethernet(EthernetAddress([
+            2, 0, 0, 0, 0, 3,
+        ]))),
+        &mut device,
+        now(),
+    );
+    iface.update_ip_addrs(|a| {
+        a.push(IpCidr::new(IpAddress::Ipv4(PROLAC), 24))
+            .expect("room for an address");
+    });
+    let mut sockets = SocketSet::new(Vec::new());
+    let mut socket = tcp::Socket::new(
+        tcp::SocketBuffer::new(vec![0; 1 << 20]),
+        tcp::SocketBuffer::new(vec![0; 1 << 20]),
+    );
+    socket.listen(5003).expect("listen");
+    let handle = sockets.add(socket);
+    let client = b
+        .ns()
+        .spawn(move || {
+            let s = TcpStream::connect_timeout(
+                &SocketAddr::from((PROLAC, 5003)),
+                Duration::from_secs(10),
+            )
+            .expect("connect");
+            kernel_side(s, n, n, 61, false)
+        })
+        .expect("a thread in the namespace");
+    let (mut sent, mut received, mut closed) = (0u64, 0u64, false);
+    let start = Instant::now();
+    loop {
+        iface.poll(now(), &mut device, &mut sockets);
+        let s = sockets.get_mut::<tcp::Socket>(handle);
+        while s.can_recv() {
+            let got = s
+                .recv(|buf| {
+                    assert!(
+                        buf == pattern(61 ^ 1, received, buf.len()).as_slice(),
+                        "smoltcp: wrong bytes"
+                    );
+                    (buf.len(), buf.len())
+                })
+                .expect("recv");
+            received += got as u64;
+        }
+        while sent < n && s.can_send() {
+            let chunk = pattern(61, sent, (n - sent).min(64 * 1024) as usize);
+            let taken = s.send_slice(&chunk).expect("send");
+            sent += taken as u64;
+            if taken < chunk.len() {
+                break;
+            }
+        }
+        if sent == n && !closed && s.send_queue() == 0 {
+            s.close();
+            closed = true;
+        }
+        iface.poll(now(), &mut device, &mut sockets);
+        if client.is_finished() && received == n {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "smoltcp run stalled"
+        );
+        let delay = iface
+            .poll_delay(now(), &sockets)
+            .map_or(Duration::from_millis(2), |d| {
+                Duration::from_micros(d.total_micros())
+            })
+            .min(Duration::from_millis(2));
+        TapDevice::wait(device.inner(), Some(delay)).expect("wait");
+    }
+    println!(
+        "smoltcp over TAP, both ways at once: {:.0} Mbit/s",
+        (2 * n * 8) as f64 / start.elapsed().as_secs_f64() / 1e6
+    );
+    assert_eq!(client.join().expect("the kernel side"), n);
+    b.finish(device);
 }
