@@ -655,3 +655,43 @@ fn smoltcp_over_tap_against_the_kernel() {
     assert_eq!(client.join().expect("the kernel side"), n);
     b.finish(device);
 }
+
+/// `prolac-bench`'s measurements run: every contender (the Prolac TCP, smoltcp, the do-nothing
+/// endpoint) moves 8 MiB each way against the kernel over TAP, the round trips are answered,
+/// and the kernel against itself over veth works with and without offloads.
+#[test]
+fn benchmark_measurements_run() {
+    use exokernel_target::bench::{Contender, Direction, TapBench, VethBench};
+    if let Err(why) = tap_available() {
+        println!("skipping: {why}");
+        return;
+    }
+    let mut tap = TapBench::new().expect("a TAP bench");
+    for who in [Contender::Ceiling, Contender::Prolac, Contender::Smoltcp] {
+        for dir in [Direction::ToStack, Direction::FromStack] {
+            let t = tap.bulk(who, dir, 8 << 20).expect("a bulk run");
+            println!(
+                "{who:?} {dir:?}: {:.2} Gbit/s",
+                (8u64 << 23) as f64 / t.as_secs_f64() / 1e9
+            );
+        }
+    }
+    for who in [Contender::Prolac, Contender::Smoltcp] {
+        let rtt = tap.ping_pong(who, 200).expect("round trips");
+        assert_eq!(rtt.len(), 200);
+    }
+    exokernel_target::bench::unpin();
+    let has_ethtool = std::process::Command::new("ethtool")
+        .arg("--version")
+        .output()
+        .is_ok();
+    for offloads in [true, false] {
+        if !offloads && !has_ethtool {
+            println!("ethtool is missing: the veth run without offloads is not tried");
+            continue;
+        }
+        let veth = VethBench::new(offloads).expect("a veth pair");
+        assert!(veth.bulk(8 << 20).expect("a veth run") > Duration::ZERO);
+        assert_eq!(veth.ping_pong(100).expect("round trips").len(), 100);
+    }
+}

@@ -1,0 +1,634 @@
+//! Measurements against the Linux kernel for `prolac-bench` (issue 8): bulk transfers and
+//! 1-byte round trips between the kernel's TCP (std sockets in a private namespace) and a
+//! TCP on the TAP device's other end — the Prolac TCP on the library-OS stack, smoltcp, or
+//! [`null_tcp`], the do-nothing endpoint that is the ceiling for any user-space TCP over TAP —
+//! and the kernel against itself over a veth pair. Every figure is measured on the kernel's
+//! side, the same way for every contender: a bulk transfer from `connect` to the end of the
+//! stream (the contender's FIN), a round trip from `write` to the `read` of the answer.
+
+pub mod memory;
+pub mod null_tcp;
+
+use std::io::{self, Read, Write};
+use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use smoltcp::wire::EthernetAddress;
+
+use crate::device::SmoltcpDevice;
+use crate::netns::{Netns, ip};
+use crate::netstack::{FourTuple, NetConfig, NetStack};
+use crate::prolac_tcp::{ProlacConfig, ProlacStack, ProlacTcp};
+use crate::realtime::{Clock, Runner};
+use crate::tap::TapDevice;
+
+/// The kernel's end of the TAP device.
+pub const KERNEL: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
+/// The contender's address.
+pub const STACK: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
+const PORT: u16 = 5201;
+const MAC: [u8; 6] = [2, 0, 0, 0, 0, 2];
+
+/// Which way the data goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// The kernel sends, the contender receives.
+    ToStack,
+    /// The contender sends, the kernel receives.
+    FromStack,
+}
+
+/// The TCP on the TAP device's other end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Contender {
+    /// The Prolac TCP on the library-OS stack.
+    Prolac,
+    /// smoltcp's TCP.
+    Smoltcp,
+    /// The do-nothing endpoint ([`null_tcp`]).
+    Ceiling,
+}
+
+/// A namespace with a TAP device's kernel end in it (192.0.2.1/24).
+pub struct TapBench {
+    ns: Netns,
+    tap: Option<TapDevice>,
+}
+
+impl TapBench {
+    /// Makes the namespace and the device.
+    ///
+    /// # Errors
+    ///
+    /// No permission, or `ip` failed.
+    pub fn new() -> io::Result<TapBench> {
+        static COUNT: AtomicU32 = AtomicU32::new(0);
+        let id = format!(
+            "{}b{}",
+            std::process::id() % 100_000,
+            COUNT.fetch_add(1, Ordering::Relaxed)
+        );
+        let ns = Netns::create(&format!("prolac-bench{id}"))?;
+        let name = format!("pb{id}");
+        let tap = TapDevice::create(&name, 1500)?;
+        ns.adopt(&name, "192.0.2.1/24")?;
+        Ok(TapBench { ns, tap: Some(tap) })
+    }
+
+    fn take(&mut self) -> TapDevice {
+        self.tap.take().expect("the device is back after each run")
+    }
+
+    /// One bulk transfer of `bytes` in `dir` with `who`: the time from the start (the
+    /// kernel's `connect`) to the last byte received — by the contender for
+    /// [`Direction::ToStack`], by the kernel (its end of stream) for
+    /// [`Direction::FromStack`].
+    ///
+    /// # Errors
+    ///
+    /// The run failed or took longer than a minute.
+    pub fn bulk(&mut self, who: Contender, dir: Direction, bytes: u64) -> io::Result<Duration> {
+        // Every contender starts with the kernel asking for its address (ARP), so that it
+        // learns the kernel's: smoltcp drops the answer it cannot address otherwise.
+        self.ns.ip(&["neigh", "flush", "all"])?;
+        let start = Instant::now();
+        let kernel = self.ns.spawn(move || kernel_bulk(dir, bytes))?;
+        let tap = self.take();
+        let (tap, last) = match who {
+            Contender::Prolac => prolac_serve(tap, dir, bytes, &kernel),
+            Contender::Smoltcp => smoltcp_serve(tap, dir, bytes, &kernel),
+            Contender::Ceiling => ceiling_serve(tap, dir, bytes),
+        };
+        self.tap = Some(tap);
+        let kernel = kernel
+            .join()
+            .map_err(|_| io::Error::other("the kernel side panicked"))?;
+        let last = last?;
+        match dir {
+            Direction::ToStack => last
+                .map(|t| t.duration_since(start))
+                .ok_or_else(|| io::Error::other("not every byte arrived")),
+            Direction::FromStack => kernel,
+        }
+    }
+
+    /// `count` 1-byte round trips from the kernel to `who` and back, both pinned to CPU 0;
+    /// each round trip's time.
+    ///
+    /// # Errors
+    ///
+    /// The run failed.
+    pub fn ping_pong(&mut self, who: Contender, count: usize) -> io::Result<Vec<Duration>> {
+        self.ns.ip(&["neigh", "flush", "all"])?;
+        let kernel = self.ns.spawn(move || {
+            pin_to_cpu0();
+            kernel_ping(count)
+        })?;
+        pin_to_cpu0();
+        let tap = self.take();
+        let (tap, result) = match who {
+            Contender::Prolac => prolac_echo(tap, &kernel),
+            Contender::Smoltcp => smoltcp_echo(tap, &kernel),
+            Contender::Ceiling => (tap, Err(io::Error::other("the ceiling does not echo"))),
+        };
+        self.tap = Some(tap);
+        result?;
+        kernel
+            .join()
+            .map_err(|_| io::Error::other("the kernel side panicked"))?
+    }
+}
+
+/// Lets the calling thread run on every CPU again.
+pub fn unpin() {
+    let mut set = rustix::thread::CpuSet::new();
+    let cpus = std::fs::read_to_string("/sys/devices/system/cpu/possible")
+        .ok()
+        .and_then(|s| {
+            s.trim()
+                .rsplit('-')
+                .next()
+                .and_then(|n| n.parse::<usize>().ok())
+        })
+        .unwrap_or(0);
+    for cpu in 0..=cpus.min(1023) {
+        set.set(cpu);
+    }
+    let _ = rustix::thread::sched_setaffinity(None, &set);
+}
+
+/// Pins the calling thread to CPU 0 (the same-core round trip of the issue).
+pub fn pin_to_cpu0() {
+    let mut set = rustix::thread::CpuSet::new();
+    set.set(0);
+    let _ = rustix::thread::sched_setaffinity(None, &set);
+}
+
+/// The kernel's side of a bulk transfer: connect, send or receive, until the contender's
+/// FIN; the time from connect to that FIN.
+fn kernel_bulk(dir: Direction, bytes: u64) -> io::Result<Duration> {
+    let start = Instant::now();
+    let mut s = connect_retrying(SocketAddr::from((STACK, PORT)))?;
+    s.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let mut buf = vec![0u8; 256 * 1024];
+    match dir {
+        Direction::ToStack => {
+            let mut sent = 0u64;
+            while sent < bytes {
+                let n = (bytes - sent).min(buf.len() as u64) as usize;
+                s.write_all(&buf[..n])?;
+                sent += n as u64;
+            }
+            s.shutdown(Shutdown::Write)?;
+            // The contender's end of stream, if it comes soon (its time is taken on its side).
+            s.set_read_timeout(Some(Duration::from_secs(2)))?;
+            while matches!(s.read(&mut buf), Ok(n) if n > 0) {}
+        }
+        Direction::FromStack => {
+            let mut got = 0u64;
+            loop {
+                let n = s.read(&mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                got += n as u64;
+            }
+            if got != bytes {
+                return Err(io::Error::other(format!("{got} of {bytes} bytes arrived")));
+            }
+        }
+    }
+    buf.clear();
+    Ok(start.elapsed())
+}
+
+fn connect_retrying(addr: SocketAddr) -> io::Result<TcpStream> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match TcpStream::connect_timeout(&addr, Duration::from_secs(4)) {
+            Ok(s) => return Ok(s),
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The kernel's side of the round trips.
+fn kernel_ping(count: usize) -> io::Result<Vec<Duration>> {
+    let mut s = connect_retrying(SocketAddr::from((STACK, PORT)))?;
+    s.set_nodelay(true)?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut times = Vec::with_capacity(count);
+    let mut b = [0u8; 1];
+    for i in 0..count + count / 10 {
+        let t = Instant::now();
+        s.write_all(&[i as u8])?;
+        s.read_exact(&mut b)?;
+        if i >= count / 10 {
+            times.push(t.elapsed());
+        }
+    }
+    s.shutdown(Shutdown::Write)?;
+    let _ = s.read(&mut b);
+    Ok(times)
+}
+
+fn prolac_stack() -> io::Result<NetStack<ProlacTcp>> {
+    let mut stack = NetStack::new(NetConfig::new(EthernetAddress(MAC), STACK))
+        .map_err(|e| io::Error::other(e.to_string()))?;
+    let config = ProlacConfig {
+        send_capacity: 1 << 20,
+        receive_capacity: 1 << 20,
+        options: protocols::tcp::Profile::Linux.options(),
+        ..ProlacConfig::default()
+    };
+    stack.listen(PORT, ProlacTcp::listener(PORT, config));
+    Ok(stack)
+}
+
+/// Runs the Prolac TCP until the kernel's side is done.
+fn prolac_serve<T>(
+    tap: TapDevice,
+    dir: Direction,
+    bytes: u64,
+    kernel: &JoinHandle<T>,
+) -> (TapDevice, io::Result<Option<Instant>>) {
+    let mut stack = match prolac_stack() {
+        Ok(s) => s,
+        Err(e) => return (tap, Err(e)),
+    };
+    let mut runner = Runner::new(tap);
+    let result = prolac_bulk_loop(&mut runner, &mut stack, dir, bytes, kernel);
+    // Let the last ACKs and FINs go before the device is reused.
+    let until = Instant::now() + Duration::from_millis(20);
+    while Instant::now() < until {
+        runner.turn(&mut stack);
+        let _ = runner.wait(&stack, Duration::from_millis(1));
+    }
+    (runner.into_device(), result)
+}
+
+fn prolac_bulk_loop<T>(
+    runner: &mut Runner<TapDevice>,
+    stack: &mut NetStack<ProlacTcp>,
+    dir: Direction,
+    bytes: u64,
+    kernel: &JoinHandle<T>,
+) -> io::Result<Option<Instant>> {
+    let mut received = 0u64;
+    let mut last = None;
+    let pattern = vec![0x5a_u8; 64 * 1024];
+    let mut sent = 0u64;
+    let mut closed = false;
+    let start = Instant::now();
+    while !kernel.is_finished() {
+        let (now, _) = runner.turn(stack);
+        let keys: Vec<FourTuple> = stack.connections().map(|(k, _)| *k).collect();
+        for key in keys {
+            let Some(conn) = stack.prolac_connection_mut(&key) else {
+                continue;
+            };
+            received += conn.take_received().len() as u64;
+            if received >= bytes && last.is_none() {
+                last = Some(Instant::now());
+            }
+            let peer_closed = conn.events().contains(&protocols::tcp::Event::PeerClosed);
+            if dir == Direction::FromStack {
+                while sent < bytes {
+                    let n = (bytes - sent).min(pattern.len() as u64) as usize;
+                    let taken = stack.prolac_send(&key, &pattern[..n], now).unwrap_or(0);
+                    sent += taken as u64;
+                    if taken < n {
+                        break;
+                    }
+                }
+            }
+            let done = match dir {
+                Direction::ToStack => peer_closed,
+                Direction::FromStack => sent == bytes,
+            };
+            if done && !closed {
+                stack.prolac_close(&key, now);
+                closed = true;
+            }
+        }
+        runner.send(stack);
+        if start.elapsed() > Duration::from_secs(60) {
+            return Err(io::Error::other(
+                "the Prolac run did not finish in a minute",
+            ));
+        }
+        runner.wait(stack, Duration::from_millis(1))?;
+    }
+    Ok(last)
+}
+
+fn prolac_echo<T>(tap: TapDevice, kernel: &JoinHandle<T>) -> (TapDevice, io::Result<()>) {
+    let mut stack = match prolac_stack() {
+        Ok(s) => s,
+        Err(e) => return (tap, Err(e)),
+    };
+    let mut runner = Runner::new(tap);
+    while !kernel.is_finished() {
+        let (now, _) = runner.turn(&mut stack);
+        let keys: Vec<FourTuple> = stack.connections().map(|(k, _)| *k).collect();
+        for key in keys {
+            let Some(conn) = stack.prolac_connection_mut(&key) else {
+                continue;
+            };
+            let data = conn.take_received();
+            if !data.is_empty() {
+                stack.prolac_send(&key, &data, now);
+            }
+        }
+        runner.send(&mut stack);
+        // Block in poll() for the next frame, as a server would.
+        if let Err(e) = runner.wait(&stack, Duration::from_millis(100)) {
+            return (runner.into_device(), Err(e));
+        }
+    }
+    (runner.into_device(), Ok(()))
+}
+
+type Smoltcp = (
+    smoltcp::iface::Interface,
+    SmoltcpDevice<TapDevice>,
+    smoltcp::iface::SocketSet<'static>,
+    smoltcp::iface::SocketHandle,
+);
+
+fn smoltcp_host(tap: TapDevice) -> Smoltcp {
+    use smoltcp::iface::{Config, Interface, SocketSet};
+    use smoltcp::socket::tcp;
+    use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr};
+    let mut device = SmoltcpDevice::new(tap);
+    let mut iface = Interface::new(
+        Config::new(HardwareAddress::Ethernet(EthernetAddress(MAC))),
+        &mut device,
+        smol_now(),
+    );
+    iface.update_ip_addrs(|a| {
+        let _ = a.push(IpCidr::new(IpAddress::Ipv4(STACK), 24));
+    });
+    let mut sockets = SocketSet::new(Vec::new());
+    let mut socket = tcp::Socket::new(
+        tcp::SocketBuffer::new(vec![0; 1 << 20]),
+        tcp::SocketBuffer::new(vec![0; 1 << 20]),
+    );
+    socket.set_nagle_enabled(false);
+    let _ = socket.listen(PORT);
+    let handle = sockets.add(socket);
+    (iface, device, sockets, handle)
+}
+
+fn smol_now() -> smoltcp::time::Instant {
+    smoltcp::time::Instant::from_micros(i64::try_from(Clock::process().now_us()).unwrap_or(0))
+}
+
+fn smoltcp_serve<T>(
+    tap: TapDevice,
+    dir: Direction,
+    bytes: u64,
+    kernel: &JoinHandle<T>,
+) -> (TapDevice, io::Result<Option<Instant>>) {
+    use smoltcp::socket::tcp;
+    let (mut iface, mut device, mut sockets, handle) = smoltcp_host(tap);
+    let pattern = vec![0x5a_u8; 64 * 1024];
+    let (mut sent, mut closed, mut received, mut last) = (0u64, false, 0u64, None);
+    let start = Instant::now();
+    while !kernel.is_finished() {
+        iface.poll(smol_now(), &mut device, &mut sockets);
+        let s = sockets.get_mut::<tcp::Socket>(handle);
+        while s.can_recv() {
+            received += s.recv(|b| (b.len(), b.len())).unwrap_or(0) as u64;
+        }
+        if received >= bytes && last.is_none() {
+            last = Some(Instant::now());
+        }
+        if dir == Direction::FromStack {
+            while sent < bytes && s.can_send() {
+                let n = (bytes - sent).min(pattern.len() as u64) as usize;
+                let taken = s.send_slice(&pattern[..n]).unwrap_or(0);
+                sent += taken as u64;
+                if taken < n {
+                    break;
+                }
+            }
+        }
+        let done = match dir {
+            Direction::ToStack => !s.may_recv() && s.state() != tcp::State::Listen,
+            Direction::FromStack => sent == bytes,
+        };
+        if done && !closed {
+            s.close();
+            closed = true;
+        }
+        iface.poll(smol_now(), &mut device, &mut sockets);
+        if start.elapsed() > Duration::from_secs(60) {
+            return (
+                device.into_inner(),
+                Err(io::Error::other(
+                    "the smoltcp run did not finish in a minute",
+                )),
+            );
+        }
+        let delay = iface
+            .poll_delay(smol_now(), &sockets)
+            .map_or(Duration::from_millis(1), |d| {
+                Duration::from_micros(d.total_micros())
+            })
+            .min(Duration::from_millis(1));
+        let _ = device.inner().wait(Some(delay));
+    }
+    let until = Instant::now() + Duration::from_millis(20);
+    while Instant::now() < until {
+        iface.poll(smol_now(), &mut device, &mut sockets);
+        let _ = device.inner().wait(Some(Duration::from_millis(1)));
+    }
+    (device.into_inner(), Ok(last))
+}
+
+fn smoltcp_echo<T>(tap: TapDevice, kernel: &JoinHandle<T>) -> (TapDevice, io::Result<()>) {
+    use smoltcp::socket::tcp;
+    let (mut iface, mut device, mut sockets, handle) = smoltcp_host(tap);
+    let mut held = Vec::new();
+    while !kernel.is_finished() {
+        iface.poll(smol_now(), &mut device, &mut sockets);
+        let s = sockets.get_mut::<tcp::Socket>(handle);
+        while s.can_recv() {
+            let _ = s.recv(|b| {
+                held.extend_from_slice(b);
+                (b.len(), ())
+            });
+        }
+        if !held.is_empty() && s.can_send() {
+            let n = s.send_slice(&held).unwrap_or(0);
+            held.drain(..n);
+        }
+        iface.poll(smol_now(), &mut device, &mut sockets);
+        let delay = iface
+            .poll_delay(smol_now(), &sockets)
+            .map_or(Duration::from_millis(100), |d| {
+                Duration::from_micros(d.total_micros())
+            })
+            .min(Duration::from_millis(100));
+        let _ = device.inner().wait(Some(delay));
+    }
+    (device.into_inner(), Ok(()))
+}
+
+fn ceiling_serve(
+    mut tap: TapDevice,
+    dir: Direction,
+    bytes: u64,
+) -> (TapDevice, io::Result<Option<Instant>>) {
+    let me = null_tcp::Addresses {
+        mac: MAC,
+        ip: STACK,
+        port: PORT,
+    };
+    let role = match dir {
+        Direction::ToStack => null_tcp::Role::Sink,
+        Direction::FromStack => null_tcp::Role::Source(bytes),
+    };
+    let result = null_tcp::serve(&mut tap, me, role, bytes, Duration::from_secs(60));
+    (tap, result)
+}
+
+/// Two namespaces joined by a veth pair (198.51.100.1 and .2), for the kernel against itself.
+pub struct VethBench {
+    a: Netns,
+    b: Netns,
+}
+
+impl VethBench {
+    /// Makes the namespaces and the pair; `offloads` false turns off segmentation and
+    /// receive offloads and checksum offload on both ends (`ethtool -K`).
+    ///
+    /// # Errors
+    ///
+    /// `ip` or `ethtool` failed.
+    pub fn new(offloads: bool) -> io::Result<VethBench> {
+        static COUNT: AtomicU32 = AtomicU32::new(0);
+        let id = format!(
+            "{}v{}",
+            std::process::id() % 100_000,
+            COUNT.fetch_add(1, Ordering::Relaxed)
+        );
+        let a = Netns::create(&format!("prolac-va{id}"))?;
+        let b = Netns::create(&format!("prolac-vb{id}"))?;
+        let (va, vb) = (format!("va{id}"), format!("vb{id}"));
+        ip(&["link", "add", &va, "type", "veth", "peer", "name", &vb])?;
+        ip(&["link", "set", &va, "netns", a.name()])?;
+        ip(&["link", "set", &vb, "netns", b.name()])?;
+        a.ip(&["addr", "add", "198.51.100.1/24", "dev", &va])?;
+        b.ip(&["addr", "add", "198.51.100.2/24", "dev", &vb])?;
+        a.ip(&["link", "set", &va, "up"])?;
+        b.ip(&["link", "set", &vb, "up"])?;
+        if !offloads {
+            for (ns, dev) in [(&a, &va), (&b, &vb)] {
+                let out = std::process::Command::new("ip")
+                    .args(["netns", "exec", ns.name(), "ethtool", "-K", dev])
+                    .args([
+                        "tso", "off", "gso", "off", "gro", "off", "tx", "off", "rx", "off",
+                    ])
+                    .output()?;
+                if !out.status.success() {
+                    return Err(io::Error::other(format!(
+                        "ethtool: {}",
+                        String::from_utf8_lossy(&out.stderr).trim()
+                    )));
+                }
+            }
+        }
+        Ok(VethBench { a, b })
+    }
+
+    /// `bytes` from namespace a to b; the sender's time from connect to the receiver's FIN.
+    ///
+    /// # Errors
+    ///
+    /// The run failed.
+    pub fn bulk(&self, bytes: u64) -> io::Result<Duration> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let server = self.b.spawn(move || -> io::Result<()> {
+            let l = TcpListener::bind(("198.51.100.2", PORT))?;
+            let _ = tx.send(());
+            let (mut s, _) = l.accept()?;
+            let mut buf = vec![0u8; 256 * 1024];
+            while s.read(&mut buf)? > 0 {}
+            Ok(())
+        })?;
+        rx.recv()
+            .map_err(|_| io::Error::other("the receiver died"))?;
+        let client = self.a.spawn(move || -> io::Result<Duration> {
+            let start = Instant::now();
+            let mut s = TcpStream::connect(("198.51.100.2", PORT))?;
+            let buf = vec![0u8; 256 * 1024];
+            let mut sent = 0u64;
+            while sent < bytes {
+                let n = (bytes - sent).min(buf.len() as u64) as usize;
+                s.write_all(&buf[..n])?;
+                sent += n as u64;
+            }
+            s.shutdown(Shutdown::Write)?;
+            let mut b = [0u8; 1];
+            let _ = s.read(&mut b);
+            Ok(start.elapsed())
+        })?;
+        let t = client
+            .join()
+            .map_err(|_| io::Error::other("the sender panicked"))??;
+        server
+            .join()
+            .map_err(|_| io::Error::other("the receiver panicked"))??;
+        Ok(t)
+    }
+
+    /// `count` 1-byte round trips from a to b, both threads pinned to CPU 0.
+    ///
+    /// # Errors
+    ///
+    /// The run failed.
+    pub fn ping_pong(&self, count: usize) -> io::Result<Vec<Duration>> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let server = self.b.spawn(move || -> io::Result<()> {
+            pin_to_cpu0();
+            let l = TcpListener::bind(("198.51.100.2", PORT + 1))?;
+            let _ = tx.send(());
+            let (mut s, _) = l.accept()?;
+            s.set_nodelay(true)?;
+            let mut b = [0u8; 1];
+            while s.read(&mut b)? == 1 {
+                s.write_all(&b)?;
+            }
+            Ok(())
+        })?;
+        rx.recv().map_err(|_| io::Error::other("the echo died"))?;
+        let client = self.a.spawn(move || -> io::Result<Vec<Duration>> {
+            pin_to_cpu0();
+            let mut s = TcpStream::connect(("198.51.100.2", PORT + 1))?;
+            s.set_nodelay(true)?;
+            let mut times = Vec::with_capacity(count);
+            let mut b = [0u8; 1];
+            for i in 0..count + count / 10 {
+                let t = Instant::now();
+                s.write_all(&[i as u8])?;
+                s.read_exact(&mut b)?;
+                if i >= count / 10 {
+                    times.push(t.elapsed());
+                }
+            }
+            Ok(times)
+        })?;
+        let times = client
+            .join()
+            .map_err(|_| io::Error::other("the client panicked"))??;
+        server
+            .join()
+            .map_err(|_| io::Error::other("the echo panicked"))??;
+        Ok(times)
+    }
+}

@@ -1,0 +1,335 @@
+//! `prolac-bench`: one command that measures the Prolac TCP against the Linux kernel's and
+//! smoltcp's on this machine and prints a Markdown report (and writes it into
+//! `docs/BENCHMARKS.md`). Every figure of a table comes from the same run, the contenders
+//! interleaved round by round so that the machine's drift hits them alike; medians with the
+//! min–max over the rounds. See `--help`.
+
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+use std::time::Duration;
+
+use clap::Parser;
+use exokernel_target::bench::{Contender, Direction, TapBench, VethBench};
+use exokernel_target::tap::tap_available;
+
+/// Measures the Prolac TCP against the kernel's and smoltcp's, and writes the report.
+#[derive(Debug, Parser)]
+#[command(
+    name = "prolac-bench",
+    version,
+    long_about = "\
+Measures, in one run, on this machine:
+
+- over a TAP device against the kernel's TCP (in a private network namespace): bulk \
+throughput each way for the Prolac TCP, smoltcp and the do-nothing endpoint (the ceiling for \
+any user-space TCP at one system call per frame), and 1-byte round trips for the Prolac TCP \
+and smoltcp with both ends pinned to CPU 0;
+- the kernel against itself over a veth pair, with and without offloads, and its round trip.
+
+Contenders are interleaved round by round; the report gives medians and min-max, the machine \
+it ran on, and is written between the markers of the section `## Against the Linux kernel` \
+in docs/BENCHMARKS.md (or --write FILE). Needs root, /dev/net/tun, iproute2 and ethtool."
+)]
+struct Args {
+    /// Rounds of each measurement (at least 9 for the report).
+    #[arg(long, default_value_t = 9)]
+    rounds: usize,
+    /// MiB per bulk transfer.
+    #[arg(long, default_value_t = 64)]
+    mib: u64,
+    /// Round trips per latency round.
+    #[arg(long, default_value_t = 5000)]
+    pings: usize,
+    /// Where to write the report's section (default docs/BENCHMARKS.md).
+    #[arg(long)]
+    write: Option<PathBuf>,
+    /// Print only; write nothing.
+    #[arg(long)]
+    no_write: bool,
+    /// Segments per callgrind run (the difference of N and 2N segments, over N).
+    #[arg(long, default_value_t = 4000)]
+    callgrind_segments: usize,
+    /// Internal: one in-memory transfer of this many segments (what callgrind runs).
+    #[arg(long, hide = true, requires = "stack")]
+    segments: Option<usize>,
+    /// Internal: the stack of --segments.
+    #[arg(long, hide = true)]
+    stack: Option<String>,
+}
+
+/// Median, min and max.
+fn stats(v: &[f64]) -> (f64, f64, f64) {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let n = s.len();
+    let median = if n % 2 == 1 {
+        s[n / 2]
+    } else {
+        (s[n / 2 - 1] + s[n / 2]) / 2.0
+    };
+    (median, s[0], s[n - 1])
+}
+
+fn cell(v: &[f64], digits: usize) -> String {
+    let (m, lo, hi) = stats(v);
+    format!("{m:.digits$} ({lo:.digits$}–{hi:.digits$})")
+}
+
+fn percentile(v: &[Duration], p: f64) -> f64 {
+    let mut s: Vec<f64> = v.iter().map(|d| d.as_secs_f64() * 1e6).collect();
+    s.sort_by(f64::total_cmp);
+    let i = ((s.len() as f64 - 1.0) * p).round() as usize;
+    s[i.min(s.len() - 1)]
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map_or_else(|_| "unknown".into(), |s| s.trim().to_string());
+    format!("{cpu}, {cores} cores, Linux {kernel}")
+}
+
+/// Instructions per MSS-sized data segment of one in-memory stack pair (both ends), by
+/// callgrind's difference method: a run of 2N segments less one of N, over N. Vector copies
+/// (glibc's `rep movsb` counts each byte as an instruction under valgrind). `None` without
+/// valgrind.
+fn instructions(flag: &str, n: usize) -> Result<Option<f64>, String> {
+    if Command::new("valgrind").arg("--version").output().is_err() {
+        return Ok(None);
+    }
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let dir = std::env::temp_dir().join(format!("prolac-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let mut totals = Vec::new();
+    for k in [n, 2 * n] {
+        let out = dir.join(format!("{flag}-{k}.out"));
+        let status = Command::new("valgrind")
+            .arg("--tool=callgrind")
+            .arg(format!("--callgrind-out-file={}", out.display()))
+            .arg(&exe)
+            .args(["--segments", &k.to_string(), "--stack", flag])
+            .env(
+                "GLIBC_TUNABLES",
+                "glibc.cpu.x86_rep_movsb_threshold=1000000000",
+            )
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .map_err(|e| e.to_string())?;
+        if !status.success() {
+            return Err(format!("callgrind on {flag} failed: {status}"));
+        }
+        let text = std::fs::read_to_string(&out).map_err(|e| e.to_string())?;
+        let total = text
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("summary:")
+                    .or_else(|| l.strip_prefix("totals:"))
+            })
+            .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+            .ok_or("no instruction count in callgrind's output")?;
+        totals.push(total);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(Some((totals[1] - totals[0]) / n as f64))
+}
+
+fn gbits(bytes: u64, d: Duration) -> f64 {
+    bytes as f64 * 8.0 / d.as_secs_f64() / 1e9
+}
+
+fn run(args: &Args) -> Result<String, String> {
+    tap_available()?;
+    let described = machine();
+    let bytes = args.mib << 20;
+    let rounds = args.rounds.max(1);
+    eprintln!(
+        "prolac-bench: in memory, {rounds} rounds of {} MiB",
+        args.mib
+    );
+    let (mem_smoltcp, mem_prolac) = exokernel_target::bench::memory::throughput_figures(
+        rounds,
+        usize::try_from(bytes).unwrap_or(usize::MAX),
+    );
+    eprintln!("prolac-bench: instructions per segment (callgrind)");
+    let instr_smoltcp = instructions("smoltcp", args.callgrind_segments)?;
+    let instr_prolac = instructions("prolac", args.callgrind_segments)?;
+    let mut tap = TapBench::new().map_err(|e| e.to_string())?;
+    let contenders = [Contender::Ceiling, Contender::Prolac, Contender::Smoltcp];
+    let dirs = [Direction::ToStack, Direction::FromStack];
+    let mut bulk = vec![vec![Vec::new(); contenders.len()]; dirs.len()];
+    let veth_on = VethBench::new(true).map_err(|e| e.to_string())?;
+    let veth_off = VethBench::new(false).map_err(|e| e.to_string())?;
+    let (mut on, mut off) = (Vec::new(), Vec::new());
+    eprintln!("prolac-bench: {rounds} rounds of {} MiB", args.mib);
+    // A warm-up round of each, not counted.
+    for round in 0..=rounds {
+        for (d, dir) in dirs.iter().enumerate() {
+            for (c, who) in contenders.iter().enumerate() {
+                let t = tap
+                    .bulk(*who, *dir, bytes)
+                    .map_err(|e| format!("{who:?} {dir:?}: {e}"))?;
+                if round > 0 {
+                    bulk[d][c].push(gbits(bytes, t));
+                }
+            }
+        }
+        let t_on = veth_on.bulk(bytes).map_err(|e| format!("veth: {e}"))?;
+        let t_off = veth_off
+            .bulk(bytes)
+            .map_err(|e| format!("veth without offloads: {e}"))?;
+        if round > 0 {
+            on.push(gbits(bytes, t_on));
+            off.push(gbits(bytes, t_off));
+            eprintln!("prolac-bench: round {round} of {rounds}");
+        }
+    }
+    // Round trips: each round every contender, interleaved.
+    let latency_rounds = 3;
+    let mut rtt: Vec<Vec<Duration>> = vec![Vec::new(); 3];
+    let mut medians: Vec<Vec<f64>> = vec![Vec::new(); 3];
+    for _ in 0..latency_rounds {
+        for (i, who) in [Contender::Prolac, Contender::Smoltcp].iter().enumerate() {
+            let t = tap
+                .ping_pong(*who, args.pings)
+                .map_err(|e| format!("{who:?} round trips: {e}"))?;
+            medians[i].push(percentile(&t, 0.5));
+            rtt[i].extend(t);
+        }
+        exokernel_target::bench::unpin();
+        let t = veth_on
+            .ping_pong(args.pings)
+            .map_err(|e| format!("veth round trips: {e}"))?;
+        medians[2].push(percentile(&t, 0.5));
+        rtt[2].extend(t);
+    }
+    let mut out = String::new();
+    out.push_str(&format!(
+        "Measured by `prolac-bench` (`cargo run --release -p exokernel-target --bin prolac-bench`) \
+         on {}: {rounds} rounds of {} MiB per bulk figure (after a warm-up round), contenders \
+         interleaved in every round; medians with min–max; Gbit/s of TCP payload.\n\n",
+        described, args.mib
+    ));
+    let mem_ratio: Vec<f64> = mem_prolac
+        .iter()
+        .zip(&mem_smoltcp)
+        .map(|(p, s)| p / s)
+        .collect();
+    out.push_str(&format!(
+        "| in memory (one process, both ends) | Gbit/s |\n|---|---:|\n| Prolac ↔ Prolac | {} |\n| smoltcp ↔ smoltcp | {} |\n| Prolac / smoltcp, per round | {} |\n",
+        cell(&mem_prolac, 2),
+        cell(&mem_smoltcp, 2),
+        cell(&mem_ratio, 3)
+    ));
+    match (instr_prolac, instr_smoltcp) {
+        (Some(p), Some(s)) => out.push_str(&format!(
+            "\nInstructions per MSS-sized data segment, both ends (callgrind, difference of {n} and {m} segments, vector copies): Prolac {p:.0}, smoltcp {s:.0}, ratio {:.2}.\n\n",
+            p / s,
+            n = args.callgrind_segments,
+            m = 2 * args.callgrind_segments
+        )),
+        _ => out.push_str("\nInstructions per segment: not measured (valgrind is not installed).\n\n"),
+    }
+    out.push_str("| over TAP, against the kernel's TCP | kernel → stack | stack → kernel |\n|---|---:|---:|\n");
+    let names = ["do-nothing endpoint (ceiling)", "Prolac TCP", "smoltcp"];
+    for (c, name) in names.iter().enumerate() {
+        out.push_str(&format!(
+            "| {name} | {} | {} |\n",
+            cell(&bulk[0][c], 2),
+            cell(&bulk[1][c], 2)
+        ));
+    }
+    let ratio = |c: usize, d: usize| {
+        let r: Vec<f64> = bulk[d][c]
+            .iter()
+            .zip(&bulk[d][0])
+            .map(|(x, ceiling)| x / ceiling)
+            .collect();
+        cell(&r, 3)
+    };
+    out.push_str(&format!(
+        "| Prolac / ceiling, per round | {} | {} |\n| smoltcp / ceiling, per round | {} | {} |\n",
+        ratio(1, 0),
+        ratio(1, 1),
+        ratio(2, 0),
+        ratio(2, 1)
+    ));
+    out.push_str(&format!(
+        "\n| kernel ↔ kernel over veth | Gbit/s |\n|---|---:|\n| with offloads (TSO, GSO, GRO, checksums) | {} |\n| without offloads | {} |\n",
+        cell(&on, 2),
+        cell(&off, 2)
+    ));
+    out.push_str(&format!(
+        "\n1-byte round trips (TCP, Nagle off), both ends pinned to CPU 0, {} per round, {latency_rounds} rounds (the first tenth of each dropped as warm-up): median of the round medians (min–max), and the 99th percentile of all, in µs.\n\n| round trip | median µs | p99 µs |\n|---|---:|---:|\n",
+        args.pings
+    ));
+    for (i, name) in [
+        "Prolac TCP over TAP",
+        "smoltcp over TAP",
+        "kernel ↔ kernel over veth",
+    ]
+    .iter()
+    .enumerate()
+    {
+        out.push_str(&format!(
+            "| {name} | {} | {:.1} |\n",
+            cell(&medians[i], 1),
+            percentile(&rtt[i], 0.99)
+        ));
+    }
+    Ok(out)
+}
+
+const BEGIN: &str = "<!-- prolac-bench: begin -->";
+const END: &str = "<!-- prolac-bench: end -->";
+
+fn write(path: &std::path::Path, report: &str) -> Result<(), String> {
+    let doc = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let section = format!("{BEGIN}\n{report}{END}");
+    let new = match (doc.find(BEGIN), doc.find(END)) {
+        (Some(a), Some(b)) if a < b => format!("{}{section}{}", &doc[..a], &doc[b + END.len()..]),
+        _ => format!("{doc}\n## Against the Linux kernel (issue 8)\n\n{section}\n"),
+    };
+    std::fs::write(path, new).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    if let (Some(n), Some(stack)) = (args.segments, &args.stack) {
+        return if exokernel_target::bench::memory::segments_of(stack, n) {
+            ExitCode::SUCCESS
+        } else {
+            eprintln!("prolac-bench: no stack {stack}");
+            ExitCode::from(2)
+        };
+    }
+    match run(&args) {
+        Ok(report) => {
+            println!("{report}");
+            if !args.no_write {
+                let path = args.write.clone().unwrap_or_else(|| {
+                    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/BENCHMARKS.md")
+                });
+                if let Err(e) = write(&path, &report) {
+                    eprintln!("prolac-bench: {e}");
+                    return ExitCode::from(2);
+                }
+                eprintln!("prolac-bench: written to {}", path.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("prolac-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
