@@ -58,6 +58,20 @@ pub trait FrameDevice {
     /// The next frame that has arrived by `now_us`, if any.
     fn recv_frame(&mut self, now_us: u64) -> Option<Vec<u8>>;
 
+    /// The next frame into `buf` (replacing its contents), reusing its allocation where the
+    /// device can; false if no frame has arrived. A device that reads from a descriptor reads
+    /// straight into `buf` ([`crate::tap::TapDevice`]); the default takes
+    /// [`recv_frame`](Self::recv_frame)'s frame.
+    fn recv_into(&mut self, buf: &mut Vec<u8>, now_us: u64) -> bool {
+        match self.recv_frame(now_us) {
+            Some(frame) => {
+                *buf = frame;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The longest frame the device carries: the Ethernet header plus the IP MTU.
     fn max_frame_len(&self) -> usize;
 }
@@ -69,6 +83,10 @@ impl<D: FrameDevice + ?Sized> FrameDevice for &mut D {
 
     fn recv_frame(&mut self, now_us: u64) -> Option<Vec<u8>> {
         (**self).recv_frame(now_us)
+    }
+
+    fn recv_into(&mut self, buf: &mut Vec<u8>, now_us: u64) -> bool {
+        (**self).recv_into(buf, now_us)
     }
 
     fn max_frame_len(&self) -> usize {

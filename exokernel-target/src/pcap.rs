@@ -231,6 +231,14 @@ impl<D: FrameDevice, W: Write> FrameDevice for Tap<'_, D, W> {
         Some(frame)
     }
 
+    fn recv_into(&mut self, buf: &mut Vec<u8>, now_us: u64) -> bool {
+        let got = self.device.recv_into(buf, now_us);
+        if got {
+            self.recorder.record_deferred(now_us, buf);
+        }
+        got
+    }
+
     fn max_frame_len(&self) -> usize {
         self.device.max_frame_len()
     }

@@ -1,10 +1,10 @@
 //! The library-OS stack on the wall clock: a [`Runner`] drives a [`NetStack`] over a device
 //! that can wait for frames ([`WaitDevice`]: a TAP device, perhaps wrapped in fault
 //! injection or pcap recording). Each [`turn`](Runner::turn) reads every frame waiting (a
-//! batch, answered once: one ACK for it), runs the timers and sends what the stack queued;
-//! [`wait`](Runner::wait) sleeps until a frame arrives or the next timer is due. The
-//! application acts between turns through the stack's calls and then calls
-//! [`send`](Runner::send).
+//! batch) and runs the timers; the application then acts through the stack's calls, and
+//! [`send`](Runner::send) answers the batch (one ACK for it, carried by the application's
+//! data when it sent some) and sends what the stack queued; [`wait`](Runner::wait) sleeps
+//! until a frame arrives or the next timer is due.
 
 use std::io;
 use std::time::{Duration, Instant};
@@ -77,6 +77,8 @@ impl Clock {
 pub struct Runner<D> {
     device: D,
     clock: Clock,
+    /// The frame being read: one allocation, reused.
+    frame: Vec<u8>,
     /// Frames read in one turn at most, so that timers and the application get their turn
     /// under a flood.
     pub batch: usize,
@@ -90,6 +92,7 @@ impl<D: WaitDevice> Runner<D> {
         Self {
             device,
             clock: Clock::process(),
+            frame: Vec::new(),
             batch: 256,
             refused: 0,
         }
@@ -116,28 +119,26 @@ impl<D: WaitDevice> Runner<D> {
         self.clock.now_us()
     }
 
-    /// Reads the frames waiting (up to [`batch`](Self::batch)), ends the batch, runs the
-    /// timers and sends what the stack queued. Returns the time of the turn and how many
-    /// frames were read.
+    /// Reads the frames waiting (up to [`batch`](Self::batch)) and runs the timers. The batch
+    /// is answered by [`send`](Self::send), after the application has acted, so that data it
+    /// sends at once carries the batch's ACK. Returns the time of the turn and how many frames
+    /// were read.
     pub fn turn<H: TcpHandler>(&mut self, stack: &mut NetStack<H>) -> (u64, usize) {
         let now = self.now_us();
         let mut read = 0;
-        while read < self.batch {
-            let Some(frame) = self.device.recv_frame(now) else {
-                break;
-            };
-            stack.receive_frame(&frame, now);
+        while read < self.batch && self.device.recv_into(&mut self.frame, now) {
+            stack.receive_frame(&self.frame, now);
             read += 1;
         }
-        stack.flush(now);
-        stack.poll(now);
-        self.send(stack);
+        stack.run_timers(now);
         (now, read)
     }
 
-    /// Sends every frame the stack has queued (after the application acted).
+    /// Ends the receive batch (the answers the connections deferred go now, unless data the
+    /// application sent carried them) and sends every frame the stack has queued.
     pub fn send<H: TcpHandler>(&mut self, stack: &mut NetStack<H>) {
         let now = self.now_us();
+        stack.flush(now);
         while let Some(frame) = stack.pop_frame() {
             if self.device.send_frame(&frame, now).is_err() {
                 self.refused += 1;

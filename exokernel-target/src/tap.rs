@@ -170,6 +170,28 @@ impl FrameDevice for TapDevice {
         }
     }
 
+    fn recv_into(&mut self, buf: &mut Vec<u8>, _now_us: u64) -> bool {
+        buf.resize(self.buffer.len(), 0);
+        loop {
+            match self.device.recv(buf) {
+                Ok(n) => {
+                    self.stats.rx_frames += 1;
+                    self.stats.rx_bytes += n as u64;
+                    buf.truncate(n);
+                    return true;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    if e.kind() != io::ErrorKind::WouldBlock {
+                        self.stats.errors += 1;
+                    }
+                    buf.clear();
+                    return false;
+                }
+            }
+        }
+    }
+
     fn max_frame_len(&self) -> usize {
         self.mtu + ETHERNET_HEADER_LEN
     }

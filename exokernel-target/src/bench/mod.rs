@@ -265,6 +265,7 @@ fn prolac_serve<T>(
     let until = Instant::now() + Duration::from_millis(20);
     while Instant::now() < until {
         runner.turn(&mut stack);
+        runner.send(&mut stack);
         let _ = runner.wait(&stack, Duration::from_millis(1));
     }
     (runner.into_device(), result)

@@ -582,6 +582,14 @@ impl<H: TcpHandler> NetStack<H> {
     /// in port order).
     pub fn poll(&mut self, now_us: u64) {
         self.flush(now_us);
+        self.run_timers(now_us);
+    }
+
+    /// The timers' part of [`poll`](Self::poll), without ending the receive batch: ARP
+    /// retries and every handler whose timer is due. A caller that lets the application act
+    /// before the batch is answered (so that an answer with data carries the ACK) calls this,
+    /// then [`flush`](Self::flush) once the application has acted.
+    pub fn run_timers(&mut self, now_us: u64) {
         for due in self.resolver.due(
             now_us,
             self.config.arp_retry_us,
