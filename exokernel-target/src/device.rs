@@ -72,6 +72,19 @@ pub trait FrameDevice {
         }
     }
 
+    /// Whether the device vouches for the transport checksum of the frame it gave last (a
+    /// TAP device with offloads: the kernel's own stack sent it and left the checksum undone
+    /// or checked it, see [`crate::tap`]); the stack then skips its own check. A device that
+    /// holds frames back, or cannot tell, says false.
+    fn rx_checksum_trusted(&self) -> bool {
+        false
+    }
+
+    /// Sends whatever the device still holds of the frames handed to it (a device that
+    /// merges back-to-back frames into one, [`crate::tap::TapDevice`] with offloads). Call it
+    /// after each burst; the default holds nothing back.
+    fn flush(&mut self, _now_us: u64) {}
+
     /// The longest frame the device carries: the Ethernet header plus the IP MTU.
     fn max_frame_len(&self) -> usize;
 }
@@ -87,6 +100,14 @@ impl<D: FrameDevice + ?Sized> FrameDevice for &mut D {
 
     fn recv_into(&mut self, buf: &mut Vec<u8>, now_us: u64) -> bool {
         (**self).recv_into(buf, now_us)
+    }
+
+    fn rx_checksum_trusted(&self) -> bool {
+        (**self).rx_checksum_trusted()
+    }
+
+    fn flush(&mut self, now_us: u64) {
+        (**self).flush(now_us);
     }
 
     fn max_frame_len(&self) -> usize {

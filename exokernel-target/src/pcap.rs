@@ -239,6 +239,14 @@ impl<D: FrameDevice, W: Write> FrameDevice for Tap<'_, D, W> {
         got
     }
 
+    fn rx_checksum_trusted(&self) -> bool {
+        self.device.rx_checksum_trusted()
+    }
+
+    fn flush(&mut self, now_us: u64) {
+        self.device.flush(now_us);
+    }
+
     fn max_frame_len(&self) -> usize {
         self.device.max_frame_len()
     }

@@ -127,7 +127,8 @@ impl<D: WaitDevice> Runner<D> {
         let now = self.now_us();
         let mut read = 0;
         while read < self.batch && self.device.recv_into(&mut self.frame, now) {
-            stack.receive_frame(&self.frame, now);
+            let trusted = self.device.rx_checksum_trusted();
+            stack.receive_frame_trusted(&self.frame, now, trusted);
             read += 1;
         }
         stack.run_timers(now);
@@ -144,6 +145,7 @@ impl<D: WaitDevice> Runner<D> {
                 self.refused += 1;
             }
         }
+        self.device.flush(now);
     }
 
     /// Waits for a frame, the stack's next timer, or `most` — whichever comes first.

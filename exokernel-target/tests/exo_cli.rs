@@ -136,33 +136,42 @@ fn serve_echo_then_ctrl_c() {
 #[test]
 fn connect_and_send_to_a_kernel_listener() {
     let Some(ns) = namespace("send") else { return };
-    let tap = format!("pc{}", std::process::id() % 1_000_000);
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    let server = ns
-        .spawn(move || {
-            let l = TcpListener::bind("0.0.0.0:5001").expect("bind");
-            ready_tx.send(()).expect("ready");
-            let (mut s, _) = l.accept().expect("accept");
-            let mut all = Vec::new();
-            s.read_to_end(&mut all).expect("read");
-            all
-        })
-        .expect("the kernel side");
-    ready_rx.recv().expect("listening");
-    let out = exo()
-        .args(["--tap", &tap, "--netns", ns.name()])
-        .args(["connect", "192.0.2.1:5001", "send", "10000000"])
-        .output()
-        .expect("exo runs");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{err}");
-    assert!(err.contains("done: 10000000 bytes sent"), "{err}");
-    let got = server.join().expect("the server");
-    assert_eq!(got.len(), 10_000_000);
-    assert!(
-        got.iter()
-            .enumerate()
-            .all(|(i, b)| *b == b"0123456789abcdefghijklmnopqrstuvwxyz\n"[i % 37]),
-        "the pattern, in order"
-    );
+    // Without and with the device's offloads (--offloads: the data goes to the kernel in
+    // segments of up to 64 KiB).
+    for (i, offloads) in [false, true].into_iter().enumerate() {
+        let tap = format!("pc{}o{i}", std::process::id() % 1_000_000);
+        let port = 5001 + i as u16;
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let server = ns
+            .spawn(move || {
+                let l = TcpListener::bind(("0.0.0.0", port)).expect("bind");
+                ready_tx.send(()).expect("ready");
+                let (mut s, _) = l.accept().expect("accept");
+                let mut all = Vec::new();
+                s.read_to_end(&mut all).expect("read");
+                all
+            })
+            .expect("the kernel side");
+        ready_rx.recv().expect("listening");
+        let mut cmd = exo();
+        cmd.args(["--tap", &tap, "--netns", ns.name()]);
+        if offloads {
+            cmd.arg("--offloads");
+        }
+        let out = cmd
+            .args(["connect", &format!("192.0.2.1:{port}"), "send", "10000000"])
+            .output()
+            .expect("exo runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{err}");
+        assert!(err.contains("done: 10000000 bytes sent"), "{err}");
+        let got = server.join().expect("the server");
+        assert_eq!(got.len(), 10_000_000);
+        assert!(
+            got.iter()
+                .enumerate()
+                .all(|(i, b)| *b == b"0123456789abcdefghijklmnopqrstuvwxyz\n"[i % 37]),
+            "the pattern, in order (offloads: {offloads})"
+        );
+    }
 }

@@ -71,6 +71,11 @@ impl Bench {
 }
 
 fn bench() -> Option<(Bench, TapDevice)> {
+    bench_with(false)
+}
+
+/// [`bench`], the device with the offloads on or off.
+fn bench_with(offloads: bool) -> Option<(Bench, TapDevice)> {
     if let Err(why) = tap_available() {
         println!("skipping: {why}");
         return None;
@@ -84,7 +89,12 @@ fn bench() -> Option<(Bench, TapDevice)> {
     let ns_name = format!("prolac-t{id}");
     let ns = Netns::create(&ns_name).expect("a fresh namespace");
     let tap_name = format!("pt{id}");
-    let tap = TapDevice::create(&tap_name, 1500).expect("a TAP device");
+    let tap = if offloads {
+        TapDevice::create_offloaded(&tap_name, 1500)
+    } else {
+        TapDevice::create(&tap_name, 1500)
+    }
+    .expect("a TAP device");
     ns.adopt(&tap_name, "192.0.2.1/24")
         .expect("the kernel end set up");
     Some((
@@ -424,12 +434,17 @@ fn bulk_both_ways_against_the_kernel() {
 fn prolac_client_and_kernel_server() {
     let Some((b, tap)) = bench() else { return };
     let mut runner = Runner::new(tap);
-    let n = bulk_bytes();
+    prolac_client(&b, &mut runner, bulk_bytes(), 6001);
+    b.finish(runner);
+}
+
+/// The Prolac client of [`prolac_client_and_kernel_server`] on `runner`'s device.
+fn prolac_client<D: WaitDevice>(b: &Bench, runner: &mut Runner<D>, n: u64, port: u16) {
     let (ready_tx, ready_rx) = mpsc::channel();
     let server = b
         .ns()
         .spawn(move || {
-            let listener = TcpListener::bind((KERNEL, 6001)).expect("bind");
+            let listener = TcpListener::bind((KERNEL, port)).expect("bind");
             ready_tx.send(()).expect("ready");
             let (s, _) = listener.accept().expect("accept");
             kernel_side(s, n, n, 21, false)
@@ -439,12 +454,12 @@ fn prolac_client_and_kernel_server() {
     let mut stack = stack();
     let now = runner.now_us();
     let key = stack
-        .prolac_connect(40000, (KERNEL, 6001), config(), now)
+        .prolac_connect(40000, (KERNEL, port), config(), now)
         .expect("connect");
     let mut app = App::new(n, n, 21);
     let start = Instant::now();
     run_until(
-        &mut runner,
+        runner,
         &mut stack,
         Duration::from_secs(300),
         |stack, now| app.step(stack, &key, now) && server.is_finished(),
@@ -463,6 +478,69 @@ fn prolac_client_and_kernel_server() {
         conn.state()
     );
     assert!(!conn.events().contains(&Event::Reset));
+}
+
+/// With the offloads on (virtio-net headers, the kernel's segments of up to 64 KiB both
+/// ways, checksums left undone): 256 MiB each way and both at once with the kernel as
+/// client, then the Prolac TCP as client both ways at once. The device's counters show that
+/// the large segments went both ways and that the kernel's checksums were taken on its word.
+#[test]
+fn with_offloads_bulk_both_ways_in_both_roles() {
+    let Some((b, tap)) = bench_with(true) else {
+        return;
+    };
+    let mut runner = Runner::new(tap);
+    let n = bulk_bytes();
+    for (send, expect, what) in [
+        (0, n, "kernel to Prolac"),
+        (n, 0, "Prolac to kernel"),
+        (n, n, "both ways at once"),
+    ] {
+        let start = Instant::now();
+        let app = App::new(send, expect, 12);
+        let done = kernel_clients(&b, &mut runner, 1, &app, false, Duration::from_secs(300));
+        let secs = start.elapsed().as_secs_f64();
+        println!(
+            "with offloads, {what}: {:.0} Mbit/s",
+            ((send + expect) * 8) as f64 / secs / 1e6
+        );
+        assert_eq!(done.len(), 1);
+    }
+    prolac_client(&b, &mut runner, n, 6002);
+    let stats = runner.device().stats();
+    println!("{stats:?}");
+    assert!(stats.rx_large_segments > 1000, "{stats:?}");
+    assert!(stats.tx_large_segments > 1000, "{stats:?}");
+    assert!(
+        stats.tx_merged_frames > 10 * stats.tx_large_segments,
+        "{stats:?}"
+    );
+    assert!(stats.rx_checksum_trusted > 1000, "{stats:?}");
+    b.finish(runner);
+}
+
+/// Offloads and 5 % loss each way on the Prolac side (each frame the stack builds, and each
+/// large segment of the kernel's, lost whole): 4 MiB each way at once, every byte checked,
+/// and 50 connections of 64 KiB each way.
+#[test]
+fn with_offloads_and_five_percent_loss() {
+    let Some((b, tap)) = bench_with(true) else {
+        return;
+    };
+    let lossy = LinkConfig {
+        loss: 0.05,
+        ..LinkConfig::PERFECT
+    };
+    let mut runner = Runner::new(FaultyDevice::new(tap, lossy.clone(), lossy, 6));
+    let app = App::new(4 << 20, 4 << 20, 55);
+    kernel_clients(&b, &mut runner, 1, &app, false, Duration::from_secs(300));
+    let mut many = App::new(64 << 10, 64 << 10, 56);
+    many.close_after_peer = true;
+    let done = kernel_clients(&b, &mut runner, 50, &many, false, Duration::from_secs(300));
+    assert_eq!(done.len(), 50);
+    let lost = runner.device().inbound_stats().lost + runner.device().outbound_stats().lost;
+    assert!(lost > 50, "the faults ran: {lost} frames lost");
+    assert!(runner.device().inner().stats().tx_large_segments > 0);
     b.finish(runner);
 }
 

@@ -293,6 +293,30 @@ fn a_segment_with_a_bad_checksum_never_reaches_a_handler() {
     assert!(log.borrow().is_empty());
 }
 
+/// A segment whose device vouches for its checksum (a TAP device with offloads: the kernel
+/// left it undone) is taken without the check; the same bytes not vouched for are dropped.
+#[test]
+fn a_checksum_the_device_vouches_for_is_not_checked_again() {
+    let log = Log::default();
+    let mut b = stack::<Probe>(2);
+    b.listen(80, Probe::new("listener", &log, Behaviour::Record));
+    let mut seg = tcp_segment((ip(1), 1), (ip(2), 80), 0, 0x02, b"payload");
+    // What the kernel leaves in the field: not the checksum.
+    seg[16..18].copy_from_slice(&[0x12, 0x34]);
+    assert!(!verify_tcp_checksum(ip(1), ip(2), &seg));
+    let frame = common::ipv4_frame((mac(1), ip(1)), (mac(2), ip(2)), 6, &seg);
+    b.receive_frame_trusted(&frame, 0, false);
+    assert_eq!(b.stats().rx_bad_tcp_checksum, 1);
+    assert!(log.borrow().is_empty());
+    b.receive_frame_trusted(&frame, 0, true);
+    assert_eq!(b.stats().rx_bad_tcp_checksum, 1);
+    assert_eq!(b.stats().rx_checksum_trusted, 1);
+    assert_eq!(log.borrow().len(), 1);
+    // The next frame is checked again.
+    b.receive_frame(&frame, 0);
+    assert_eq!(b.stats().rx_bad_tcp_checksum, 2);
+}
+
 #[test]
 fn corrupted_tcp_segments_are_dropped() {
     let log = Log::default();

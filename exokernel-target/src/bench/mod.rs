@@ -64,6 +64,20 @@ impl TapBench {
     ///
     /// No permission, or `ip` failed.
     pub fn new() -> io::Result<TapBench> {
+        Self::build(false)
+    }
+
+    /// Makes the namespace and a device with the offloads on
+    /// ([`TapDevice::create_offloaded`]): the kernel's segments of up to 64 KiB both ways.
+    ///
+    /// # Errors
+    ///
+    /// As [`new`](Self::new).
+    pub fn offloaded() -> io::Result<TapBench> {
+        Self::build(true)
+    }
+
+    fn build(offloads: bool) -> io::Result<TapBench> {
         static COUNT: AtomicU32 = AtomicU32::new(0);
         let id = format!(
             "{}b{}",
@@ -72,7 +86,11 @@ impl TapBench {
         );
         let ns = Netns::create(&format!("prolac-bench{id}"))?;
         let name = format!("pb{id}");
-        let tap = TapDevice::create(&name, 1500)?;
+        let tap = if offloads {
+            TapDevice::create_offloaded(&name, 1500)?
+        } else {
+            TapDevice::create(&name, 1500)?
+        };
         ns.adopt(&name, "192.0.2.1/24")?;
         Ok(TapBench { ns, tap: Some(tap) })
     }

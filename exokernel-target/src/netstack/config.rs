@@ -133,6 +133,8 @@ pub struct NetStats {
     pub rx_bad_icmp_checksum: u64,
     /// TCP segments with a bad checksum.
     pub rx_bad_tcp_checksum: u64,
+    /// Frames received whose TCP checksum the device vouched for (not checked again).
+    pub rx_checksum_trusted: u64,
     /// IPv4 packets addressed to another host.
     pub rx_ip_not_for_us: u64,
     /// IPv4 fragments (not reassembled).

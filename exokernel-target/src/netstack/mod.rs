@@ -196,6 +196,8 @@ pub struct NetStack<H: TcpHandler> {
     /// An empty list of outgoing segments, kept for its allocation.
     spare_outgoing: Vec<tcp::Outgoing>,
     next_ident: u16,
+    /// The frame being received came with a transport checksum its device vouched for.
+    checksum_trusted: bool,
 }
 
 impl<H: TcpHandler> NetStack<H> {
@@ -218,6 +220,7 @@ impl<H: TcpHandler> NetStack<H> {
             connections: BTreeMap::new(),
             listeners: BTreeMap::new(),
             next_ident: 1,
+            checksum_trusted: false,
         })
     }
 
