@@ -25,6 +25,7 @@ pub mod bench;
 pub mod device;
 pub mod netns;
 pub mod netstack;
+pub mod offload;
 pub mod pcap;
 pub mod prolac_tcp;
 pub mod realtime;

@@ -520,6 +520,7 @@ impl<V: Variant> TcpHandler for ProlacTcp<V> {
         match self {
             Self::Listener(listener) => listener.segment(segment, ctx),
             Self::Connection(conn) => {
+                conn.tcp.stock_buffers(ctx.spare_frames());
                 conn.input(segment, ctx.now_us());
                 finish_in_context(conn, ctx);
             }
@@ -629,7 +630,9 @@ fn with_connection<V: Variant, R>(
     now_us: u64,
     call: impl FnOnce(&mut ProlacConnection<V>) -> R,
 ) -> Option<R> {
-    let conn = stack.handler_mut(key)?.as_connection_mut()?;
+    let (handler, spares) = stack.handler_and_spares_mut(key)?;
+    let conn = handler.as_connection_mut()?;
+    conn.tcp.stock_buffers(spares);
     let result = call(conn);
     let mut out = Vec::new();
     let remove = conn.after_call(now_us, |frame| out.push(frame));

@@ -4,13 +4,16 @@
 //! batch) and runs the timers; the application then acts through the stack's calls, and
 //! [`send`](Runner::send) answers the batch (one ACK for it, carried by the application's
 //! data when it sent some) and sends what the stack queued; [`wait`](Runner::wait) sleeps
-//! until a frame arrives or the next timer is due.
+//! until a frame arrives or the next timer is due. The in-order data frames of a batch are
+//! coalesced into one segment before the stack sees them ([`crate::offload`]), as the
+//! kernel's GRO does.
 
 use std::io;
 use std::time::{Duration, Instant};
 
 use crate::device::FrameDevice;
-use crate::netstack::{NetStack, TcpHandler};
+use crate::netstack::{NetStack, TcpHandler, verify_tcp_checksum};
+use crate::offload::{Coalescer, tcp_data_frame};
 use crate::pcap::Tap;
 use crate::tap::TapDevice;
 use crate::wire::FaultyDevice;
@@ -49,6 +52,16 @@ impl<D: WaitDevice, W: std::io::Write> WaitDevice for Tap<'_, D, W> {
     }
 }
 
+/// Whether a TCP/IPv4 frame's IPv4 header and TCP checksums are right (the frame is one
+/// [`tcp_data_frame`] accepts: a 20-byte IPv4 header, lengths consistent).
+fn checksums_hold(frame: &[u8]) -> bool {
+    const ETH: usize = crate::wire::ETHERNET_HEADER_LEN;
+    let ip = &frame[ETH..];
+    let addr = |at: usize| core::net::Ipv4Addr::new(ip[at], ip[at + 1], ip[at + 2], ip[at + 3]);
+    prolac_runtime::checksum::checksum(&ip[..20]) == 0
+        && verify_tcp_checksum(addr(12), addr(16), &ip[20..])
+}
+
 /// Microseconds since a fixed start: the time every device and stack of a run is given.
 #[derive(Clone, Copy, Debug)]
 pub struct Clock {
@@ -84,6 +97,14 @@ pub struct Runner<D> {
     pub batch: usize,
     /// Frames the device refused (too long): the stack counts them too.
     pub refused: u64,
+    /// Merge the in-order data frames of a batch before the stack sees them (on by
+    /// default; see [`crate::offload`]).
+    pub coalesce: bool,
+    gro: Coalescer,
+    /// Frames merged with others, and the segments they became.
+    pub coalesced_frames: u64,
+    /// Segments made of more than one frame.
+    pub coalesced_segments: u64,
 }
 
 impl<D: WaitDevice> Runner<D> {
@@ -95,6 +116,10 @@ impl<D: WaitDevice> Runner<D> {
             frame: Vec::new(),
             batch: 256,
             refused: 0,
+            coalesce: true,
+            gro: Coalescer::new(true),
+            coalesced_frames: 0,
+            coalesced_segments: 0,
         }
     }
 
@@ -119,20 +144,53 @@ impl<D: WaitDevice> Runner<D> {
         self.clock.now_us()
     }
 
-    /// Reads the frames waiting (up to [`batch`](Self::batch)) and runs the timers. The batch
-    /// is answered by [`send`](Self::send), after the application has acted, so that data it
-    /// sends at once carries the batch's ACK. Returns the time of the turn and how many frames
-    /// were read.
+    /// Reads the frames waiting (up to [`batch`](Self::batch)) and runs the timers. The
+    /// in-order data frames of one connection that follow each other in the batch reach the
+    /// stack as one segment (each frame's checksums checked first), so that the TCP runs once
+    /// for them. The batch is answered by [`send`](Self::send), after the application has
+    /// acted, so that data it sends at once carries the batch's ACK. Returns the time of the
+    /// turn and how many frames were read.
     pub fn turn<H: TcpHandler>(&mut self, stack: &mut NetStack<H>) -> (u64, usize) {
         let now = self.now_us();
         let mut read = 0;
+        let small = self.device.max_frame_len();
         while read < self.batch && self.device.recv_into(&mut self.frame, now) {
-            let trusted = self.device.rx_checksum_trusted();
-            stack.receive_frame_trusted(&self.frame, now, trusted);
             read += 1;
+            let trusted = self.device.rx_checksum_trusted();
+            let parts = if self.coalesce && self.frame.len() <= small {
+                tcp_data_frame(&self.frame).filter(|_| trusted || checksums_hold(&self.frame))
+            } else {
+                None
+            };
+            match parts {
+                Some(parts) => {
+                    if !self.gro.offer_parsed(&self.frame, parts) {
+                        self.deliver_coalesced(stack, now);
+                        // An empty coalescer takes any data frame.
+                        self.gro.offer_parsed(&self.frame, parts);
+                    }
+                }
+                None => {
+                    self.deliver_coalesced(stack, now);
+                    stack.receive_frame_trusted(&self.frame, now, trusted);
+                }
+            }
         }
+        self.deliver_coalesced(stack, now);
         stack.run_timers(now);
         (now, read)
+    }
+
+    /// Hands the segment being coalesced to the stack (its frames' checksums were checked).
+    fn deliver_coalesced<H: TcpHandler>(&mut self, stack: &mut NetStack<H>, now: u64) {
+        if let Some(c) = self.gro.take() {
+            if c.frames > 1 {
+                self.coalesced_frames += c.frames;
+                self.coalesced_segments += 1;
+            }
+            stack.receive_frame_trusted(&c.frame, now, true);
+            self.gro.give_back(c.frame);
+        }
     }
 
     /// Ends the receive batch (the answers the connections deferred go now, unless data the
@@ -144,6 +202,7 @@ impl<D: WaitDevice> Runner<D> {
             if self.device.send_frame(&frame, now).is_err() {
                 self.refused += 1;
             }
+            stack.recycle(frame);
         }
         self.device.flush(now);
     }

@@ -425,6 +425,13 @@ fn bulk_both_ways_against_the_kernel() {
         );
         assert_eq!(done.len(), 1);
     }
+    // The kernel's back-to-back segments reached the TCP coalesced, every byte still right.
+    println!(
+        "coalesced: {} frames into {} segments",
+        runner.coalesced_frames, runner.coalesced_segments
+    );
+    assert!(runner.coalesced_segments > 1000);
+    assert!(runner.coalesced_frames > 3 * runner.coalesced_segments);
     b.finish(runner);
 }
 

@@ -780,6 +780,12 @@ impl Default for Config {
     }
 }
 
+/// The capacity of a frame the host allocates at least: an Ethernet frame of MTU 1500 and
+/// then some.
+const POOLED_FRAME: usize = 2048;
+/// Spare frames a connection keeps at most.
+const SPARE_FRAMES: usize = 64;
+
 /// The host side of one connection.
 struct Host {
     initial_seq: u32,
@@ -797,6 +803,9 @@ struct Host {
     out: VecDeque<Vec<u8>>,
     /// The frame being built (from `segment_buffer` to `transmit`), or a spare one.
     building: Vec<u8>,
+    /// Frames the caller handed back after sending them ([`Connection::stock_buffers`]),
+    /// for the next segments: no allocation per segment once the pool is stocked.
+    spare: Vec<Vec<u8>>,
     headroom: usize,
     events: Vec<u32>,
 }
@@ -805,8 +814,14 @@ impl Host {
     /// A buffer for the next segment: a frame of `headroom + len` bytes (the spare one if
     /// there is one), its segment part handed to the TCP.
     fn segment_buffer(&mut self, len: usize) -> *mut u8 {
-        if self.building.capacity() < self.headroom + len {
-            self.building = Vec::with_capacity(self.headroom + len);
+        let need = self.headroom + len;
+        if self.building.capacity() < need {
+            self.building = match self.spare.pop() {
+                Some(frame) if frame.capacity() >= need => frame,
+                // Room for a full-sized frame even for a bare ACK, so that every frame the
+                // caller hands back can carry any segment.
+                _ => Vec::with_capacity(need.max(POOLED_FRAME)),
+            };
         }
         self.building.clear();
         self.building.resize(self.headroom + len, 0);
@@ -904,6 +919,7 @@ impl<V: Variant> Connection<V> {
             early: BTreeMap::new(),
             out: VecDeque::new(),
             building: Vec::new(),
+            spare: Vec::new(),
             headroom: config.headroom,
             events: Vec::new(),
         });
@@ -1116,6 +1132,18 @@ impl<V: Variant> Connection<V> {
     /// segment.
     pub fn transmit_frame(&mut self) -> Option<Vec<u8>> {
         self.host.out.pop_front()
+    }
+
+    /// Takes frames from `pool` (sent ones, handed back) for the next segments, up to a few
+    /// dozen: with a stocked pool, building a segment allocates nothing.
+    pub fn stock_buffers(&mut self, pool: &mut Vec<Vec<u8>>) {
+        let h = &mut *self.host;
+        while h.spare.len() < SPARE_FRAMES {
+            match pool.pop() {
+                Some(frame) => h.spare.push(frame),
+                None => break,
+            }
+        }
     }
 
     /// Hands the next segment to send to `f` (its frame is kept for the next segment); false

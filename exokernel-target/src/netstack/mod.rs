@@ -198,7 +198,13 @@ pub struct NetStack<H: TcpHandler> {
     next_ident: u16,
     /// The frame being received came with a transport checksum its device vouched for.
     checksum_trusted: bool,
+    /// Frames sent and handed back ([`recycle`](Self::recycle)), for handlers to build the
+    /// next ones in.
+    spare_frames: Vec<Vec<u8>>,
 }
+
+/// Sent frames a stack keeps for reuse at most.
+const SPARE_FRAMES: usize = 512;
 
 impl<H: TcpHandler> NetStack<H> {
     /// A stack as `config` describes it, with an empty ARP cache and no handlers.
@@ -221,6 +227,7 @@ impl<H: TcpHandler> NetStack<H> {
             listeners: BTreeMap::new(),
             next_ident: 1,
             checksum_trusted: false,
+            spare_frames: Vec::new(),
         })
     }
 
@@ -307,16 +314,19 @@ impl<H: TcpHandler> NetStack<H> {
         call: impl FnOnce(&mut H, &mut TcpContext<H>),
     ) -> bool {
         let mut ctx = TcpContext::new(now_us, self.config.ip, self.config.mtu, slot);
-        // The segment list's allocation is reused from call to call.
+        // The segment list's allocation is reused from call to call, and so are sent frames.
         ctx.outgoing = std::mem::take(&mut self.spare_outgoing);
+        ctx.spare_frames = std::mem::take(&mut self.spare_frames);
         let handler = match slot {
             HandlerSlot::Connection(key) => self.connections.get_mut(&key),
             HandlerSlot::Listener(port) => self.listeners.get_mut(&port),
         };
         let Some(handler) = handler else {
+            self.spare_frames = std::mem::take(&mut ctx.spare_frames);
             return false;
         };
         call(handler, &mut ctx);
+        self.spare_frames = std::mem::take(&mut ctx.spare_frames);
         if ctx.close {
             match slot {
                 HandlerSlot::Connection(key) => self.connections.remove(&key),
@@ -526,6 +536,24 @@ impl<H: TcpHandler> NetStack<H> {
         } else {
             self.outbox.push_back(frame);
         }
+    }
+
+    /// Hands back a frame [`pop_frame`](Self::pop_frame) gave, once sent, for a handler to
+    /// build a later frame in (a few hundred are kept; the rest are freed).
+    pub fn recycle(&mut self, frame: Vec<u8>) {
+        if self.spare_frames.len() < SPARE_FRAMES {
+            self.spare_frames.push(frame);
+        }
+    }
+
+    /// The handler registered for `key` and the frames handed back, for it to build its
+    /// frames in ([`recycle`](Self::recycle)).
+    pub fn handler_and_spares_mut(
+        &mut self,
+        key: &FourTuple,
+    ) -> Option<(&mut H, &mut Vec<Vec<u8>>)> {
+        let handler = self.connections.get_mut(key)?;
+        Some((handler, &mut self.spare_frames))
     }
 
     /// The next frame to transmit.

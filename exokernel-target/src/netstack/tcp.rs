@@ -233,6 +233,7 @@ pub struct TcpContext<H> {
     mtu: usize,
     slot: HandlerSlot,
     pub(crate) outgoing: Vec<Outgoing>,
+    pub(crate) spare_frames: Vec<Vec<u8>>,
     pub(crate) registrations: Vec<(FourTuple, H)>,
     pub(crate) close: bool,
 }
@@ -251,6 +252,7 @@ impl<H> TcpContext<H> {
             mtu,
             slot,
             outgoing: Vec::new(),
+            spare_frames: Vec::new(),
             registrations: Vec::new(),
             close: false,
         }
@@ -315,6 +317,11 @@ impl<H> TcpContext<H> {
         super::check_tcp_send(self.local_ip, self.mtu, src, dst, segment)?;
         self.outgoing.push(Outgoing { src, dst, frame });
         Ok(())
+    }
+
+    /// Frames the stack has sent and handed back, for the handler to build its frames in.
+    pub const fn spare_frames(&mut self) -> &mut Vec<Vec<u8>> {
+        &mut self.spare_frames
     }
 
     /// Registers `handler` for connection `key` (replacing any handler it had), as a

@@ -1,0 +1,350 @@
+//! Coalescing back-to-back TCP data frames of one connection into one large segment, both
+//! ways — what a network card's segmentation offload and the kernel's GRO do.
+//!
+//! A [`Coalescer`] takes Ethernet frames one by one ([`offer`](Coalescer::offer)) and grows
+//! one large TCP/IPv4 segment out of those that continue it: the same connection, headers and
+//! options (timestamps included), the next sequence number, only ACK and PSH set, each no
+//! longer than the first. [`take`](Coalescer::take) ends it: a frame with the IPv4 length
+//! and checksum redone and the TCP checksum field holding the pseudo-header's sum (the
+//! partial checksum a device completes), or the one frame as it came.
+//!
+//! Two users: [`crate::tap::TapDevice`] with offloads merges the stack's outgoing frames into
+//! segmentation-offload frames the kernel takes whole (PSH may sit anywhere: the kernel
+//! keeps it on the last segment it cuts); [`crate::realtime::Runner`] merges the frames of a
+//! receive batch before the stack sees them, so that the TCP runs once per run of in-order
+//! segments instead of once per frame (a PSH ends the run, as in the kernel's GRO). Each
+//! frame's checksum is checked before it is merged.
+
+use crate::wire::ETHERNET_HEADER_LEN;
+
+/// The largest frame a coalesced segment may grow to: an IPv4 packet of 64 KiB.
+pub const LARGE_FRAME: usize = ETHERNET_HEADER_LEN + 65_535;
+const IPV4_HEADER: usize = 20;
+/// TCP flags that keep a data frame from being merged: FIN, SYN, RST, URG, ECE, CWR.
+const UNMERGEABLE_FLAGS: u8 = 0x01 | 0x02 | 0x04 | 0x20 | 0x40 | 0x80;
+const PSH: u8 = 0x08;
+const ACK: u8 = 0x10;
+
+/// Where a mergeable frame's parts are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TcpDataFrame {
+    /// Where the TCP header starts in the frame (after Ethernet and a 20-byte IPv4 header).
+    pub tcp_at: usize,
+    /// The TCP header's length, options included.
+    pub tcp_len: usize,
+    /// The segment's sequence number.
+    pub seq: u32,
+    /// Its payload's length (at least 1).
+    pub payload: usize,
+}
+
+/// A frame a [`Coalescer`] may merge: TCP over IPv4 without IP options or fragmentation,
+/// carrying data, with ACK set and no flag but ACK and PSH, its lengths consistent.
+#[must_use]
+pub fn tcp_data_frame(frame: &[u8]) -> Option<TcpDataFrame> {
+    let ip = frame.get(ETHERNET_HEADER_LEN..)?;
+    if frame[12..14] != [0x08, 0x00] || ip.len() < IPV4_HEADER || ip[0] != 0x45 || ip[9] != 6 {
+        return None;
+    }
+    // Not a fragment (DF allowed).
+    if u16::from_be_bytes([ip[6], ip[7]]) & 0x3fff != 0 {
+        return None;
+    }
+    if usize::from(u16::from_be_bytes([ip[2], ip[3]])) != ip.len() {
+        return None;
+    }
+    let tcp = &ip[IPV4_HEADER..];
+    let tcp_len = usize::from(*tcp.get(12)? >> 4) * 4;
+    if tcp_len < 20 || tcp.len() <= tcp_len {
+        return None;
+    }
+    if tcp[13] & UNMERGEABLE_FLAGS != 0 || tcp[13] & ACK == 0 {
+        return None;
+    }
+    Some(TcpDataFrame {
+        tcp_at: ETHERNET_HEADER_LEN + IPV4_HEADER,
+        tcp_len,
+        seq: u32::from_be_bytes([tcp[4], tcp[5], tcp[6], tcp[7]]),
+        payload: tcp.len() - tcp_len,
+    })
+}
+
+/// What [`Coalescer::take`] gives: a frame and how it was made.
+#[derive(Debug)]
+pub struct Coalesced {
+    /// The frame: the first frame's headers, then every merged frame's payload.
+    pub frame: Vec<u8>,
+    /// How many frames went into it (1: the frame as it came, checksums untouched).
+    pub frames: u64,
+    /// The payload length of each merged frame but the last (the segment size to cut at).
+    pub segment: usize,
+    /// Where the TCP header starts.
+    pub tcp_at: usize,
+    /// Ethernet, IPv4 and TCP headers' length.
+    pub headers: usize,
+}
+
+/// One large segment being grown; see the module's documentation.
+#[derive(Debug, Default)]
+pub struct Coalescer {
+    /// A PSH ends the segment (receive side, as the kernel's GRO), or may sit anywhere.
+    push_ends: bool,
+    frame: Vec<u8>,
+    first: Option<TcpDataFrame>,
+    frames: u64,
+    /// The sequence number the next frame must start at.
+    next_seq: u32,
+    /// Nothing more may follow (a short frame, or a PSH with `push_ends`).
+    closed: bool,
+}
+
+impl Coalescer {
+    /// An empty coalescer; with `push_ends` a frame with PSH set is the last of its segment.
+    #[must_use]
+    pub fn new(push_ends: bool) -> Self {
+        Self {
+            push_ends,
+            ..Self::default()
+        }
+    }
+
+    /// Whether nothing is being merged.
+    #[must_use]
+    pub const fn is_empty(&self) -> bool {
+        self.frames == 0
+    }
+
+    /// Adds `frame` to the segment being grown if it continues it (or starts one when none
+    /// is); false if it cannot be merged (the caller [takes](Self::take) the segment and
+    /// offers the frame again, or handles it alone).
+    pub fn offer(&mut self, frame: &[u8]) -> bool {
+        match tcp_data_frame(frame) {
+            Some(parts) => self.offer_parsed(frame, parts),
+            None => false,
+        }
+    }
+
+    /// [`offer`](Self::offer) for a frame [`tcp_data_frame`] has already parsed.
+    pub fn offer_parsed(&mut self, frame: &[u8], parts: TcpDataFrame) -> bool {
+        let push = frame[parts.tcp_at + 13] & PSH != 0;
+        let Some(first) = self.first.filter(|_| self.frames > 0) else {
+            self.frame.clear();
+            self.frame.extend_from_slice(frame);
+            self.first = Some(parts);
+            self.frames = 1;
+            self.next_seq = parts.seq.wrapping_add(parts.payload as u32);
+            self.closed = self.push_ends && push;
+            return true;
+        };
+        let (m, f) = (&self.frame, frame);
+        let (ip, t, head) = (
+            ETHERNET_HEADER_LEN,
+            first.tcp_at,
+            first.tcp_at + first.tcp_len,
+        );
+        let continues = !self.closed
+            && parts.tcp_len == first.tcp_len
+            && parts.seq == self.next_seq
+            && parts.payload <= first.payload
+            && m.len() + parts.payload <= LARGE_FRAME
+            // The same Ethernet header, IPv4 header but for length, identification and
+            // checksum, and TCP header but for sequence number, PSH and checksum.
+            && f[..ip + 2] == m[..ip + 2]
+            && f[ip + 6..ip + 10] == m[ip + 6..ip + 10]
+            && f[ip + 12..t + 4] == m[ip + 12..t + 4]
+            && f[t + 8..t + 13] == m[t + 8..t + 13]
+            && f[t + 13] & !PSH == m[t + 13] & !PSH
+            && f[t + 14..t + 16] == m[t + 14..t + 16]
+            && f[t + 18..head] == m[t + 18..head];
+        if !continues {
+            return false;
+        }
+        self.frame.extend_from_slice(&f[head..head + parts.payload]);
+        self.frame[t + 13] |= f[t + 13] & PSH;
+        self.frames += 1;
+        self.next_seq = parts.seq.wrapping_add(parts.payload as u32);
+        self.closed = parts.payload < first.payload || (self.push_ends && push);
+        true
+    }
+
+    /// Ends the segment being grown: `None` if there is none; the one frame as it came; or
+    /// the merged frame, its IPv4 length and header checksum redone and its TCP checksum
+    /// field holding the pseudo-header's sum (to be completed by a device, or skipped by a
+    /// receiver that checked every frame merged).
+    pub fn take(&mut self) -> Option<Coalesced> {
+        let first = self.first?;
+        if self.frames == 0 {
+            return None;
+        }
+        let frames = core::mem::take(&mut self.frames);
+        let mut frame = core::mem::take(&mut self.frame);
+        let (t, headers) = (first.tcp_at, first.tcp_at + first.tcp_len);
+        if frames > 1 {
+            let ip = ETHERNET_HEADER_LEN;
+            let ip_len = u16::try_from(frame.len() - ip).unwrap_or(u16::MAX);
+            frame[ip + 2..ip + 4].copy_from_slice(&ip_len.to_be_bytes());
+            frame[ip + 10..ip + 12].fill(0);
+            let sum = prolac_runtime::checksum::checksum(&frame[ip..ip + IPV4_HEADER]);
+            frame[ip + 10..ip + 12].copy_from_slice(&sum.to_be_bytes());
+            let addr = |at: usize| [frame[at], frame[at + 1], frame[at + 2], frame[at + 3]];
+            let pseudo = prolac_runtime::checksum::pseudo_header_ipv4(
+                addr(ip + 12),
+                addr(ip + 16),
+                6,
+                u16::try_from(frame.len() - t).unwrap_or(u16::MAX),
+            );
+            frame[t + 16..t + 18].copy_from_slice(&pseudo.sum().to_be_bytes());
+        }
+        Some(Coalesced {
+            frame,
+            frames,
+            segment: first.payload,
+            tcp_at: t,
+            headers,
+        })
+    }
+
+    /// Takes back the buffer of a frame [`take`](Self::take) gave, for its allocation.
+    pub fn give_back(&mut self, frame: Vec<u8>) {
+        if self.frames == 0 && frame.capacity() > self.frame.capacity() {
+            self.frame = frame;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use super::*;
+    use crate::netstack::{fill_tcp_checksum, verify_tcp_checksum};
+
+    const SRC: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
+    const DST: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
+
+    /// A TCP/IPv4 frame with a timestamps option (`tsval`), checksums filled in.
+    fn frame(seq: u32, ack: u32, flags: u8, payload: &[u8], tsval: u32) -> Vec<u8> {
+        let tcp_len = 32 + payload.len();
+        let mut f = vec![0u8; ETHERNET_HEADER_LEN + IPV4_HEADER + tcp_len];
+        f[..6].copy_from_slice(&[2, 0, 0, 0, 0, 1]);
+        f[6..12].copy_from_slice(&[2, 0, 0, 0, 0, 2]);
+        f[12..14].copy_from_slice(&[0x08, 0x00]);
+        let ip = &mut f[ETHERNET_HEADER_LEN..];
+        ip[0] = 0x45;
+        ip[2..4].copy_from_slice(&((IPV4_HEADER + tcp_len) as u16).to_be_bytes());
+        ip[4..6].copy_from_slice(&seq.to_be_bytes()[2..]);
+        ip[6] = 0x40;
+        ip[8] = 64;
+        ip[9] = 6;
+        ip[12..16].copy_from_slice(&SRC.octets());
+        ip[16..20].copy_from_slice(&DST.octets());
+        let sum = prolac_runtime::checksum::checksum(&ip[..IPV4_HEADER]);
+        ip[10..12].copy_from_slice(&sum.to_be_bytes());
+        let tcp = &mut ip[IPV4_HEADER..];
+        tcp[0..2].copy_from_slice(&40000u16.to_be_bytes());
+        tcp[2..4].copy_from_slice(&5001u16.to_be_bytes());
+        tcp[4..8].copy_from_slice(&seq.to_be_bytes());
+        tcp[8..12].copy_from_slice(&ack.to_be_bytes());
+        tcp[12] = 8 << 4;
+        tcp[13] = flags;
+        tcp[14..16].copy_from_slice(&512u16.to_be_bytes());
+        tcp[20..24].copy_from_slice(&[1, 1, 8, 10]);
+        tcp[24..28].copy_from_slice(&tsval.to_be_bytes());
+        tcp[28..32].copy_from_slice(&7u32.to_be_bytes());
+        tcp[32..].copy_from_slice(payload);
+        fill_tcp_checksum(SRC, DST, tcp).expect("a whole header");
+        f
+    }
+
+    fn bytes(n: usize, from: u8) -> Vec<u8> {
+        (0..n).map(|i| from.wrapping_add(i as u8)).collect()
+    }
+
+    #[test]
+    fn back_to_back_data_frames_become_one_segment() {
+        let (a, b, c) = (bytes(1448, 0), bytes(1448, 100), bytes(300, 200));
+        let mut m = Coalescer::new(false);
+        assert!(m.offer(&frame(1000, 9, ACK | PSH, &a, 5)));
+        assert!(m.offer(&frame(2448, 9, ACK | PSH, &b, 5)));
+        assert!(m.offer(&frame(3896, 9, ACK, &c, 5)));
+        // A short frame ends the segment.
+        assert!(!m.offer(&frame(4196, 9, ACK, &a, 5)));
+        let got = m.take().expect("a merged frame");
+        assert!(m.is_empty());
+        let head = ETHERNET_HEADER_LEN + IPV4_HEADER + 32;
+        assert_eq!(
+            (got.frames, got.segment, got.tcp_at, got.headers),
+            (3, 1448, 34, head)
+        );
+        let mut f = got.frame;
+        assert_eq!(f[head..], [a, b, c].concat()[..]);
+        let ip = &f[ETHERNET_HEADER_LEN..];
+        assert_eq!(usize::from(u16::from_be_bytes([ip[2], ip[3]])), ip.len());
+        assert_eq!(prolac_runtime::checksum::checksum(&ip[..IPV4_HEADER]), 0);
+        // PSH survives (the kernel keeps it on the last segment it cuts).
+        assert_eq!(ip[IPV4_HEADER + 13], ACK | PSH);
+        // What a device does with the partial checksum: sums from the TCP header over the
+        // rest (the field holds the pseudo-header's sum) and stores the complement; the
+        // result verifies.
+        let tcp = &mut f[34..];
+        let c = prolac_runtime::checksum::checksum(tcp);
+        tcp[16..18].copy_from_slice(&c.to_be_bytes());
+        assert!(verify_tcp_checksum(SRC, DST, tcp));
+        assert!(m.take().is_none());
+    }
+
+    #[test]
+    fn a_lone_frame_comes_back_as_it_was() {
+        let f = frame(1, 2, ACK | PSH, &bytes(10, 0), 1);
+        let mut m = Coalescer::new(false);
+        assert!(m.offer(&f));
+        let got = m.take().expect("the frame");
+        assert_eq!(got.frames, 1);
+        assert_eq!(got.frame, f);
+    }
+
+    #[test]
+    fn on_the_receive_side_a_push_ends_the_segment() {
+        let p = bytes(1000, 0);
+        let mut m = Coalescer::new(true);
+        assert!(m.offer(&frame(1000, 9, ACK, &p, 5)));
+        assert!(m.offer(&frame(2000, 9, ACK | PSH, &p, 5)));
+        assert!(!m.offer(&frame(3000, 9, ACK, &p, 5)));
+        assert_eq!(m.take().expect("two frames").frames, 2);
+        // A PSH on the first frame ends it too.
+        assert!(m.offer(&frame(3000, 9, ACK | PSH, &p, 5)));
+        assert!(!m.offer(&frame(4000, 9, ACK, &p, 5)));
+    }
+
+    #[test]
+    fn frames_that_differ_are_not_merged() {
+        let p = bytes(1000, 0);
+        let first = frame(1000, 9, ACK, &p, 5);
+        let refused = [
+            ("a gap", frame(2001, 9, ACK, &p, 5)),
+            ("another ACK", frame(2000, 10, ACK, &p, 5)),
+            ("another timestamp", frame(2000, 9, ACK, &p, 6)),
+            ("a FIN", frame(2000, 9, ACK | 0x01, &p, 5)),
+            (
+                "longer than the first",
+                frame(2000, 9, ACK, &bytes(1001, 0), 5),
+            ),
+        ];
+        for (what, f) in refused {
+            let mut m = Coalescer::new(false);
+            assert!(m.offer(&first));
+            assert!(!m.offer(&f), "{what}");
+        }
+        let mut m = Coalescer::new(false);
+        for (what, f) in [
+            ("a SYN", frame(1, 0, 0x02, &[], 1)),
+            ("no data", frame(1, 2, ACK, &[], 1)),
+            ("a RST", frame(1, 2, ACK | 0x04, &p, 1)),
+            ("not IPv4", vec![0u8; 60]),
+            ("too short for IPv4", vec![0u8; 20]),
+        ] {
+            assert!(!m.offer(&f), "{what}");
+        }
+        assert!(m.is_empty());
+    }
+}
