@@ -783,6 +783,8 @@ impl Default for Config {
 /// The capacity of a frame the host allocates at least: an Ethernet frame of MTU 1500 and
 /// then some.
 const POOLED_FRAME: usize = 2048;
+/// The longest TCP header: 60 bytes.
+const MAX_TCP_HEADER: usize = 60;
 /// Spare frames a connection keeps at most.
 const SPARE_FRAMES: usize = 64;
 
@@ -823,8 +825,16 @@ impl Host {
                 _ => Vec::with_capacity(need.max(POOLED_FRAME)),
             };
         }
-        self.building.clear();
-        self.building.resize(self.headroom + len, 0);
+        // Headers start zeroed; the data part is the TCP's to fill (`send_copy` writes every
+        // byte of it), so a reused frame's old bytes there are not cleared first.
+        let headers = need.min(self.headroom + MAX_TCP_HEADER);
+        if self.building.len() >= need {
+            self.building.truncate(need);
+            self.building[..headers].fill(0);
+        } else {
+            self.building.clear();
+            self.building.resize(need, 0);
+        }
         self.building[self.headroom..].as_mut_ptr()
     }
 
