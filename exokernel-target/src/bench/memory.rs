@@ -470,23 +470,32 @@ struct ProlacPair<V: Variant> {
     server_key: FourTuple,
     /// Frames to the server, frames to the client.
     link: (Queue, Queue),
+    /// Buffers of frames the client sent and the server received, and the other way: back
+    /// to their sender once received, as a driver hands back a buffer once sent.
+    spent: (Vec<Vec<u8>>, Vec<Vec<u8>>),
     up: Counts,
     down: Counts,
     now: u64,
     clock_advances: u64,
 }
 
-/// Hands every frame in `rx` to `stack`, runs its timers, and moves its output to `tx`.
+/// Hands every frame in `rx` to `stack` (their buffers go to `received`, for their sender),
+/// gives the stack back the buffers of its own frames in `returned`, runs its timers, and
+/// moves its output to `tx`.
 fn run_netstack<V: Variant>(
     stack: &mut NetStack<ProlacTcp<V>>,
-    rx: &mut Queue,
-    tx: &mut Queue,
+    (rx, tx): (&mut Queue, &mut Queue),
+    (received, returned): (&mut Vec<Vec<u8>>, &mut Vec<Vec<u8>>),
     counts: &mut Counts,
     now: u64,
 ) -> bool {
     let mut moved = false;
+    for frame in returned.drain(..) {
+        stack.recycle(frame);
+    }
     while let Some(frame) = rx.pop_front() {
         stack.receive_frame(&frame, now);
+        received.push(frame);
         moved = true;
     }
     stack.poll(now);
@@ -530,6 +539,7 @@ impl<V: Variant> ProlacPair<V> {
             client_key,
             server_key,
             link: (Queue::new(), Queue::new()),
+            spent: (Vec::new(), Vec::new()),
             up: Counts::default(),
             down: Counts::default(),
             now: 0,
@@ -581,17 +591,18 @@ impl<V: Variant> Pair for ProlacPair<V> {
 
     fn step(&mut self) -> bool {
         let (to_server, to_client) = &mut self.link;
+        let (by_client, by_server) = &mut self.spent;
         let a = run_netstack(
             &mut self.client,
-            to_client,
-            to_server,
+            (to_client, to_server),
+            (by_server, by_client),
             &mut self.up,
             self.now,
         );
         let b = run_netstack(
             &mut self.server,
-            to_server,
-            to_client,
+            (to_server, to_client),
+            (by_client, by_server),
             &mut self.down,
             self.now,
         );
