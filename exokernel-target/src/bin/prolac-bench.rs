@@ -39,7 +39,7 @@ struct Args {
     #[arg(long, default_value_t = 64)]
     mib: u64,
     /// Round trips per latency round.
-    #[arg(long, default_value_t = 5000)]
+    #[arg(long, default_value_t = 3000)]
     pings: usize,
     /// Where to write the report's section (default docs/BENCHMARKS.md).
     #[arg(long)]
@@ -203,9 +203,10 @@ fn run(args: &Args) -> Result<String, String> {
         }
     }
     // Round trips: each round every contender, interleaved.
-    let latency_rounds = 3;
+    let latency_rounds = rounds;
     let mut rtt: Vec<Vec<Duration>> = vec![Vec::new(); 3];
     let mut medians: Vec<Vec<f64>> = vec![Vec::new(); 3];
+    eprintln!("prolac-bench: {latency_rounds} rounds of round trips");
     for _ in 0..latency_rounds {
         for (i, who) in [Contender::Prolac, Contender::Smoltcp].iter().enumerate() {
             let t = tap
@@ -293,7 +294,7 @@ fn run(args: &Args) -> Result<String, String> {
         against_veth(1)
     ));
     out.push_str(&format!(
-        "\n1-byte round trips (TCP, Nagle off), both ends pinned to CPU 0, {} per round, {latency_rounds} rounds (the first tenth of each dropped as warm-up): median of the round medians (min–max), and the 99th percentile of all, in µs.\n\n| round trip | median µs | p99 µs |\n|---|---:|---:|\n",
+        "\n1-byte round trips (TCP, Nagle off), both ends pinned to CPU 0, {} per round, {latency_rounds} rounds, contenders interleaved (the first tenth of each round dropped as warm-up): median of the round medians (min–max), and the 99th percentile of all, in µs.\n\n| round trip | median µs | p99 µs |\n|---|---:|---:|\n",
         args.pings
     ));
     for (i, name) in [
@@ -310,6 +311,19 @@ fn run(args: &Args) -> Result<String, String> {
             percentile(&rtt[i], 0.99)
         ));
     }
+    let against_kernel = |i: usize| {
+        let r: Vec<f64> = medians[i]
+            .iter()
+            .zip(&medians[2])
+            .map(|(x, kernel)| x / kernel)
+            .collect();
+        cell(&r, 2)
+    };
+    out.push_str(&format!(
+        "| Prolac / kernel, per round | {} | |\n| smoltcp / kernel, per round | {} | |\n",
+        against_kernel(0),
+        against_kernel(1)
+    ));
     Ok(out)
 }
 
