@@ -80,6 +80,41 @@ pub trait FrameDevice {
         false
     }
 
+    /// Hands the device a large TCP/IPv4 segment (Ethernet, a 20-byte IPv4 header, TCP, its
+    /// checksum left to fill) to send as wire segments of `size` data bytes each: what a
+    /// network card's segmentation offload does. The default cuts it in software
+    /// ([`crate::offload::cut`]) and sends each piece with
+    /// [`send_frame`](Self::send_frame), so that a wrapper (fault injection, pcap) sees wire
+    /// segments; [`crate::tap::TapDevice`] writes the pieces without copying their data, or,
+    /// with offloads, the whole segment for the kernel to take.
+    ///
+    /// # Errors
+    ///
+    /// What [`send_frame`](Self::send_frame) says of a piece (the others still go); a frame
+    /// that cannot be cut is sent as it is.
+    fn send_segmented(
+        &mut self,
+        frame: &[u8],
+        size: usize,
+        now_us: u64,
+    ) -> Result<(), DeviceError> {
+        let mut piece = Vec::new();
+        let mut result = Ok(());
+        let cut = crate::offload::cut(frame, size, |headers, data| {
+            piece.clear();
+            piece.extend_from_slice(headers);
+            piece.extend_from_slice(data);
+            if let Err(e) = self.send_frame(&piece, now_us) {
+                result = Err(e);
+            }
+        });
+        if cut {
+            result
+        } else {
+            self.send_frame(frame, now_us)
+        }
+    }
+
     /// Sends whatever the device still holds of the frames handed to it (a device that
     /// merges back-to-back frames into one, [`crate::tap::TapDevice`] with offloads). Call it
     /// after each burst; the default holds nothing back.
@@ -108,6 +143,15 @@ impl<D: FrameDevice + ?Sized> FrameDevice for &mut D {
 
     fn flush(&mut self, now_us: u64) {
         (**self).flush(now_us);
+    }
+
+    fn send_segmented(
+        &mut self,
+        frame: &[u8],
+        size: usize,
+        now_us: u64,
+    ) -> Result<(), DeviceError> {
+        (**self).send_segmented(frame, size, now_us)
     }
 
     fn max_frame_len(&self) -> usize {

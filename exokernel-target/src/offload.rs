@@ -8,7 +8,12 @@
 //! and checksum redone and the TCP checksum field holding the pseudo-header's sum (the
 //! partial checksum a device completes), or the one frame as it came.
 //!
-//! Two users: [`crate::tap::TapDevice`] with offloads merges the stack's outgoing frames into
+//! The other way, [`cut`] cuts a large segment the TCP built (`TcpOption::Segmentation`) into
+//! wire segments in software, for a device without segmentation offload: each piece's
+//! headers are the large segment's with the lengths, sequence number, identification and
+//! checksums redone, PSH and FIN on the last piece only.
+//!
+//! Two users of the coalescer: [`crate::tap::TapDevice`] with offloads merges the stack's outgoing frames into
 //! segmentation-offload frames the kernel takes whole (PSH may sit anywhere: the kernel
 //! keeps it on the last segment it cuts); [`crate::realtime::Runner`] merges the frames of a
 //! receive batch before the stack sees them, so that the TCP runs once per run of in-order
@@ -24,6 +29,7 @@ const IPV4_HEADER: usize = 20;
 const UNMERGEABLE_FLAGS: u8 = 0x01 | 0x02 | 0x04 | 0x20 | 0x40 | 0x80;
 const PSH: u8 = 0x08;
 const ACK: u8 = 0x10;
+const FIN: u8 = 0x01;
 
 /// Where a mergeable frame's parts are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -212,6 +218,85 @@ impl Coalescer {
     }
 }
 
+/// The longest headers [`cut`] writes: Ethernet, IPv4 without options, TCP with options.
+pub const MAX_HEADERS: usize = ETHERNET_HEADER_LEN + IPV4_HEADER + 60;
+
+/// How many wire segments [`cut`] makes of `frame` at `size` (1 for a frame it cannot cut).
+#[must_use]
+pub fn pieces(frame: &[u8], size: usize) -> u64 {
+    let t = ETHERNET_HEADER_LEN + IPV4_HEADER;
+    match frame.get(t + 12) {
+        Some(b) if size > 0 => {
+            let data = frame.len().saturating_sub(t + usize::from(b >> 4) * 4);
+            data.div_ceil(size).max(1) as u64
+        }
+        _ => 1,
+    }
+}
+
+/// Cuts `frame` — Ethernet, a 20-byte IPv4 header, TCP — into wire segments of `size` data
+/// bytes (the last may be shorter) and hands each to `each` as its headers and its data (a
+/// slice of `frame`: nothing is copied). Each piece's IPv4 length, identification (the large
+/// segment's, plus the piece's index) and checksum, TCP sequence number and checksum are
+/// redone; PSH and FIN stay on the last piece only. False, and nothing handed over, if `frame`
+/// is not such a frame or `size` is 0.
+pub fn cut(frame: &[u8], size: usize, mut each: impl FnMut(&[u8], &[u8])) -> bool {
+    let ip = ETHERNET_HEADER_LEN;
+    if size == 0
+        || frame.len() < ip + IPV4_HEADER + 20
+        || frame[12..14] != [0x08, 0x00]
+        || frame[ip] != 0x45
+        || frame[ip + 9] != 6
+    {
+        return false;
+    }
+    let t = ip + IPV4_HEADER;
+    let tcp_len = usize::from(frame[t + 12] >> 4) * 4;
+    if tcp_len < 20 || frame.len() < t + tcp_len {
+        return false;
+    }
+    let head = t + tcp_len;
+    let data = &frame[head..];
+    let seq = u32::from_be_bytes([frame[t + 4], frame[t + 5], frame[t + 6], frame[t + 7]]);
+    let ident = u16::from_be_bytes([frame[ip + 4], frame[ip + 5]]);
+    let flags = frame[t + 13];
+    let mut h = [0u8; MAX_HEADERS];
+    h[..head].copy_from_slice(&frame[..head]);
+    let pieces = data.len().div_ceil(size).max(1);
+    for (i, piece) in data
+        .chunks(size)
+        .chain(
+            // A segment without data still goes, once.
+            core::iter::once(&data[..0]).filter(|_| data.is_empty()),
+        )
+        .enumerate()
+    {
+        let last = i + 1 == pieces;
+        let ip_len = u16::try_from(IPV4_HEADER + tcp_len + piece.len()).unwrap_or(u16::MAX);
+        h[ip + 2..ip + 4].copy_from_slice(&ip_len.to_be_bytes());
+        h[ip + 4..ip + 6].copy_from_slice(&ident.wrapping_add(i as u16).to_be_bytes());
+        h[ip + 10..ip + 12].fill(0);
+        let sum = prolac_runtime::checksum::checksum(&h[ip..t]);
+        h[ip + 10..ip + 12].copy_from_slice(&sum.to_be_bytes());
+        let offset = u32::try_from(i * size).unwrap_or(u32::MAX);
+        h[t + 4..t + 8].copy_from_slice(&seq.wrapping_add(offset).to_be_bytes());
+        h[t + 13] = if last { flags } else { flags & !(PSH | FIN) };
+        h[t + 16..t + 18].fill(0);
+        let addr = |at: usize| [h[at], h[at + 1], h[at + 2], h[at + 3]];
+        let mut c = prolac_runtime::checksum::pseudo_header_ipv4(
+            addr(ip + 12),
+            addr(ip + 16),
+            6,
+            u16::try_from(tcp_len + piece.len()).unwrap_or(u16::MAX),
+        );
+        c.add_bytes(&h[t..head]);
+        c.add_bytes(piece);
+        h[t + 16..t + 18].copy_from_slice(&c.finish().to_be_bytes());
+        each(&h[..head], piece);
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use std::net::Ipv4Addr;
@@ -291,6 +376,50 @@ mod tests {
         tcp[16..18].copy_from_slice(&c.to_be_bytes());
         assert!(verify_tcp_checksum(SRC, DST, tcp));
         assert!(m.take().is_none());
+    }
+
+    #[test]
+    fn a_large_segment_is_cut_into_wire_segments_and_merged_back() {
+        let data = bytes(3500, 3);
+        // A large segment as the TCP builds it: one header, FIN and PSH set.
+        let big = frame(1000, 9, ACK | PSH | FIN, &data, 5);
+        let mut pieces = Vec::new();
+        assert!(cut(&big, 1448, |h, d| pieces.push([h, d].concat())));
+        assert_eq!(pieces.len(), 3);
+        let mut m = Coalescer::new(false);
+        for (i, p) in pieces.iter().enumerate() {
+            // Each piece is a frame the kernel would take: its own lengths and checksums.
+            let want = [1448, 1448, 604][i];
+            let (t, head) = (34, 34 + 32);
+            assert_eq!(p.len(), head + want);
+            assert_eq!(prolac_runtime::checksum::checksum(&p[14..34]), 0);
+            assert!(verify_tcp_checksum(SRC, DST, &p[t..]), "piece {i}");
+            let seq = u32::from_be_bytes([p[t + 4], p[t + 5], p[t + 6], p[t + 7]]);
+            assert_eq!(seq, 1000 + 1448 * i as u32);
+            let flags = p[t + 13];
+            assert_eq!(
+                flags,
+                if i == 2 { ACK | PSH | FIN } else { ACK },
+                "piece {i}"
+            );
+            assert_eq!(u16::from_be_bytes([p[18], p[19]]), 1000 + i as u16);
+            if i < 2 {
+                assert!(m.offer(p));
+            }
+        }
+        let merged = m.take().expect("two pieces");
+        assert_eq!(merged.frame[66..], data[..2896]);
+        // Not a TCP/IPv4 frame, or no size: nothing.
+        assert!(!cut(&big, 0, |_, _| panic!("no piece")));
+        assert!(!cut(&[0u8; 40], 1448, |_, _| panic!("no piece")));
+        // A segment without data goes once, as it is.
+        let bare = frame(7, 9, ACK, &[], 5);
+        let mut n = 0;
+        assert!(cut(&bare, 1448, |h, d| {
+            n += 1;
+            assert_eq!([h, d].concat(), bare);
+        }));
+        assert_eq!(n, 1);
     }
 
     #[test]

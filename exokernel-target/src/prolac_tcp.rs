@@ -69,6 +69,10 @@ pub struct ProlacConfig {
     pub batch_acks: bool,
     /// Options set on every connection (Nagle off, delayed-ACK time, keepalive, …).
     pub options: &'static [TcpOption],
+    /// Segmentation offload: the TCP builds segments of up to this many wire segments,
+    /// which the device cuts ([`crate::device::FrameDevice::send_segmented`]; in software,
+    /// or by the kernel for a TAP device with offloads); 1 (the default) is off, at most 64.
+    pub segmentation: u8,
 }
 
 impl Default for ProlacConfig {
@@ -82,6 +86,7 @@ impl Default for ProlacConfig {
             auto_read: true,
             batch_acks: true,
             options: &[],
+            segmentation: 1,
         }
     }
 }
@@ -211,6 +216,9 @@ impl<V: Variant> ProlacConnection<V> {
         for option in config.options {
             tcp.set_option(*option);
         }
+        if config.segmentation > 1 {
+            tcp.set_option(TcpOption::Segmentation(config.segmentation.min(64)));
+        }
         Self {
             key,
             config,
@@ -310,7 +318,7 @@ impl<V: Variant> ProlacConnection<V> {
     /// Collects what the connection produced during a call at `now_us`: reads its data and
     /// events, returns its outgoing segments with their checksums filled, re-arms its timer,
     /// and says whether the handler should now be removed.
-    fn after_call(&mut self, now_us: u64, mut send: impl FnMut(Vec<u8>)) -> bool {
+    fn after_call(&mut self, now_us: u64, mut send: impl FnMut(Vec<u8>, usize)) -> bool {
         // Read first: a read may open the window, and the update goes out with the rest (or
         // at the end of the batch, when answers wait for it).
         if self.config.auto_read {
@@ -322,14 +330,23 @@ impl<V: Variant> ProlacConnection<V> {
             self.stats.delivered += n as u64;
         }
         let (src, dst) = (self.key.local_ip, self.key.remote_ip);
-        while let Some(mut frame) = self.tcp.transmit_frame() {
+        while let Some((mut frame, cut)) = self.tcp.transmit_segment() {
             let segment = &mut frame[FRAME_HEADROOM..];
             // A segment the TCP built always has a full header and fits IPv4; a failure here
-            // would leave a zero checksum, which the peer drops.
-            let _ = fill_tcp_checksum(src, dst, segment);
+            // would leave a zero checksum, which the peer drops. A large segment's pieces get
+            // theirs when it is cut.
+            if cut == 0 {
+                let _ = fill_tcp_checksum(src, dst, segment);
+            }
             let counts = segment_counts(segment);
+            // Counted as the wire segments it becomes (retransmissions are never cut).
+            let pieces = match counts {
+                Some(c) if cut > 0 => c.data.div_ceil(cut).max(1) as u64,
+                _ => 1,
+            };
             self.count_output(counts);
-            send(frame);
+            self.stats.segments_out += pieces - 1;
+            send(frame, cut);
         }
         self.events.extend(self.tcp.events());
         if self.finished_at.is_none() {
@@ -432,9 +449,9 @@ impl ProlacListener {
         conn.input(segment, ctx.now_us());
         let now_us = ctx.now_us();
         let mut errors = 0;
-        conn.after_call(now_us, |frame| {
+        conn.after_call(now_us, |frame, cut| {
             errors += u64::from(
-                ctx.send_tcp_frame(key.local_ip, key.remote_ip, frame)
+                ctx.send_tcp_segmented(key.local_ip, key.remote_ip, frame, cut)
                     .is_err(),
             );
         });
@@ -506,8 +523,8 @@ fn finish_in_context<V: Variant>(
     let (src, dst) = (conn.key.local_ip, conn.key.remote_ip);
     let now_us = ctx.now_us();
     let mut errors = 0;
-    let remove = conn.after_call(now_us, |frame| {
-        errors += u64::from(ctx.send_tcp_frame(src, dst, frame).is_err());
+    let remove = conn.after_call(now_us, |frame, cut| {
+        errors += u64::from(ctx.send_tcp_segmented(src, dst, frame, cut).is_err());
     });
     conn.stats.send_errors += errors;
     if remove {
@@ -635,12 +652,12 @@ fn with_connection<V: Variant, R>(
     conn.tcp.stock_buffers(spares);
     let result = call(conn);
     let mut out = Vec::new();
-    let remove = conn.after_call(now_us, |frame| out.push(frame));
+    let remove = conn.after_call(now_us, |frame, cut| out.push((frame, cut)));
     let mut errors = 0;
-    for frame in out {
+    for (frame, cut) in out {
         errors += u64::from(
             stack
-                .send_tcp_frame(key.local_ip, key.remote_ip, frame, now_us)
+                .send_tcp_segmented(key.local_ip, key.remote_ip, frame, cut, now_us)
                 .is_err(),
         );
     }
@@ -680,9 +697,9 @@ impl<V: Variant> ProlacStack<V> for NetStack<ProlacTcp<V>> {
         );
         conn.tcp.connect(local_port, remote.1, ms(now_us));
         let mut out = Vec::new();
-        conn.after_call(now_us, |frame| out.push(frame));
-        for frame in out {
-            self.send_tcp_frame(key.local_ip, key.remote_ip, frame, now_us)
+        conn.after_call(now_us, |frame, cut| out.push((frame, cut)));
+        for (frame, cut) in out {
+            self.send_tcp_segmented(key.local_ip, key.remote_ip, frame, cut, now_us)
                 .map_err(ConnectError::Send)?;
         }
         self.register(key, ProlacTcp::Connection(Box::new(conn)));

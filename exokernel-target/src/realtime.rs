@@ -198,8 +198,13 @@ impl<D: WaitDevice> Runner<D> {
     pub fn send<H: TcpHandler>(&mut self, stack: &mut NetStack<H>) {
         let now = self.now_us();
         stack.flush(now);
-        while let Some(frame) = stack.pop_frame() {
-            if self.device.send_frame(&frame, now).is_err() {
+        while let Some((frame, cut)) = stack.pop_segment() {
+            let sent = if cut == 0 {
+                self.device.send_frame(&frame, now)
+            } else {
+                self.device.send_segmented(&frame, cut, now)
+            };
+            if sent.is_err() {
                 self.refused += 1;
             }
             stack.recycle(frame);

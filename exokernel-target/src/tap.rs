@@ -231,17 +231,28 @@ impl AsFd for TapDevice {
 impl TapDevice {
     /// Writes one frame, behind `header` when the offloads are on.
     fn write(&mut self, header: VnetHeader, frame: &[u8]) {
-        let result = if self.offloaded {
-            let h = header.encode();
-            rustix::io::writev(&self.device, &[IoSlice::new(&h), IoSlice::new(frame)])
-                .map_err(io::Error::from)
-        } else {
-            rustix::io::write(&self.device, frame).map_err(io::Error::from)
-        };
+        self.write_parts(header, &[frame]);
+    }
+
+    /// Writes one frame made of `parts`, behind `header` when the offloads are on.
+    fn write_parts(&mut self, header: VnetHeader, parts: &[&[u8]]) {
+        let h = header.encode();
+        let mut slices = [IoSlice::new(&[]); 4];
+        let mut n = 0;
+        if self.offloaded {
+            slices[0] = IoSlice::new(&h);
+            n = 1;
+        }
+        for part in parts.iter().take(slices.len() - n) {
+            slices[n] = IoSlice::new(part);
+            n += 1;
+        }
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        let result = rustix::io::writev(&self.device, &slices[..n]).map_err(io::Error::from);
         match result {
             Ok(_) => {
                 self.stats.tx_frames += 1;
-                self.stats.tx_bytes += frame.len() as u64;
+                self.stats.tx_bytes += len as u64;
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.stats.tx_dropped += 1,
             Err(e) if e.raw_os_error() == Some(rustix::io::Errno::NOBUFS.raw_os_error()) => {
@@ -342,6 +353,58 @@ impl FrameDevice for TapDevice {
 
     fn flush(&mut self, _now_us: u64) {
         self.send_merged();
+    }
+
+    fn send_segmented(
+        &mut self,
+        frame: &[u8],
+        size: usize,
+        _now_us: u64,
+    ) -> Result<(), DeviceError> {
+        const T: usize = ETHERNET_HEADER_LEN + 20;
+        let head = frame.get(T + 12).map_or(0, |b| T + usize::from(b >> 4) * 4);
+        if frame.len() < head.max(T + 20) || frame[12..14] != [0x08, 0x00] || size == 0 {
+            return Err(DeviceError::FrameTooShort { len: frame.len() });
+        }
+        if head + size > self.max_frame_len() || frame.len() > LARGE_FRAME {
+            return Err(DeviceError::FrameTooLong {
+                len: head + size,
+                max: self.max_frame_len(),
+            });
+        }
+        // What went before goes first.
+        self.send_merged();
+        if self.offloaded {
+            // The kernel takes the segment whole and cuts it: the checksum field holds the
+            // pseudo-header's sum, which it completes.
+            let mut headers = [0u8; crate::offload::MAX_HEADERS];
+            headers[..head].copy_from_slice(&frame[..head]);
+            let addr = |at: usize| [frame[at], frame[at + 1], frame[at + 2], frame[at + 3]];
+            let pseudo = prolac_runtime::checksum::pseudo_header_ipv4(
+                addr(ETHERNET_HEADER_LEN + 12),
+                addr(ETHERNET_HEADER_LEN + 16),
+                6,
+                u16::try_from(frame.len() - T).unwrap_or(u16::MAX),
+            );
+            headers[T + 16..T + 18].copy_from_slice(&pseudo.sum().to_be_bytes());
+            let header = VnetHeader {
+                flags: VNET_NEEDS_CSUM,
+                gso_type: VNET_GSO_TCPV4,
+                hdr_len: u16::try_from(head).unwrap_or(u16::MAX),
+                gso_size: u16::try_from(size).unwrap_or(u16::MAX),
+                csum_start: T as u16,
+                csum_offset: 16,
+            };
+            self.stats.tx_large_segments += 1;
+            self.stats.tx_merged_frames += crate::offload::pieces(frame, size);
+            self.write_parts(header, &[&headers[..head], &frame[head..]]);
+            return Ok(());
+        }
+        // Cut here: each piece's headers, then its data straight from the segment.
+        crate::offload::cut(frame, size, |h, d| {
+            self.write_parts(VnetHeader::default(), &[h, d]);
+        });
+        Ok(())
     }
 
     fn recv_frame(&mut self, _now_us: u64) -> Option<Vec<u8>> {

@@ -45,6 +45,10 @@ macro_rules! generated_variant {
             fn tcp_transmit(tcb: *mut TcbRef, _seg: *mut u8, len: u32) {
                 host(tcb).transmit(len as usize);
             }
+            #[allow(dead_code)] // not in every variant's output path
+            fn tcp_split(tcb: *mut TcbRef, size: u32) {
+                host(tcb).split_next = size as usize;
+            }
             fn tcp_send_queued(tcb: *mut TcbRef) -> u32 {
                 u32::try_from(host(tcb).send_buffer.len()).unwrap_or(u32::MAX)
             }
@@ -553,6 +557,11 @@ pub enum TcpOption {
     /// How long the handshake may take, in ms, from the first SYN (FreeBSD's `TCP_KEEPINIT`,
     /// 75 s in the BSD profile); 0 (the default) leaves it to the user timeout. Layer Timers.
     ConnectTimeoutMs(u64),
+    /// Segmentation offload: new data goes in segments of up to this many wire segments'
+    /// worth (1 to 64; 1, the default, is off), which the host cuts
+    /// ([`Connection::transmit_segment`] says where); slow start then grows the window by up
+    /// to that many segments per ACK, as a receiver acknowledges an offloaded segment whole.
+    Segmentation(u8),
 }
 
 /// The protocol's code for marking queued data urgent (`Tcb.Opt.urgent-mark`).
@@ -606,6 +615,7 @@ impl TcpOption {
             TcpOption::ReopenOnSyn(on) => (32, u64::from(on)),
             TcpOption::AckOfOldSegments(on) => (33, u64::from(on)),
             TcpOption::BsdTimeWait(on) => (34, u64::from(on)),
+            TcpOption::Segmentation(n) => (35, u64::from(n)),
             TcpOption::IcmpPolicy(p) => (
                 30,
                 match p {
@@ -801,8 +811,11 @@ struct Host {
     received: u64,
     /// Data that arrived early, by stream position.
     early: BTreeMap<u64, Vec<u8>>,
-    /// Outgoing segments, each in its own frame after `headroom` bytes.
-    out: VecDeque<Vec<u8>>,
+    /// Outgoing segments, each in its own frame after `headroom` bytes, with the data size
+    /// the host must cut it at (0: it is one segment on the wire).
+    out: VecDeque<(Vec<u8>, usize)>,
+    /// The cut size of the segment being built (`tcp_split`).
+    split_next: usize,
     /// The frame being built (from `segment_buffer` to `transmit`), or a spare one.
     building: Vec<u8>,
     /// Frames the caller handed back after sending them ([`Connection::stock_buffers`]),
@@ -842,7 +855,8 @@ impl Host {
     fn transmit(&mut self, len: usize) {
         let mut frame = core::mem::take(&mut self.building);
         frame.truncate(self.headroom + len);
-        self.out.push_back(frame);
+        self.out
+            .push_back((frame, core::mem::take(&mut self.split_next)));
     }
 
     /// Copies queued bytes from `offset` after SND.UNA: at most two slices.
@@ -928,6 +942,7 @@ impl<V: Variant> Connection<V> {
             received: 0,
             early: BTreeMap::new(),
             out: VecDeque::new(),
+            split_next: 0,
             building: Vec::new(),
             spare: Vec::new(),
             headroom: config.headroom,
@@ -1129,7 +1144,11 @@ impl<V: Variant> Connection<V> {
     /// The next segment to send, if any (without the headroom; not copied when there is
     /// none).
     pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        let frame = self.host.out.pop_front()?;
+        let (frame, split) = self.host.out.pop_front()?;
+        debug_assert_eq!(
+            split, 0,
+            "with TcpOption::Segmentation, use transmit_segment"
+        );
         let headroom = self.host.headroom;
         Some(if headroom == 0 {
             frame
@@ -1139,8 +1158,22 @@ impl<V: Variant> Connection<V> {
     }
 
     /// The next segment to send in its frame: [`Config::headroom`] free bytes, then the
-    /// segment.
+    /// segment. (With [`TcpOption::Segmentation`] use [`transmit_segment`](Self::transmit_segment).)
     pub fn transmit_frame(&mut self) -> Option<Vec<u8>> {
+        let (frame, split) = self.host.out.pop_front()?;
+        debug_assert_eq!(
+            split, 0,
+            "with TcpOption::Segmentation, use transmit_segment"
+        );
+        Some(frame)
+    }
+
+    /// The next segment to send in its frame, as [`transmit_frame`](Self::transmit_frame),
+    /// and the data size to cut it at: 0 for a segment that goes as it is, or, with
+    /// [`TcpOption::Segmentation`], the size of every wire segment's data but the last (the
+    /// same headers on each: sequence numbers, lengths and checksums redone; PSH and FIN on
+    /// the last only).
+    pub fn transmit_segment(&mut self) -> Option<(Vec<u8>, usize)> {
         self.host.out.pop_front()
     }
 
@@ -1160,9 +1193,13 @@ impl<V: Variant> Connection<V> {
     /// if there was none.
     pub fn transmit_one(&mut self, f: impl FnOnce(&mut [u8])) -> bool {
         let h = &mut *self.host;
-        let Some(mut frame) = h.out.pop_front() else {
+        let Some((mut frame, split)) = h.out.pop_front() else {
             return false;
         };
+        debug_assert_eq!(
+            split, 0,
+            "with TcpOption::Segmentation, use transmit_segment"
+        );
         f(&mut frame[h.headroom..]);
         if h.building.capacity() < frame.capacity() {
             h.building = frame;

@@ -346,6 +346,9 @@ fn drive<D: WaitDevice>(
         send_capacity: 1 << 20,
         receive_capacity: 1 << 20,
         options: profile.options(),
+        // The TCP's segmentation offload: segments of up to 44 wire segments, cut by the
+        // device (by the kernel with --offloads, in software otherwise).
+        segmentation: 44,
         ..ProlacConfig::default()
     };
     let mut runner = Runner::new(device);

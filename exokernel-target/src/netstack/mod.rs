@@ -110,6 +110,32 @@ impl fmt::Display for SendError {
 impl std::error::Error for SendError {}
 
 /// Checks a TCP send request against the stack's address and MTU.
+/// [`check_tcp_send`] for a large segment cut at `cut` data bytes (0: not cut).
+#[inline]
+pub(crate) fn check_tcp_segmented(
+    local: Ipv4Addr,
+    mtu: usize,
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    segment: &[u8],
+    cut: usize,
+) -> Result<(), SendError> {
+    if cut == 0 {
+        return check_tcp_send(local, mtu, src, dst, segment);
+    }
+    let header = segment
+        .get(12)
+        .map_or(TCP_HEADER_LEN, |b| usize::from(b >> 4) * 4);
+    check_tcp_send(
+        local,
+        mtu,
+        src,
+        dst,
+        &segment[..segment.len().min(header + cut)],
+    )?;
+    check_len(IPV4_HEADER_LEN + segment.len(), usize::from(u16::MAX))
+}
+
 pub(crate) fn check_tcp_send(
     local: Ipv4Addr,
     mtu: usize,
@@ -187,7 +213,9 @@ pub struct NetStack<H: TcpHandler> {
     stats: NetStats,
     arp: ArpCache,
     resolver: Resolver,
-    outbox: VecDeque<Vec<u8>>,
+    /// Frames to send, each with the data size to cut it at (0: as it is; see
+    /// [`pop_segment`](Self::pop_segment)).
+    outbox: VecDeque<(Vec<u8>, usize)>,
     echo_replies: VecDeque<EchoReply>,
     connections: BTreeMap<FourTuple, H>,
     listeners: BTreeMap<u16, H>,
@@ -339,7 +367,7 @@ impl<H: TcpHandler> NetStack<H> {
         let mut outgoing = std::mem::take(&mut ctx.outgoing);
         for out in outgoing.drain(..) {
             // Checked when queued; the stack's address and MTU have not changed since.
-            self.send_framed(out.dst, IpProtocol::Tcp, out.frame, now_us);
+            self.send_framed_cut(out.dst, IpProtocol::Tcp, out.frame, out.cut, now_us);
         }
         self.spare_outgoing = outgoing;
         true
@@ -384,9 +412,30 @@ impl<H: TcpHandler> NetStack<H> {
         frame: Vec<u8>,
         now_us: u64,
     ) -> Result<(), SendError> {
+        self.send_tcp_segmented(src, dst, frame, 0, now_us)
+    }
+
+    /// [`send_tcp_frame`](Self::send_tcp_frame) for a large segment that goes as segments of
+    /// `cut` data bytes (the TCP's segmentation offload; 0: as it is). Each wire segment must
+    /// fit the MTU; the checksum is filled in for each. The frame is cut by the device that
+    /// sends it ([`crate::device::FrameDevice::send_segmented`], through
+    /// [`pop_segment`](Self::pop_segment)) or by [`pop_frame`](Self::pop_frame).
+    ///
+    /// # Errors
+    ///
+    /// As [`send_tcp_frame`](Self::send_tcp_frame); [`SendError::TooLong`] for a wire
+    /// segment beyond the MTU or a large segment beyond 64 KiB.
+    pub fn send_tcp_segmented(
+        &mut self,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        frame: Vec<u8>,
+        cut: usize,
+        now_us: u64,
+    ) -> Result<(), SendError> {
         let segment = frame.get(FRAME_HEADROOM..).unwrap_or_default();
-        check_tcp_send(self.config.ip, self.config.mtu, src, dst, segment)?;
-        self.send_framed(dst, IpProtocol::Tcp, frame, now_us);
+        check_tcp_segmented(self.config.ip, self.config.mtu, src, dst, segment, cut)?;
+        self.send_framed_cut(dst, IpProtocol::Tcp, frame, cut, now_us);
         Ok(())
     }
 
@@ -454,11 +503,17 @@ impl<H: TcpHandler> NetStack<H> {
 
     /// Writes the Ethernet and IPv4 headers in front of the payload already in `frame` and
     /// routes it (the payload's length has been checked against the MTU).
-    fn send_framed(
+    fn send_framed(&mut self, dst: Ipv4Addr, protocol: IpProtocol, frame: Vec<u8>, now_us: u64) {
+        self.send_framed_cut(dst, protocol, frame, 0, now_us);
+    }
+
+    /// [`send_framed`](Self::send_framed) for a frame to be cut at `cut` data bytes.
+    fn send_framed_cut(
         &mut self,
         dst: Ipv4Addr,
         protocol: IpProtocol,
         mut frame: Vec<u8>,
+        cut: usize,
         now_us: u64,
     ) {
         let payload_len = frame.len() - ETHERNET_HEADER_LEN - IPV4_HEADER_LEN;
@@ -479,15 +534,24 @@ impl<H: TcpHandler> NetStack<H> {
         ip.set_checksum(0);
         let sum = prolac_runtime::checksum::checksum(&ip.as_ref()[..IPV4_HEADER_LEN]);
         ip.set_checksum(sum);
-        self.route(dst, frame, now_us);
+        self.route(dst, frame, cut, now_us);
     }
 
     /// Sends `frame` (destination address still blank) to `dst`'s hardware address, or
     /// queues it until ARP finds it.
-    fn route(&mut self, dst: Ipv4Addr, mut frame: Vec<u8>, now_us: u64) {
+    fn route(&mut self, dst: Ipv4Addr, mut frame: Vec<u8>, cut: usize, now_us: u64) {
         if let Some(mac) = self.arp.lookup(dst, now_us) {
             EthernetFrame::new_unchecked(&mut frame[..]).set_dst_addr(mac);
-            self.queue_tx(frame);
+            self.queue_tx(frame, cut);
+            return;
+        }
+        if cut > 0 {
+            // Frames waiting for ARP are whole wire frames: cut this one now.
+            let mut pieces = Vec::new();
+            crate::offload::cut(&frame, cut, |h, d| pieces.push([h, d].concat()));
+            for piece in pieces {
+                self.route(dst, piece, 0, now_us);
+            }
             return;
         }
         match self.resolver.enqueue(
@@ -526,22 +590,23 @@ impl<H: TcpHandler> NetStack<H> {
         if operation == ArpOperation::Request {
             self.stats.arp_requests_sent += 1;
         }
-        self.queue_tx(frame);
+        self.queue_tx(frame, 0);
     }
 
     /// Appends a finished frame to the transmit queue, if there is room.
-    fn queue_tx(&mut self, frame: Vec<u8>) {
+    fn queue_tx(&mut self, frame: Vec<u8>, cut: usize) {
         if self.outbox.len() >= self.config.tx_queue_limit {
             self.stats.tx_queue_drops += 1;
         } else {
-            self.outbox.push_back(frame);
+            self.outbox.push_back((frame, cut));
         }
     }
 
     /// Hands back a frame [`pop_frame`](Self::pop_frame) gave, once sent, for a handler to
     /// build a later frame in (a few hundred are kept; the rest are freed).
     pub fn recycle(&mut self, frame: Vec<u8>) {
-        if self.spare_frames.len() < SPARE_FRAMES {
+        // A large segment's buffer is not kept: a pool of them would hold megabytes.
+        if self.spare_frames.len() < SPARE_FRAMES && frame.capacity() <= 4096 {
             self.spare_frames.push(frame);
         }
     }
@@ -556,11 +621,33 @@ impl<H: TcpHandler> NetStack<H> {
         Some((handler, &mut self.spare_frames))
     }
 
-    /// The next frame to transmit.
+    /// The next frame to transmit: a large segment is cut here, in software (a driver that
+    /// can cut it, or hand it to a device that can, takes [`pop_segment`](Self::pop_segment)).
     pub fn pop_frame(&mut self) -> Option<Vec<u8>> {
-        let frame = self.outbox.pop_front()?;
-        self.stats.tx_frames += 1;
-        Some(frame)
+        let (frame, cut) = self.outbox.pop_front()?;
+        if cut == 0 {
+            self.stats.tx_frames += 1;
+            return Some(frame);
+        }
+        let mut pieces = Vec::new();
+        crate::offload::cut(&frame, cut, |h, d| pieces.push([h, d].concat()));
+        for piece in pieces.into_iter().rev() {
+            self.outbox.push_front((piece, 0));
+        }
+        self.pop_frame()
+    }
+
+    /// The next frame to transmit and the data size to cut it at: 0 for a frame that goes as
+    /// it is, or the size of each wire segment's data of a large TCP segment (see
+    /// [`crate::device::FrameDevice::send_segmented`]).
+    pub fn pop_segment(&mut self) -> Option<(Vec<u8>, usize)> {
+        let (frame, cut) = self.outbox.pop_front()?;
+        self.stats.tx_frames += if cut == 0 {
+            1
+        } else {
+            crate::offload::pieces(&frame, cut)
+        };
+        Some((frame, cut))
     }
 
     /// How many frames wait to be transmitted.
@@ -594,7 +681,7 @@ impl<H: TcpHandler> NetStack<H> {
         self.arp.insert(ip, mac, now_us);
         for mut frame in self.resolver.resolved(ip) {
             EthernetFrame::new_unchecked(&mut frame[..]).set_dst_addr(mac);
-            self.queue_tx(frame);
+            self.queue_tx(frame, 0);
         }
     }
 

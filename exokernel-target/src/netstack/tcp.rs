@@ -222,6 +222,8 @@ pub(crate) struct Outgoing {
     pub(crate) src: Ipv4Addr,
     pub(crate) dst: Ipv4Addr,
     pub(crate) frame: Vec<u8>,
+    /// The data size to cut the segment at (0: as it is).
+    pub(crate) cut: usize,
 }
 
 /// What a handler can do while the stack calls it: send segments, register connections,
@@ -295,7 +297,12 @@ impl<H> TcpContext<H> {
         let mut frame = Vec::with_capacity(headroom + segment.len());
         frame.resize(headroom, 0);
         frame.extend_from_slice(segment);
-        self.outgoing.push(Outgoing { src, dst, frame });
+        self.outgoing.push(Outgoing {
+            src,
+            dst,
+            frame,
+            cut: 0,
+        });
         Ok(())
     }
 
@@ -313,9 +320,31 @@ impl<H> TcpContext<H> {
         dst: Ipv4Addr,
         frame: Vec<u8>,
     ) -> Result<(), super::SendError> {
+        self.send_tcp_segmented(src, dst, frame, 0)
+    }
+
+    /// [`send_tcp_frame`](Self::send_tcp_frame) for a large segment to be cut at `cut` data
+    /// bytes (see [`NetStack::send_tcp_segmented`](super::NetStack::send_tcp_segmented)).
+    ///
+    /// # Errors
+    ///
+    /// As [`NetStack::send_tcp_segmented`](super::NetStack::send_tcp_segmented).
+    #[inline]
+    pub fn send_tcp_segmented(
+        &mut self,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        frame: Vec<u8>,
+        cut: usize,
+    ) -> Result<(), super::SendError> {
         let segment = frame.get(super::FRAME_HEADROOM..).unwrap_or_default();
-        super::check_tcp_send(self.local_ip, self.mtu, src, dst, segment)?;
-        self.outgoing.push(Outgoing { src, dst, frame });
+        super::check_tcp_segmented(self.local_ip, self.mtu, src, dst, segment, cut)?;
+        self.outgoing.push(Outgoing {
+            src,
+            dst,
+            frame,
+            cut,
+        });
         Ok(())
     }
 
