@@ -290,3 +290,28 @@ fn a_lost_retransmission_is_sent_again() {
     assert_eq!(out.first(), Some(&(0, 1000)), "{out:?}");
     assert_eq!(c.info().retransmitted, 2);
 }
+
+/// A receiver holding our FIN out of order counts it in its block (Linux does): the board
+/// stops at the end of the data, so that the go-back after a timeout never passes beyond it
+/// (it once took the FIN for data and asked the host for bytes it did not have).
+#[test]
+fn a_block_that_reaches_the_fin_stops_at_the_end_of_the_data() {
+    let mut c = flight(3000);
+    c.close(0);
+    let fin = sent(&mut c);
+    assert_eq!(fin.len(), 1, "{fin:?}");
+    assert_eq!((fin[0].seq, fin[0].flags & FIN), (ISS + 1 + 3000, FIN));
+    // The peer holds 1000..3000 and the FIN: its block ends one past the data.
+    ack_with(&mut c, 0, &[(1000, 3001)], 10);
+    let out: Vec<Out> = run_timers(&mut c, 1500)
+        .into_iter()
+        .map(|(_, o)| o)
+        .collect();
+    // The hole, then the FIN again (not known to be held): nothing beyond the data.
+    assert_eq!(holes(&out), [(0, 1000), (3000, 0)]);
+    assert_eq!(out[1].flags & FIN, FIN);
+    // The hole arrives: everything, the FIN included, is acknowledged.
+    let out = ack_with(&mut c, 3001, &[], 1600);
+    assert!(out.iter().all(|o| o.payload.is_empty()), "{out:?}");
+    assert_eq!(c.info().snd_una, ISS + 1 + 3001);
+}

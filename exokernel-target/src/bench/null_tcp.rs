@@ -273,7 +273,15 @@ pub fn serve(
                 continue;
             }
             let Some(c) = conn.as_mut() else { continue };
-            if flags & ACK != 0 && ack.wrapping_sub(c.snd_una) as i32 > 0 {
+            // Only the connected peer's segments (a late one of an earlier connection on the
+            // same port must not move this one), and only ACKs of what was sent.
+            if port != c.peer.port || ip != c.peer.ip {
+                continue;
+            }
+            if flags & ACK != 0
+                && ack.wrapping_sub(c.snd_una) as i32 > 0
+                && c.snd_nxt.wrapping_sub(ack) as i32 >= 0
+            {
                 c.snd_una = ack;
                 last_progress = Instant::now();
                 dupacks = 0;
