@@ -188,3 +188,24 @@ proptest! {
         prop_assert!(ones_eq(sum, checksum(&data)));
     }
 }
+
+/// Inputs longer than a run of the vector kernels (256 KiB for AVX2, 256 KiB of 16-byte
+/// blocks for SSE2), all ones (the longest carry chains) and pseudo-random, at odd starts.
+#[test]
+fn long_inputs_match_the_reference() {
+    let ones = vec![0xffu8; 700_001];
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    let random: Vec<u8> = (0..700_003)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    for data in [&ones, &random] {
+        for start in [0, 1, 3] {
+            assert!(ones_eq(checksum(&data[start..]), reference(&data[start..])));
+        }
+    }
+}
