@@ -4,7 +4,11 @@
 //! on every call: it never reads a clock. The wire's endpoints ([`crate::wire::Port`]) and
 //! the pcap tap ([`crate::pcap::Tap`]) implement it, and [`SmoltcpDevice`] turns any of them
 //! into a [`smoltcp::phy::Device`] so that a smoltcp `Interface` can run on the same wire as
-//! the library-OS stack.
+//! the library-OS stack. Three provided methods carry what a network card's offloads do, with
+//! defaults that need none: [`FrameDevice::send_segmented`] (a large TCP segment cut into
+//! wire segments; in software by default), [`FrameDevice::flush`] (frames held back to be
+//! merged go out) and [`FrameDevice::rx_checksum_trusted`] (the device vouches for a received
+//! frame's checksum); [`crate::tap::TapDevice`] with offloads implements all three.
 
 use core::fmt;
 
