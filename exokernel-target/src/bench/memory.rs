@@ -3,7 +3,7 @@
 //!
 //! `cargo bench -p exokernel-target --bench tcp_bulk` runs [`run_cli`] (throughput);
 //! `exokernel-target/benches/callgrind.sh` counts instructions per segment with that binary's
-//! `--segments` mode, and `prolac-bench` uses [`throughput_figures`] and [`segments`] for its
+//! `--segments` mode, and `prolac-bench` uses [`throughput_figures`] and [`segments_of`] for its
 //! report. `docs/BENCHMARKS.md` has the figures.
 //!
 //! # Method
