@@ -419,24 +419,7 @@ fn kernel_client_and_prolac_echo_server() {
 fn bulk_both_ways_against_the_kernel() {
     let Some((b, tap)) = bench() else { return };
     let mut runner = Runner::new(tap);
-    let n = bulk_bytes();
-    for (send, expect, what) in [
-        (0, n, "kernel to Prolac"),
-        (n, 0, "Prolac to kernel"),
-        (n, n, "both ways at once"),
-    ] {
-        let start = Instant::now();
-        let app = App::new(send, expect, 11);
-        let done = kernel_clients(&b, &mut runner, 1, &app, false, Duration::from_secs(300));
-        let secs = start.elapsed().as_secs_f64();
-        let bits = ((send + expect) * 8) as f64;
-        println!(
-            "{what}: {:.0} Mbit/s ({} MiB in {secs:.2} s)",
-            bits / secs / 1e6,
-            (send + expect) >> 20
-        );
-        assert_eq!(done.len(), 1);
-    }
+    bulk_three_ways(&b, &mut runner, 11, "");
     // The kernel's back-to-back segments reached the TCP coalesced, every byte still right.
     println!(
         "coalesced: {} frames into {} segments",
@@ -445,6 +428,28 @@ fn bulk_both_ways_against_the_kernel() {
     assert!(runner.coalesced_segments > 1000);
     assert!(runner.coalesced_frames > 3 * runner.coalesced_segments);
     b.finish(runner);
+}
+
+/// `bulk_bytes()` from the kernel (as client) to the Prolac TCP, then back, then both ways at
+/// once, each on its own connection; the rate of each, its line prefixed by `label`.
+fn bulk_three_ways<D: WaitDevice>(b: &Bench, runner: &mut Runner<D>, seed: u64, label: &str) {
+    let n = bulk_bytes();
+    for (send, expect, what) in [
+        (0, n, "kernel to Prolac"),
+        (n, 0, "Prolac to kernel"),
+        (n, n, "both ways at once"),
+    ] {
+        let start = Instant::now();
+        let app = App::new(send, expect, seed);
+        let done = kernel_clients(b, runner, 1, &app, false, Duration::from_secs(300));
+        let secs = start.elapsed().as_secs_f64();
+        println!(
+            "{label}{what}: {:.0} Mbit/s ({} MiB in {secs:.2} s)",
+            ((send + expect) * 8) as f64 / secs / 1e6,
+            (send + expect) >> 20
+        );
+        assert_eq!(done.len(), 1);
+    }
 }
 
 /// The Prolac TCP as client: it connects to a kernel listener, sends 256 MiB and receives
@@ -513,21 +518,7 @@ fn with_offloads_bulk_both_ways_in_both_roles() {
     };
     let mut runner = Runner::new(tap);
     let n = bulk_bytes();
-    for (send, expect, what) in [
-        (0, n, "kernel to Prolac"),
-        (n, 0, "Prolac to kernel"),
-        (n, n, "both ways at once"),
-    ] {
-        let start = Instant::now();
-        let app = App::new(send, expect, 12);
-        let done = kernel_clients(&b, &mut runner, 1, &app, false, Duration::from_secs(300));
-        let secs = start.elapsed().as_secs_f64();
-        println!(
-            "with offloads, {what}: {:.0} Mbit/s",
-            ((send + expect) * 8) as f64 / secs / 1e6
-        );
-        assert_eq!(done.len(), 1);
-    }
+    bulk_three_ways(&b, &mut runner, 12, "with offloads, ");
     prolac_client(&b, &mut runner, n, 6002);
     let stats = runner.device().stats();
     println!("{stats:?}");

@@ -238,6 +238,14 @@ fn kernel_ping(count: usize) -> io::Result<Vec<Duration>> {
     let mut s = connect_retrying(SocketAddr::from((STACK, PORT)))?;
     s.set_nodelay(true)?;
     s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let times = round_trips(&mut s, count)?;
+    s.shutdown(Shutdown::Write)?;
+    let _ = s.read(&mut [0u8; 1]);
+    Ok(times)
+}
+
+/// `count` 1-byte round trips on `s` after a tenth as many for warm-up; each one's time.
+fn round_trips(s: &mut TcpStream, count: usize) -> io::Result<Vec<Duration>> {
     let mut times = Vec::with_capacity(count);
     let mut b = [0u8; 1];
     for i in 0..count + count / 10 {
@@ -248,8 +256,6 @@ fn kernel_ping(count: usize) -> io::Result<Vec<Duration>> {
             times.push(t.elapsed());
         }
     }
-    s.shutdown(Shutdown::Write)?;
-    let _ = s.read(&mut b);
     Ok(times)
 }
 
@@ -633,17 +639,7 @@ impl VethBench {
             pin_to_cpu0();
             let mut s = TcpStream::connect(("198.51.100.2", PORT + 1))?;
             s.set_nodelay(true)?;
-            let mut times = Vec::with_capacity(count);
-            let mut b = [0u8; 1];
-            for i in 0..count + count / 10 {
-                let t = Instant::now();
-                s.write_all(&[i as u8])?;
-                s.read_exact(&mut b)?;
-                if i >= count / 10 {
-                    times.push(t.elapsed());
-                }
-            }
-            Ok(times)
+            round_trips(&mut s, count)
         })?;
         let times = client
             .join()
