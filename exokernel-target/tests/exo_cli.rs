@@ -137,8 +137,11 @@ fn serve_echo_then_ctrl_c() {
 fn connect_and_send_to_a_kernel_listener() {
     let Some(ns) = namespace("send") else { return };
     // Without and with the device's offloads (--offloads: the data goes to the kernel in
-    // segments of up to 64 KiB).
-    for (i, offloads) in [false, true].into_iter().enumerate() {
+    // segments of up to 64 KiB), and with the TCP compiled by Cranelift (--tcp jit).
+    for (i, (offloads, jit)) in [(false, false), (true, false), (false, true)]
+        .into_iter()
+        .enumerate()
+    {
         let tap = format!("pc{}o{i}", std::process::id() % 1_000_000);
         let port = 5001 + i as u16;
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
@@ -158,6 +161,9 @@ fn connect_and_send_to_a_kernel_listener() {
         if offloads {
             cmd.arg("--offloads");
         }
+        if jit {
+            cmd.args(["--tcp", "jit"]);
+        }
         let out = cmd
             .args(["connect", &format!("192.0.2.1:{port}"), "send", "10000000"])
             .output()
@@ -165,13 +171,14 @@ fn connect_and_send_to_a_kernel_listener() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{err}");
         assert!(err.contains("done: 10000000 bytes sent"), "{err}");
+        assert_eq!(err.contains("compiled by Cranelift"), jit, "{err}");
         let got = server.join().expect("the server");
         assert_eq!(got.len(), 10_000_000);
         assert!(
             got.iter()
                 .enumerate()
                 .all(|(i, b)| *b == b"0123456789abcdefghijklmnopqrstuvwxyz\n"[i % 37]),
-            "the pattern, in order (offloads: {offloads})"
+            "the pattern, in order (offloads: {offloads}, JIT: {jit})"
         );
     }
 }

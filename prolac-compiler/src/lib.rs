@@ -9,6 +9,8 @@
 
 pub mod build;
 pub mod check;
+pub mod clif;
+pub mod emit_set;
 pub mod fs;
 pub mod ir;
 pub mod layout;

@@ -127,7 +127,9 @@ fn rustc() -> String {
 /// Builds and runs all programs at one level; returns the failures.
 fn tier(cases: &[Case], level: u8, dir: &Path) -> Vec<String> {
     let mut driver = String::from(
-        "//! Run-tier driver: every program in its own module.\n#![deny(warnings)]\n\n",
+        "//! Run-tier driver: every program in its own module.\n#![deny(warnings)]\n\n\
+         /// Host functions of the programs' extern methods (also registered with the JIT).\n\
+         mod host {\n    #[allow(dead_code)]\n    pub extern \"C\" fn triple(x: u32) -> u32 {\n        x.wrapping_mul(3)\n    }\n}\n\n",
     );
     for (i, case) in cases.iter().enumerate() {
         let text = rust_for(case, level);
@@ -142,7 +144,7 @@ fn tier(cases: &[Case], level: u8, dir: &Path) -> Vec<String> {
         let file = dir.join(format!("p{i}.rs"));
         std::fs::write(&file, &text).expect("write generated code");
         driver.push_str(&format!(
-            "mod p{i} {{ include!({:?}); }}\n",
+            "mod p{i} {{ #[allow(unused_imports)] use super::host::*; include!({:?}); }}\n",
             file.display().to_string()
         ));
     }

@@ -476,6 +476,11 @@ registry! {
     P1104 = 1104, Error, "two extern methods share a link name with different signatures",
         "Each link name denotes one host function.\n\nFix: give one of them another link name: \
          `::= extern \"name\";`.";
+    P1105 = 1105, Error, "host code cannot be compiled to machine code",
+        "The Cranelift back end (the JIT) compiles Prolac, not the host language: a host block \
+         reachable from the compiled code, or any support block, needs the Rust back end.\n\n\
+         Fix: replace it with an extern method (`static name(...) :> T ::= extern;`) whose \
+         function the host registers, or use the Rust back end.";
     P1106 = 1106, Warning, "a method is named `extern`",
         "A body made of the single word `extern` is an extern marker, not a call of this \
          method.\n\nFix: rename the method.";
@@ -487,6 +492,10 @@ registry! {
         "With the Rust back end an extern method is a call of the function named by its link \
          name, so the name must be a Rust identifier (not a keyword).\n\nFix: give an \
          explicit link name: `::= extern \"host_name\";`.";
+    P1109 = 1109, Error, "extern method not provided by the host",
+        "With the Cranelift back end an extern method is a call of a host function registered \
+         under its link name when the program is loaded; this one was not registered.\n\n\
+         Fix: register a function for the link name, or give the method a Prolac body.";
 }
 
 /// The registry entry for a code, if the code exists.

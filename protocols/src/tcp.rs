@@ -19,7 +19,11 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+#[cfg(feature = "jit")]
+pub mod jit;
 pub mod stack;
+#[cfg(feature = "jit")]
+pub use jit::Jit;
 pub use stack::{Arrival, FourTuple, Stack, StackConfig, StackError};
 
 /// One generated variant of the TCP (`$file` in `OUT_DIR`) and the host functions its extern
@@ -39,57 +43,101 @@ macro_rules! generated_variant {
                 unsafe { &mut *((*tcb).cookie as usize as *mut Host) }
             }
 
-            fn tcp_segment_buffer(tcb: *mut TcbRef, len: u32) -> *mut u8 {
+            pub(crate) extern "C" fn tcp_segment_buffer(tcb: *mut TcbRef, len: u32) -> *mut u8 {
                 host(tcb).segment_buffer(len as usize)
             }
-            fn tcp_transmit(tcb: *mut TcbRef, _seg: *mut u8, len: u32) {
+            pub(crate) extern "C" fn tcp_transmit(tcb: *mut TcbRef, _seg: *mut u8, len: u32) {
                 host(tcb).transmit(len as usize);
             }
             #[allow(dead_code)] // not in every variant's output path
-            fn tcp_split(tcb: *mut TcbRef, size: u32) {
+            pub(crate) extern "C" fn tcp_split(tcb: *mut TcbRef, size: u32) {
                 host(tcb).split_next = size as usize;
             }
-            fn tcp_send_queued(tcb: *mut TcbRef) -> u32 {
+            pub(crate) extern "C" fn tcp_send_queued(tcb: *mut TcbRef) -> u32 {
                 u32::try_from(host(tcb).send_buffer.len()).unwrap_or(u32::MAX)
             }
-            fn tcp_send_copy(tcb: *mut TcbRef, offset: u32, dst: *mut u8, n: u32) {
+            pub(crate) extern "C" fn tcp_send_copy(
+                tcb: *mut TcbRef,
+                offset: u32,
+                dst: *mut u8,
+                n: u32,
+            ) {
                 // SAFETY: `dst` is the data part of the segment buffer, sized for `n` bytes.
                 let dst = unsafe { core::slice::from_raw_parts_mut(dst, n as usize) };
                 host(tcb).send_copy(offset as usize, dst);
             }
-            fn tcp_send_acked(tcb: *mut TcbRef, n: u32) {
+            pub(crate) extern "C" fn tcp_send_acked(tcb: *mut TcbRef, n: u32) {
                 let h = host(tcb);
                 let n = (n as usize).min(h.send_buffer.len());
                 h.send_buffer.drain(..n);
             }
-            fn tcp_receive_space(tcb: *mut TcbRef) -> u32 {
+            pub(crate) extern "C" fn tcp_receive_space(tcb: *mut TcbRef) -> u32 {
                 u32::try_from(host(tcb).receive_space()).unwrap_or(u32::MAX)
             }
             #[allow(dead_code)] // the Window layer's
-            fn tcp_receive_capacity(tcb: *mut TcbRef) -> u32 {
+            pub(crate) extern "C" fn tcp_receive_capacity(tcb: *mut TcbRef) -> u32 {
                 u32::try_from(host(tcb).receive_capacity).unwrap_or(u32::MAX)
             }
-            fn tcp_deliver(tcb: *mut TcbRef, data: *mut u8, n: u32) {
+            pub(crate) extern "C" fn tcp_deliver(tcb: *mut TcbRef, data: *mut u8, n: u32) {
                 // SAFETY: `data` points into the arriving segment, which holds `n` more bytes.
                 let bytes = unsafe { core::slice::from_raw_parts(data, n as usize) };
                 host(tcb).deliver(bytes);
             }
-            fn tcp_store_early(tcb: *mut TcbRef, offset: u32, data: *mut u8, n: u32) {
+            pub(crate) extern "C" fn tcp_store_early(
+                tcb: *mut TcbRef,
+                offset: u32,
+                data: *mut u8,
+                n: u32,
+            ) {
                 // SAFETY: `data` points into the arriving segment, which holds `n` more bytes.
                 let bytes = unsafe { core::slice::from_raw_parts(data, n as usize) };
                 host(tcb).store_early(offset, bytes);
             }
-            fn tcp_discard_early(tcb: *mut TcbRef) {
+            pub(crate) extern "C" fn tcp_discard_early(tcb: *mut TcbRef) {
                 host(tcb).early.clear();
             }
-            fn tcp_reassemble(tcb: *mut TcbRef) -> u32 {
+            pub(crate) extern "C" fn tcp_reassemble(tcb: *mut TcbRef) -> u32 {
                 u32::try_from(host(tcb).reassemble()).unwrap_or(u32::MAX)
             }
-            fn tcp_event(tcb: *mut TcbRef, kind: u32) {
+            pub(crate) extern "C" fn tcp_event(tcb: *mut TcbRef, kind: u32) {
                 host(tcb).events.push(kind);
             }
-            fn tcp_initial_seq(tcb: *mut TcbRef) -> u32 {
+            pub(crate) extern "C" fn tcp_initial_seq(tcb: *mut TcbRef) -> u32 {
                 host(tcb).initial_seq
+            }
+
+            /// The public view of the TCP's `Tcp-Info` structure.
+            pub(crate) fn public_info(i: &TcpInfo) -> super::TcpInfo {
+                use super::{IcmpError, State};
+                super::TcpInfo {
+                    state: State::from_code(i.state),
+                    snd_una: i.snd_una,
+                    snd_nxt: i.snd_nxt,
+                    snd_max: i.snd_max,
+                    snd_wnd: i.snd_wnd,
+                    snd_mss: i.snd_mss,
+                    rcv_nxt: i.rcv_nxt,
+                    rcv_wnd: i.rcv_wnd,
+                    retransmitted: i.retransmitted,
+                    rto_ms: i.rto,
+                    backoff: i.backoff,
+                    srtt_ms: i.srtt,
+                    rttvar_ms: i.rttvar,
+                    cwnd: i.cwnd,
+                    ssthresh: i.ssthresh,
+                    dupacks: i.dupacks,
+                    in_recovery: i.in_recovery,
+                    sack_ok: i.sack_ok,
+                    sacked: i.sacked,
+                    dsacks: i.dsacks,
+                    urgent: i.urgent,
+                    rcv_up: i.rcv_up,
+                    window_scale: i
+                        .scaling
+                        .then_some((i.snd_wscale as u8, i.rcv_wscale as u8)),
+                    timestamps: i.stamping,
+                    soft_error: IcmpError::from_code(i.soft_error),
+                }
             }
 
             include!(concat!(env!("OUT_DIR"), "/", $file));
@@ -217,35 +265,7 @@ macro_rules! variant_impl {
             fn info(tcb: &mut Self::Tcb) -> TcpInfo {
                 let mut i = $module::TcpInfo::ZERO;
                 $module::info__Tcp_Api(tcb, &mut i);
-                TcpInfo {
-                    state: State::from_code(i.state),
-                    snd_una: i.snd_una,
-                    snd_nxt: i.snd_nxt,
-                    snd_max: i.snd_max,
-                    snd_wnd: i.snd_wnd,
-                    snd_mss: i.snd_mss,
-                    rcv_nxt: i.rcv_nxt,
-                    rcv_wnd: i.rcv_wnd,
-                    retransmitted: i.retransmitted,
-                    rto_ms: i.rto,
-                    backoff: i.backoff,
-                    srtt_ms: i.srtt,
-                    rttvar_ms: i.rttvar,
-                    cwnd: i.cwnd,
-                    ssthresh: i.ssthresh,
-                    dupacks: i.dupacks,
-                    in_recovery: i.in_recovery,
-                    sack_ok: i.sack_ok,
-                    sacked: i.sacked,
-                    dsacks: i.dsacks,
-                    urgent: i.urgent,
-                    rcv_up: i.rcv_up,
-                    window_scale: i
-                        .scaling
-                        .then_some((i.snd_wscale as u8, i.rcv_wscale as u8)),
-                    timestamps: i.stamping,
-                    soft_error: IcmpError::from_code(i.soft_error),
-                }
+                $module::public_info(&i)
             }
             fn base_fields(tcb: &Self::Tcb) -> (u8, [u32; 5]) {
                 let t = tcb;

@@ -71,7 +71,7 @@ use std::time::{Duration, Instant};
 use crate::netstack::{FourTuple, NetConfig, NetStack};
 use crate::prolac_tcp::{ProlacConfig, ProlacStack, ProlacTcp};
 use crate::rng::SplitMix64;
-use protocols::tcp::{Full, NoPrediction, State as PState, TcpOption, Variant};
+use protocols::tcp::{Full, Jit, NoPrediction, State as PState, TcpOption, Variant};
 use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
 use smoltcp::phy::{self, DeviceCapabilities, Medium};
 use smoltcp::socket::tcp;
@@ -732,17 +732,21 @@ enum Stack {
     ProlacUnbatched,
     /// The full Prolac TCP, [`ProlacSetup::QUICK_ACK`].
     ProlacQuickAck,
+    /// The full Prolac TCP compiled by the Cranelift back end (`protocols::tcp::Jit`),
+    /// [`ProlacSetup::BULK`].
+    ProlacJit,
 }
 
 impl Stack {
     /// Every stack, in the order of `--stack`'s names.
-    const ALL: [Self; 6] = [
+    const ALL: [Self; 7] = [
         Self::Smoltcp,
         Self::Prolac,
         Self::ProlacNoHp,
         Self::Prolac64k,
         Self::ProlacUnbatched,
         Self::ProlacQuickAck,
+        Self::ProlacJit,
     ];
     /// The stacks of the interleaved throughput rounds, in each round's order.
     const ROUNDS: [Self; 4] = [
@@ -760,6 +764,7 @@ impl Stack {
             Self::Prolac64k => "Prolac ↔ Prolac, 64 KiB window (no window scaling)",
             Self::ProlacUnbatched => "Prolac ↔ Prolac, ACKs not batched",
             Self::ProlacQuickAck => "Prolac ↔ Prolac, quick ACK, not batched",
+            Self::ProlacJit => "Prolac ↔ Prolac, JIT-compiled (Cranelift)",
         }
     }
 
@@ -772,6 +777,7 @@ impl Stack {
             Self::Prolac64k => "prolac-64k",
             Self::ProlacUnbatched => "prolac-unbatched",
             Self::ProlacQuickAck => "prolac-quickack",
+            Self::ProlacJit => "prolac-jit",
         }
     }
 }
@@ -815,6 +821,7 @@ fn run(stack: Stack, apps: &mut Apps, total: usize, check: bool) -> Outcome {
         Stack::Prolac64k => run_prolac::<Full>(ProlacSetup::BULK_64K, apps, total, check),
         Stack::ProlacUnbatched => run_prolac::<Full>(ProlacSetup::UNBATCHED, apps, total, check),
         Stack::ProlacQuickAck => run_prolac::<Full>(ProlacSetup::QUICK_ACK, apps, total, check),
+        Stack::ProlacJit => run_prolac::<Jit>(ProlacSetup::BULK, apps, total, check),
     }
 }
 

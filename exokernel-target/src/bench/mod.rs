@@ -650,3 +650,92 @@ impl VethBench {
         Ok(times)
     }
 }
+
+/// Instructions per MSS-sized data segment of one in-memory stack pair (both ends), by
+/// callgrind's difference method: a run of 2N segments less one of N, over N. Vector copies
+/// (glibc's `rep movsb` counts each byte as an instruction under valgrind). `None` without
+/// valgrind. The running executable must take `--segments N --stack FLAG` and run
+/// [`memory::segments_of`] (as `prolac-bench` and `jit-bench` do).
+pub fn instructions_per_segment(flag: &str, n: usize) -> Result<Option<f64>, String> {
+    if std::process::Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        return Ok(None);
+    }
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let dir = std::env::temp_dir().join(format!("prolac-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let mut totals = Vec::new();
+    for k in [n, 2 * n] {
+        let out = dir.join(format!("{flag}-{k}.out"));
+        let status = std::process::Command::new("valgrind")
+            .arg("--tool=callgrind")
+            .arg(format!("--callgrind-out-file={}", out.display()))
+            .arg(&exe)
+            .args(["--segments", &k.to_string(), "--stack", flag])
+            .env(
+                "GLIBC_TUNABLES",
+                "glibc.cpu.x86_rep_movsb_threshold=1000000000",
+            )
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .map_err(|e| e.to_string())?;
+        if !status.success() {
+            return Err(format!("callgrind on {flag} failed: {status}"));
+        }
+        let text = std::fs::read_to_string(&out).map_err(|e| e.to_string())?;
+        let total = text
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("summary:")
+                    .or_else(|| l.strip_prefix("totals:"))
+            })
+            .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+            .ok_or("no instruction count in callgrind's output")?;
+        totals.push(total);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(Some((totals[1] - totals[0]) / n as f64))
+}
+
+/// The machine, for reports: CPU model, cores, kernel release.
+pub fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map_or_else(|_| "unknown".into(), |s| s.trim().to_string());
+    format!("{cpu}, {cores} cores, Linux {kernel}")
+}
+
+/// Writes `report` into the file at `path` between the lines `begin` and `end`, replacing what
+/// was there; a file without the markers gets a new section titled `heading` at its end.
+///
+/// # Errors
+///
+/// The file cannot be read or written.
+pub fn write_section(
+    path: &std::path::Path,
+    begin: &str,
+    end: &str,
+    heading: &str,
+    report: &str,
+) -> Result<(), String> {
+    let doc = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let section = format!("{begin}\n{report}{end}");
+    let new = match (doc.find(begin), doc.find(end)) {
+        (Some(a), Some(b)) if a < b => format!("{}{section}{}", &doc[..a], &doc[b + end.len()..]),
+        _ => format!("{doc}\n{heading}\n\n{section}\n"),
+    };
+    std::fs::write(path, new).map_err(|e| format!("{}: {e}", path.display()))
+}

@@ -24,7 +24,7 @@ use exokernel_target::prolac_tcp::{ProlacConfig, ProlacStack, ProlacTcp};
 use exokernel_target::realtime::{Runner, WaitDevice};
 use exokernel_target::tap::TapDevice;
 use exokernel_target::wire::{FaultyDevice, LinkConfig};
-use protocols::tcp::{Event, State};
+use protocols::tcp::{Event, Full, Jit, State, Variant};
 use smoltcp::wire::EthernetAddress;
 
 /// The library-OS stack with the Prolac TCP on a TAP device.
@@ -92,8 +92,21 @@ struct Args {
     /// Which defaults the TCP takes.
     #[arg(long, value_enum, default_value_t = ProfileArg::Linux)]
     profile: ProfileArg,
+    /// Which compilation of the Prolac TCP runs: `rust` (compiled to Rust when exo was
+    /// built) or `jit` (compiled from the same sources to machine code by Cranelift when exo
+    /// starts); they behave identically.
+    #[arg(long, value_enum, default_value_t = TcpArg::Rust)]
+    tcp: TcpArg,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum TcpArg {
+    /// The TCP compiled to Rust at build time.
+    Rust,
+    /// The TCP compiled by the Cranelift back end at start-up.
+    Jit,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -309,7 +322,19 @@ fn run(args: &Args) -> Result<ExitCode, String> {
     let device = FaultyDevice::new(tap, lossy.clone(), lossy, args.seed);
     let mut config = NetConfig::new(args.mac, ip_addr);
     config.mtu = usize::from(args.mtu);
-    let stack = NetStack::new(config).map_err(|e| e.to_string())?;
+    let tcp = match args.tcp {
+        TcpArg::Rust => Tcp::Rust(NetStack::new(config).map_err(|e| e.to_string())?),
+        TcpArg::Jit => {
+            let compiled = Jit::load().map_err(|e| format!("the JIT-compiled TCP: {e}"))?;
+            eprintln!(
+                "exo: the TCP compiled by Cranelift in {:.1} ms ({} functions, {} bytes of code)",
+                compiled.compile_time.as_secs_f64() * 1e3,
+                compiled.stats.functions,
+                compiled.stats.code_bytes
+            );
+            Tcp::Jit(NetStack::new(config).map_err(|e| e.to_string())?)
+        }
+    };
     let mut recorder = match &args.pcap {
         Some(path) => Some(
             PcapRecorder::new(BufWriter::new(
@@ -319,9 +344,11 @@ fn run(args: &Args) -> Result<ExitCode, String> {
         ),
         None => None,
     };
-    let code = match &mut recorder {
-        Some(r) => drive(args, stack, r.tap(device), &stop),
-        None => drive(args, stack, device, &stop),
+    let code = match (tcp, &mut recorder) {
+        (Tcp::Rust(stack), Some(r)) => drive(args, stack, r.tap(device), &stop),
+        (Tcp::Rust(stack), None) => drive(args, stack, device, &stop),
+        (Tcp::Jit(stack), Some(r)) => drive(args, stack, r.tap(device), &stop),
+        (Tcp::Jit(stack), None) => drive(args, stack, device, &stop),
     };
     if let (Some(r), Some(path)) = (recorder, &args.pcap) {
         let frames = r.frames();
@@ -331,9 +358,15 @@ fn run(args: &Args) -> Result<ExitCode, String> {
     Ok(code)
 }
 
-fn drive<D: WaitDevice>(
+/// The stack, with the TCP `--tcp` chose.
+enum Tcp {
+    Rust(NetStack<ProlacTcp<Full>>),
+    Jit(NetStack<ProlacTcp<Jit>>),
+}
+
+fn drive<V: Variant, D: WaitDevice>(
     args: &Args,
-    mut stack: NetStack<ProlacTcp>,
+    mut stack: NetStack<ProlacTcp<V>>,
     device: D,
     stop: &AtomicBool,
 ) -> ExitCode {
@@ -380,9 +413,9 @@ fn drive<D: WaitDevice>(
     }
 }
 
-fn serve<D: WaitDevice>(
+fn serve<V: Variant, D: WaitDevice>(
     runner: &mut Runner<D>,
-    stack: &mut NetStack<ProlacTcp>,
+    stack: &mut NetStack<ProlacTcp<V>>,
     service: Service,
     bytes: Option<u64>,
     stop: &AtomicBool,
@@ -435,8 +468,8 @@ fn serve<D: WaitDevice>(
     }
 }
 
-fn step_session(
-    stack: &mut NetStack<ProlacTcp>,
+fn step_session<V: Variant>(
+    stack: &mut NetStack<ProlacTcp<V>>,
     key: &FourTuple,
     s: &mut Session,
     service: Service,
@@ -533,9 +566,9 @@ fn http_response(head: &[u8]) -> Vec<u8> {
     out
 }
 
-fn connect<D: WaitDevice>(
+fn connect<V: Variant, D: WaitDevice>(
     runner: &mut Runner<D>,
-    stack: &mut NetStack<ProlacTcp>,
+    stack: &mut NetStack<ProlacTcp<V>>,
     config: ProlacConfig,
     (peer, direction, bytes, local_port): ((Ipv4Addr, u16), Direction, u64, u16),
     timeout: Duration,

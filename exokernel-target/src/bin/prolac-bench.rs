@@ -5,11 +5,13 @@
 //! min–max over the rounds. See `--help`.
 
 use std::path::PathBuf;
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use exokernel_target::bench::{Contender, Direction, TapBench, VethBench};
+use exokernel_target::bench::{
+    Contender, Direction, TapBench, VethBench, instructions_per_segment,
+};
 use exokernel_target::tap::tap_available;
 
 /// Measures the Prolac TCP against the kernel's and smoltcp's, and writes the report.
@@ -83,74 +85,13 @@ fn percentile(v: &[Duration], p: f64) -> f64 {
     s[i.min(s.len() - 1)]
 }
 
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, v)| v.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
-        .map_or_else(|_| "unknown".into(), |s| s.trim().to_string());
-    format!("{cpu}, {cores} cores, Linux {kernel}")
-}
-
-/// Instructions per MSS-sized data segment of one in-memory stack pair (both ends), by
-/// callgrind's difference method: a run of 2N segments less one of N, over N. Vector copies
-/// (glibc's `rep movsb` counts each byte as an instruction under valgrind). `None` without
-/// valgrind.
-fn instructions(flag: &str, n: usize) -> Result<Option<f64>, String> {
-    if Command::new("valgrind").arg("--version").output().is_err() {
-        return Ok(None);
-    }
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let dir = std::env::temp_dir().join(format!("prolac-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let mut totals = Vec::new();
-    for k in [n, 2 * n] {
-        let out = dir.join(format!("{flag}-{k}.out"));
-        let status = Command::new("valgrind")
-            .arg("--tool=callgrind")
-            .arg(format!("--callgrind-out-file={}", out.display()))
-            .arg(&exe)
-            .args(["--segments", &k.to_string(), "--stack", flag])
-            .env(
-                "GLIBC_TUNABLES",
-                "glibc.cpu.x86_rep_movsb_threshold=1000000000",
-            )
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .map_err(|e| e.to_string())?;
-        if !status.success() {
-            return Err(format!("callgrind on {flag} failed: {status}"));
-        }
-        let text = std::fs::read_to_string(&out).map_err(|e| e.to_string())?;
-        let total = text
-            .lines()
-            .find_map(|l| {
-                l.strip_prefix("summary:")
-                    .or_else(|| l.strip_prefix("totals:"))
-            })
-            .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
-            .ok_or("no instruction count in callgrind's output")?;
-        totals.push(total);
-    }
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok(Some((totals[1] - totals[0]) / n as f64))
-}
-
 fn gbits(bytes: u64, d: Duration) -> f64 {
     bytes as f64 * 8.0 / d.as_secs_f64() / 1e9
 }
 
 fn run(args: &Args) -> Result<String, String> {
     tap_available()?;
-    let described = machine();
+    let described = exokernel_target::bench::machine();
     let bytes = args.mib << 20;
     let rounds = args.rounds.max(1);
     eprintln!(
@@ -162,8 +103,8 @@ fn run(args: &Args) -> Result<String, String> {
         usize::try_from(bytes).unwrap_or(usize::MAX),
     );
     eprintln!("prolac-bench: instructions per segment (callgrind)");
-    let instr_smoltcp = instructions("smoltcp", args.callgrind_segments)?;
-    let instr_prolac = instructions("prolac", args.callgrind_segments)?;
+    let instr_smoltcp = instructions_per_segment("smoltcp", args.callgrind_segments)?;
+    let instr_prolac = instructions_per_segment("prolac", args.callgrind_segments)?;
     let mut tap = TapBench::new().map_err(|e| e.to_string())?;
     let mut tap_offloaded = TapBench::offloaded().map_err(|e| e.to_string())?;
     let mut offloaded = vec![Vec::new(); 2];
@@ -330,16 +271,6 @@ fn run(args: &Args) -> Result<String, String> {
 const BEGIN: &str = "<!-- prolac-bench: begin -->";
 const END: &str = "<!-- prolac-bench: end -->";
 
-fn write(path: &std::path::Path, report: &str) -> Result<(), String> {
-    let doc = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let section = format!("{BEGIN}\n{report}{END}");
-    let new = match (doc.find(BEGIN), doc.find(END)) {
-        (Some(a), Some(b)) if a < b => format!("{}{section}{}", &doc[..a], &doc[b + END.len()..]),
-        _ => format!("{doc}\n## Against the Linux kernel (issue 8)\n\n{section}\n"),
-    };
-    std::fs::write(path, new).map_err(|e| format!("{}: {e}", path.display()))
-}
-
 fn main() -> ExitCode {
     let args = Args::parse();
     if let (Some(n), Some(stack)) = (args.segments, &args.stack) {
@@ -357,7 +288,13 @@ fn main() -> ExitCode {
                 let path = args.write.clone().unwrap_or_else(|| {
                     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/BENCHMARKS.md")
                 });
-                if let Err(e) = write(&path, &report) {
+                if let Err(e) = exokernel_target::bench::write_section(
+                    &path,
+                    BEGIN,
+                    END,
+                    "## Against the Linux kernel (issue 8)",
+                    &report,
+                ) {
                     eprintln!("prolac-bench: {e}");
                     return ExitCode::from(2);
                 }

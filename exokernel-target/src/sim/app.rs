@@ -6,7 +6,7 @@
 //! Closing is RFC 9293's CLOSE, a half-close: the application goes on reading what the peer
 //! still sends.
 
-use protocols::tcp::{Event, State};
+use protocols::tcp::{Event, State, Variant};
 
 use super::transfer::{Ending, Reader, Stall};
 use super::{CLIENT_PORT, Conn, End, SERVER_PORT, Sim, Sink, Source};
@@ -100,7 +100,7 @@ impl EndApp {
     }
 
     /// Notes the connection's state after a step.
-    pub(super) fn observe(&mut self, sim: &Sim) {
+    pub(super) fn observe<V: Variant>(&mut self, sim: &Sim<V>) {
         let host = sim.host(self.end);
         let state = host.state(self.conn);
         self.seen |= state.is_some();
@@ -122,7 +122,7 @@ impl EndApp {
     }
 
     /// When the application wants a step even if nothing else happens (the end of a stall).
-    pub(super) fn wake_at(&self, sim: &Sim) -> Option<u64> {
+    pub(super) fn wake_at<V: Variant>(&self, sim: &Sim<V>) -> Option<u64> {
         match self.reader {
             Reader::StallUntilZeroWindow { hold_us } if !self.reading => sim
                 .flows()
@@ -135,7 +135,7 @@ impl EndApp {
 
     /// One turn of the application at the current time: send what fits, read what arrived,
     /// close or abort when due. Returns whether it did anything.
-    pub(super) fn turn(&mut self, sim: &mut Sim, ending: Ending) -> bool {
+    pub(super) fn turn<V: Variant>(&mut self, sim: &mut Sim<V>, ending: Ending) -> bool {
         self.observe(sim);
         if self.aborted_at.is_some() {
             return false;

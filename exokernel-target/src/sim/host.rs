@@ -13,7 +13,7 @@ use core::fmt;
 use core::net::Ipv4Addr;
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use protocols::tcp::State;
+use protocols::tcp::{Full, State, Variant};
 use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
 use smoltcp::socket::tcp;
 use smoltcp::time::Instant;
@@ -292,9 +292,9 @@ enum Slot {
 }
 
 /// The TCP of a host.
-enum Stack {
+enum Stack<V: Variant> {
     Smol(Box<SmolHost>),
-    Prolac(Box<NetStack<ProlacTcp>>),
+    Prolac(Box<NetStack<ProlacTcp<V>>>),
 }
 
 /// A simulated host: smoltcp's TCP or the Prolac TCP behind one application interface.
@@ -302,14 +302,14 @@ enum Stack {
 /// The host numbers its connections ([`Conn`]) and maps each to what the TCP underneath knows
 /// it by (a smoltcp socket, or the Prolac connection's [`FourTuple`]). Both TCPs report RFC
 /// 9293 states; a Prolac connection the adapter has forgotten has none.
-pub struct Host {
+pub struct Host<V: Variant = Full> {
     end: End,
     config: HostConfig,
-    stack: Stack,
+    stack: Stack<V>,
     conns: Vec<Slot>,
 }
 
-impl fmt::Debug for Host {
+impl<V: Variant> fmt::Debug for Host<V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -321,7 +321,7 @@ impl fmt::Debug for Host {
     }
 }
 
-impl Host {
+impl<V: Variant> Host<V> {
     /// A host on `wire`'s end `end` as `config` says.
     ///
     /// # Errors
@@ -403,7 +403,7 @@ impl Host {
 
     /// The library-OS stack of a Prolac host.
     #[must_use]
-    pub fn prolac_stack(&self) -> Option<&NetStack<ProlacTcp>> {
+    pub fn prolac_stack(&self) -> Option<&NetStack<ProlacTcp<V>>> {
         match &self.stack {
             Stack::Prolac(s) => Some(s),
             Stack::Smol(_) => None,
@@ -411,7 +411,7 @@ impl Host {
     }
 
     /// The library-OS stack of a Prolac host, mutably.
-    pub fn prolac_stack_mut(&mut self) -> Option<&mut NetStack<ProlacTcp>> {
+    pub fn prolac_stack_mut(&mut self) -> Option<&mut NetStack<ProlacTcp<V>>> {
         match &mut self.stack {
             Stack::Prolac(s) => Some(s),
             Stack::Smol(_) => None,
@@ -502,7 +502,7 @@ impl Host {
 
     /// The Prolac connection of `conn`, while the adapter has it registered.
     #[must_use]
-    pub fn prolac_connection(&self, conn: Conn) -> Option<&ProlacConnection> {
+    pub fn prolac_connection(&self, conn: Conn) -> Option<&ProlacConnection<V>> {
         match (&self.stack, self.conns.get(conn.0)?) {
             (Stack::Prolac(stack), Slot::Prolac(key)) => stack.prolac_connection(key),
             _ => None,
@@ -517,9 +517,9 @@ impl Host {
             (Stack::Smol(smol), Slot::Socket(i)) => {
                 smol.socket(*i).map(|s| from_smoltcp(s.state()))
             }
-            (Stack::Prolac(stack), Slot::Prolac(key)) => {
-                stack.prolac_connection(key).map(ProlacConnection::state)
-            }
+            (Stack::Prolac(stack), Slot::Prolac(key)) => stack
+                .prolac_connection(key)
+                .map(ProlacConnection::<V>::state),
             _ => None,
         }
     }
@@ -541,7 +541,7 @@ impl Host {
             (Stack::Prolac(stack), Some(Slot::Prolac(key))) => {
                 let room = stack
                     .prolac_connection(key)
-                    .map_or(0, ProlacConnection::send_room);
+                    .map_or(0, ProlacConnection::<V>::send_room);
                 let n = room.min(data.len());
                 if n == 0 {
                     return 0;
@@ -563,7 +563,7 @@ impl Host {
                 // Only a call with something to read runs the connection.
                 let readable = stack
                     .prolac_connection(key)
-                    .map_or(0, ProlacConnection::readable);
+                    .map_or(0, ProlacConnection::<V>::readable);
                 if readable == 0 {
                     return 0;
                 }

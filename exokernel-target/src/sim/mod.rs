@@ -36,7 +36,7 @@ mod transfer;
 use core::fmt;
 use core::net::Ipv4Addr;
 
-use protocols::tcp::State;
+use protocols::tcp::{Full, State, Variant};
 use smoltcp::wire::EthernetAddress;
 
 use crate::pcap::PcapRecorder;
@@ -47,7 +47,7 @@ pub use host::{Conn, Host, HostConfig, HostError, SmolHost, StackKind};
 pub use outcome::{EndOutcome, Outcome, TransferError};
 pub use payload::{Digest, Payload, Sink, Source};
 pub use recovery::{Recovery, RecoveryOutcome, run_recovery};
-pub use transfer::{Ending, Reader, Stall, Transfer, run_transfer};
+pub use transfer::{Ending, Reader, Stall, Transfer, run_transfer, run_transfer_with};
 
 /// The port the server of a [`Transfer`] listens on.
 pub const SERVER_PORT: u16 = 80;
@@ -246,10 +246,12 @@ impl fmt::Display for SimError {
 
 impl std::error::Error for SimError {}
 
-/// The two hosts, the wire between them, the sniffer, the recorder, and the clock.
-pub struct Sim {
+/// The two hosts, the wire between them, the sniffer, the recorder, and the clock. Prolac
+/// hosts run the TCP variant `V` (the Rust-compiled [`Full`] unless asked otherwise, for
+/// instance the JIT-compiled `protocols::tcp::Jit`).
+pub struct Sim<V: Variant = Full> {
     wire: Wire,
-    hosts: [Host; 2],
+    hosts: [Host<V>; 2],
     flows: Flows,
     rec: Option<PcapRecorder<Vec<u8>>>,
     now: u64,
@@ -260,7 +262,7 @@ pub struct Sim {
     on_panic_capture: Option<Box<dyn FnOnce(Vec<u8>) + Send>>,
 }
 
-impl fmt::Debug for Sim {
+impl<V: Variant> fmt::Debug for Sim<V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sim")
             .field("now", &self.now)
@@ -271,7 +273,7 @@ impl fmt::Debug for Sim {
     }
 }
 
-impl Drop for Sim {
+impl<V: Variant> Drop for Sim<V> {
     fn drop(&mut self) {
         if !std::thread::panicking() {
             return;
@@ -285,12 +287,23 @@ impl Drop for Sim {
 }
 
 impl Sim {
-    /// The simulation `config` describes, at time 0.
+    /// The simulation `config` describes, at time 0, Prolac hosts running [`Full`].
     ///
     /// # Errors
     ///
     /// [`SimError::Config`] for an invalid link or host configuration.
     pub fn new(config: SimConfig) -> Result<Self, SimError> {
+        Self::with_variant(config)
+    }
+}
+
+impl<V: Variant> Sim<V> {
+    /// The simulation `config` describes, at time 0, Prolac hosts running variant `V`.
+    ///
+    /// # Errors
+    ///
+    /// [`SimError::Config`] for an invalid link or host configuration.
+    pub fn with_variant(config: SimConfig) -> Result<Self, SimError> {
         let SimConfig {
             seed,
             link,
@@ -354,12 +367,12 @@ impl Sim {
 
     /// The host on `end`.
     #[must_use]
-    pub const fn host(&self, end: End) -> &Host {
+    pub const fn host(&self, end: End) -> &Host<V> {
         &self.hosts[end.index()]
     }
 
     /// The host on `end`, mutably.
-    pub const fn host_mut(&mut self, end: End) -> &mut Host {
+    pub const fn host_mut(&mut self, end: End) -> &mut Host<V> {
         &mut self.hosts[end.index()]
     }
 

@@ -20,7 +20,7 @@
 //!   failed or its queue overflowed);
 //! - smoltcp never built a frame the wire refused.
 
-use protocols::tcp::{Event, State};
+use protocols::tcp::{Event, Full, State, Variant};
 
 use super::app::EndApp;
 use super::outcome::{EndOutcome, Outcome, TransferError};
@@ -163,7 +163,7 @@ impl Transfer {
 }
 
 /// The failure of run `t` in `sim`, with the capture if it was recorded.
-fn fail(t: &Transfer, sim: &mut Sim, message: String) -> TransferError {
+fn fail<V: Variant>(t: &Transfer, sim: &mut Sim<V>, message: String) -> TransferError {
     TransferError {
         scenario: t.name.clone(),
         seed: t.seed,
@@ -190,13 +190,23 @@ fn fail(t: &Transfer, sim: &mut Sim, message: String) -> TransferError {
 /// A [`TransferError`] naming the scenario, the seed and the first check that failed (or
 /// the bound that was hit), with the capture if the run was recorded.
 pub fn run_transfer(t: &Transfer) -> Result<Outcome, TransferError> {
+    run_transfer_with::<Full>(t)
+}
+
+/// [`run_transfer`] with Prolac hosts running TCP variant `V` (for instance the JIT-compiled
+/// `protocols::tcp::Jit`).
+///
+/// # Errors
+///
+/// As [`run_transfer`].
+pub fn run_transfer_with<V: Variant>(t: &Transfer) -> Result<Outcome, TransferError> {
     let mut hosts = t.hosts;
     for (host, reader) in hosts.iter_mut().zip(t.readers) {
         if matches!(reader, Reader::StallUntilZeroWindow { .. }) {
             host.prolac.auto_read = false;
         }
     }
-    let mut sim = Sim::new(SimConfig {
+    let mut sim = Sim::<V>::with_variant(SimConfig {
         seed: t.seed,
         link: t.link.clone(),
         hosts,
@@ -298,9 +308,9 @@ fn done(ending: Ending, apps: &[EndApp; 2]) -> bool {
 
 /// Runs the applications until the data is across and both sides have closed (or the abort
 /// has reached the peer); returns when, in µs.
-fn transfer_phase(
+fn transfer_phase<V: Variant>(
     t: &Transfer,
-    sim: &mut Sim,
+    sim: &mut Sim<V>,
     apps: &mut [EndApp; 2],
 ) -> Result<u64, TransferError> {
     let mut idle = 0;
@@ -359,9 +369,9 @@ fn transfer_phase(
 
 /// Runs until both hosts have forgotten the connection (smoltcp after its TIME-WAIT, the
 /// Prolac host after its own or at once after LAST-ACK); returns when, in µs.
-fn cleanup_phase(
+fn cleanup_phase<V: Variant>(
     t: &Transfer,
-    sim: &mut Sim,
+    sim: &mut Sim<V>,
     apps: &mut [EndApp; 2],
     closed_at_us: u64,
 ) -> Result<u64, TransferError> {
@@ -395,7 +405,7 @@ fn cleanup_phase(
 }
 
 /// The checks of the [module documentation](self).
-fn check(t: &Transfer, sim: &Sim, apps: &[EndApp; 2]) -> Result<(), String> {
+fn check<V: Variant>(t: &Transfer, sim: &Sim<V>, apps: &[EndApp; 2]) -> Result<(), String> {
     let graceful = matches!(t.ending, Ending::Close { .. } | Ending::CloseEagerly);
     for app in apps {
         let end = app.end;

@@ -45,12 +45,30 @@ pub fn capture_path(name: &str, seed: u64) -> Option<PathBuf> {
 /// Runs `t` (recorded if captures are asked for); keeps the capture of a failure.
 pub fn try_run(mut t: Transfer) -> Result<Outcome, TransferError> {
     t.record |= std::env::var_os("INTEROP_PCAP_DIR").is_some();
-    run_transfer(&t).inspect_err(|e| {
+    let result = if JIT.load(std::sync::atomic::Ordering::Relaxed) {
+        exokernel_target::sim::run_transfer_with::<protocols::tcp::Jit>(&t)
+    } else {
+        run_transfer(&t)
+    };
+    result.inspect_err(|e| {
         if let (Some(path), Some(pcap)) = (capture_path(&e.scenario, e.seed), &e.pcap) {
             std::fs::write(&path, pcap).expect("capture written");
             eprintln!("capture of the failed run: {}", path.display());
         }
     })
+}
+
+/// Whether [`try_run`] runs the Prolac hosts on the JIT-compiled TCP (`protocols::tcp::Jit`)
+/// instead of the Rust-compiled one; set by [`use_the_jit`], for a whole test binary.
+static JIT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// From now on, this test binary's transfers run the Prolac hosts on the JIT-compiled TCP
+/// (compiled here if it is not yet).
+pub fn use_the_jit() {
+    if let Err(e) = protocols::tcp::Jit::load() {
+        panic!("the JIT-compiled TCP does not load: {e}");
+    }
+    JIT.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// Runs `t` and prints its summary; panics with the failure.

@@ -8,10 +8,7 @@ use prolac_syntax::{Diagnostic, Span};
 use quote::{format_ident, quote};
 
 use super::names::{Names, ident};
-use crate::ir::{
-    Callee, ExprKind, IntWidth, MethodId, MethodKind, ModuleId, Program as Ir, SelectorId, TypeId,
-    TypeKind,
-};
+use crate::ir::{IntWidth, MethodId, ModuleId, Program as Ir, SelectorId, TypeId, TypeKind};
 use crate::layout::{Layouts, SlotKind};
 use crate::load::Program;
 use crate::opt::Report;
@@ -43,7 +40,8 @@ impl<'a> Gen<'a> {
         report: &'a Report,
         layouts: &'a Layouts,
     ) -> Gen<'a> {
-        let mut g = Gen {
+        let set = crate::emit_set::EmitSet::new(ir, report);
+        Gen {
             program,
             ir,
             report,
@@ -51,73 +49,11 @@ impl<'a> Gen<'a> {
             names: Names::new(ir),
             diagnostics: Vec::new(),
             first_host_span: None,
-            functions: BTreeSet::new(),
+            functions: set.functions,
             exported: ir.exports.iter().copied().collect(),
-            virtual_selectors: BTreeSet::new(),
-            selector_raises: BTreeMap::new(),
-        };
-        g.reach();
-        g
-    }
-
-    /// The methods to emit: the exports, the optimiser's emitted set, and everything they
-    /// call directly or through dispatch tables of constructed modules.
-    fn reach(&mut self) {
-        let ir = self.ir;
-        let mut work: Vec<MethodId> = ir.exports.clone();
-        work.extend(self.report.emitted.iter().copied());
-        for &m in &self.report.constructed {
-            if let Some(c) = ir.modules[m].constructor {
-                work.push(c);
-            }
+            virtual_selectors: set.virtual_selectors,
+            selector_raises: set.selector_raises,
         }
-        while let Some(m) = work.pop() {
-            if !self.functions.insert(m) {
-                continue;
-            }
-            let Some(body) = &ir.methods[m].body else {
-                continue;
-            };
-            for (_, e) in body.exprs.iter() {
-                if let ExprKind::Call { callee, .. } = &e.kind {
-                    match *callee {
-                        Callee::Direct(t) => work.push(t),
-                        Callee::Virtual(sel) => {
-                            if self.virtual_selectors.insert(sel) {
-                                for t in self.targets(sel) {
-                                    work.push(t);
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        // Extern methods are the host's functions, not ours.
-        self.functions
-            .retain(|&m| !matches!(ir.methods[m].kind, MethodKind::Extern { .. }));
-        for &sel in &self.virtual_selectors {
-            let raises = ir
-                .methods
-                .iter()
-                .any(|(_, m)| m.kind == MethodKind::Dynamic(sel) && !m.raises.is_empty());
-            self.selector_raises.insert(sel, raises);
-        }
-    }
-
-    /// Every definition a dispatched call through `sel` may reach: the actuals of the
-    /// modules at or below the selector's origin.
-    fn targets(&self, sel: SelectorId) -> Vec<MethodId> {
-        let origin = self.ir.selectors[sel].origin;
-        let mut out = BTreeSet::new();
-        for m in self.ir.modules.keys() {
-            if self.ir.is_subclass(m, origin)
-                && let Some(t) = self.ir.actual(m, sel)
-            {
-                out.insert(t);
-            }
-        }
-        out.into_iter().collect()
     }
 
     /// True if a dispatched call through `sel` returns a `Result`.
@@ -634,20 +570,8 @@ impl<'a> Gen<'a> {
         &self,
         sel: SelectorId,
     ) -> (Option<MethodId>, Option<TypeId>) {
-        let origin = self.ir.selectors[sel].origin;
-        let found = self
-            .ir
-            .methods
-            .iter()
-            .find(|(_, m)| m.kind == MethodKind::Dynamic(sel) && m.owner == origin)
-            .or_else(|| {
-                self.ir
-                    .methods
-                    .iter()
-                    .find(|(_, m)| m.kind == MethodKind::Dynamic(sel))
-            });
-        match found {
-            Some((id, m)) => (Some(id), Some(m.ret)),
+        match crate::emit_set::origin_definition(self.ir, sel) {
+            Some(id) => (Some(id), Some(self.ir.methods[id].ret)),
             None => (None, None),
         }
     }

@@ -2,7 +2,8 @@
 //! status. Everything else lives in the `prolac_compiler` library.
 //!
 //! Exit status: 0 success (warnings allowed), 1 compile errors, 2 usage or IO error.
-//! `prolacc run …` (see [`run`]) compiles a program with `rustc` and runs its entry.
+//! `prolacc run …` (see [`run`]) compiles a program (JIT by default, or with `rustc`) and runs
+//! its entry.
 
 mod run;
 
@@ -26,7 +27,9 @@ Examples:
   prolacc --host c --stats legacy.i          check a preprocessed program with C host code
   prolacc -I lib --without rtt stack.pc      search lib/ for includes, leave out layer `rtt`
   prolacc tcp.pc -o tcp.rs                   generate Rust (the default for `-o *.rs`)
-  prolacc run prog.pc --entry Main.run       compile with rustc, run, print the result
+  prolacc --emit clif tcp.pc                  print the Cranelift IR the JIT compiles
+  prolacc run prog.pc --entry Main.run       compile in-process (JIT), run, print the result
+  prolacc run --backend rust prog.pc --entry Main.run   the same through rustc
   prolacc --explain P0105                    explain a diagnostic code
 
 Exit status: 0 success, 1 compile errors, 2 usage or IO error.";
@@ -95,6 +98,8 @@ enum Emit {
     Ir,
     /// Generate Rust source (formatted, deterministic, warning-free).
     Rust,
+    /// Print the Cranelift IR of every function the JIT compiles (extern methods unbound).
+    Clif,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -143,7 +148,8 @@ fn run(cli: &Cli) -> Result<ExitCode, UsageError> {
     let emit = cli.emit.unwrap_or(Emit::Check);
     if emit == Emit::Check && cli.output.is_some() {
         return Err(UsageError(
-            "`--emit check` writes nothing; use `--emit ast`, `ir` or `rust` with `-o`".into(),
+            "`--emit check` writes nothing; use `--emit ast`, `ir`, `rust` or `clif` with `-o`"
+                .into(),
         ));
     }
     let options = Options {
@@ -154,7 +160,7 @@ fn run(cli: &Cli) -> Result<ExitCode, UsageError> {
         include_dirs: cli.include.clone(),
         without: cli.without.clone(),
         opt_level: cli.opt_level,
-        generate: matches!(emit, Emit::Ir | Emit::Rust),
+        generate: matches!(emit, Emit::Ir | Emit::Rust | Emit::Clif),
     };
     let program =
         prolac_compiler::check_program(&cli.files, &prolac_compiler::fs::RealFs, &options)
@@ -185,6 +191,23 @@ fn run(cli: &Cli) -> Result<ExitCode, UsageError> {
                 with.diagnostics = diagnostics;
                 report(cli, &with)?;
                 return Ok(ExitCode::from(1));
+            }
+        }
+    }
+    if emit == Emit::Clif && !program.has_errors() {
+        use prolac_compiler::clif::{LoadError, OptLevel, emit_clif};
+        match emit_clif(&program, OptLevel::Speed) {
+            Ok(text) => write_output(cli, &text)?,
+            Err(LoadError::Diagnostics(diagnostics)) => {
+                let mut with = Program { ..program };
+                with.diagnostics = diagnostics;
+                report(cli, &with)?;
+                return Ok(ExitCode::from(1));
+            }
+            Err(LoadError::Jit(e)) => {
+                return Err(UsageError(format!(
+                    "Cranelift rejected the generated code (a compiler bug): {e}"
+                )));
             }
         }
     }

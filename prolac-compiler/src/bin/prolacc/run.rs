@@ -1,8 +1,11 @@
-//! `prolacc run FILE… --entry Module.method`: compile a program to Rust with a `main` that
-//! calls the entry, build it with `rustc` in a cache directory, run it, and pass its result
-//! on: the entry's value as a decimal number on standard output and exit status 0, or an
+//! `prolacc run FILE… --entry Module.method`: compile a program and run its entry, passing the
+//! result on: the entry's value as a decimal number on standard output and exit status 0, or an
 //! uncaught exception on standard error and exit status 1. Status 2 is a usage or IO error
-//! (including a missing `rustc`).
+//! (including a missing `rustc` with `--backend rust`).
+//!
+//! Two back ends, one contract: `--backend jit` (the default) compiles to machine code in
+//! this process with Cranelift — no `rustc` needed; `--backend rust` generates Rust with a
+//! `main` that calls the entry and builds it with `rustc` in a cache directory.
 //!
 //! The entry must be a static method without parameters returning an integer or `bool`
 //! (printed as 1 or 0). It need not be exported: `run` adds the export itself, through a
@@ -16,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use clap::Parser;
+use prolac_compiler::clif::{self, JitOptions, LoadError};
 use prolac_compiler::fs::{MemFs, Overlay, RealFs};
 use prolac_compiler::ir::TypeKind;
 use prolac_compiler::rust::RustOptions;
@@ -23,7 +27,10 @@ use prolac_compiler::{HostLang, Options};
 use prolac_syntax::codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
 use prolac_syntax::render;
 
-/// Compile a Prolac program with rustc, run its entry method and print the result.
+/// Compile a Prolac program, run its entry method and print the result.
+///
+/// The JIT (Cranelift, the default) compiles in this process; `--backend rust` generates Rust
+/// and builds it with rustc (cached). Both print the same value or the same uncaught exception.
 #[derive(Parser, Debug)]
 #[command(name = "prolacc run", max_term_width = 100)]
 struct RunCli {
@@ -48,9 +55,23 @@ struct RunCli {
     #[arg(long, value_name = "NAME")]
     without: Vec<String>,
 
-    /// Keep the generated Rust here (for inspection).
+    /// The back end: `jit` compiles to machine code here (Cranelift); `rust` generates Rust
+    /// and builds it with rustc.
+    #[arg(long, value_enum, default_value_t = Backend::Jit)]
+    backend: Backend,
+
+    /// Keep the generated Rust here (for inspection; `--backend rust` only).
     #[arg(long, value_name = "PATH")]
     keep_rust: Option<PathBuf>,
+}
+
+/// Which back end runs the program.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
+enum Backend {
+    /// Cranelift machine code, compiled in this process.
+    Jit,
+    /// Rust source, built with rustc.
+    Rust,
 }
 
 const ENTRY_FILE: &str = "<entry>";
@@ -124,6 +145,12 @@ fn run(cli: &RunCli) -> Result<ExitCode, String> {
             cli.entry
         ));
     }
+    if cli.backend == Backend::Jit {
+        if cli.keep_rust.is_some() {
+            return Err("`--keep-rust` needs `--backend rust`".into());
+        }
+        return run_jit(&program, entry, &mut stderr);
+    }
     let text = match prolac_compiler::rust::generate(
         &program,
         HostLang::Rust,
@@ -153,6 +180,41 @@ fn run(cli: &RunCli) -> Result<ExitCode, String> {
             ExitCode::from(1)
         }
     })
+}
+
+/// Compiles with Cranelift and runs the entry in this process.
+fn run_jit(
+    program: &prolac_compiler::Program,
+    entry: prolac_compiler::ir::MethodId,
+    stderr: &mut StandardStream,
+) -> Result<ExitCode, String> {
+    let options = JitOptions {
+        main_entry: Some(entry),
+        ..JitOptions::default()
+    };
+    let loaded = match clif::load(program, &[], &options) {
+        Ok(l) => l,
+        Err(LoadError::Diagnostics(d)) => {
+            let _ = render::emit(stderr, &program.sources, &d);
+            return Ok(ExitCode::from(1));
+        }
+        Err(LoadError::Jit(e)) => {
+            return Err(format!(
+                "Cranelift rejected the generated code (a compiler bug): {e}"
+            ));
+        }
+    };
+    match loaded.run_main() {
+        Some(Ok(v)) => {
+            println!("{v}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Err(name)) => {
+            eprintln!("uncaught exception {name}");
+            Ok(ExitCode::from(1))
+        }
+        None => Err("no entry was compiled".into()),
+    }
 }
 
 fn cache_dir() -> PathBuf {

@@ -190,6 +190,16 @@ impl<'s, 'a> Fcx<'s, 'a> {
         {
             return self.push(ExprKind::Const(ir::Const(0)), to, span);
         }
+        // An array decays to a pointer to its elements; to reach `*void` that pointer
+        // converts on (the IR's decay is always `T[n]` to `*T`).
+        if kind == ConvKind::Decay
+            && let TypeKind::Array(elem, _) = self.s.kind(self.body.exprs[e].ty)
+            && self.s.kind(to) != TypeKind::Ptr(elem)
+        {
+            let elem_ptr = self.s.ir.types.ptr(elem);
+            let decayed = self.push(ExprKind::Convert(ConvKind::Decay, e), elem_ptr, span);
+            return self.push(ExprKind::Convert(ConvKind::Ptr, decayed), to, span);
+        }
         self.push(ExprKind::Convert(kind, e), to, span)
     }
 
