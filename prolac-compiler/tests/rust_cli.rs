@@ -1,6 +1,7 @@
 //! The Rust back end from the command line and the build-script API: `--emit rust` (and its
 //! default for `-o *.rs`), the back end's diagnostics (the *fail* tier: P1101, P1107),
-//! `prolacc run` exit statuses and output, and `prolac_compiler::Build`.
+//! `prolacc run` exit statuses and output on both back ends (JIT and rustc), the JIT's P1105
+//! and `--emit clif`, and `prolac_compiler::Build`.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -111,23 +112,64 @@ fn a_link_name_that_is_not_a_rust_identifier_is_p1108_once() {
 fn run_prints_the_result_or_reports_the_exception() {
     let dir = tempfile::tempdir().expect("tmp");
     std::fs::write(dir.path().join("c.pc"), COUNTER).expect("write");
-    let o = prolacc(&["run", "c.pc", "--entry", "Main.run"], dir.path());
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    assert_eq!(text(&o.stdout), "2\n");
-    // `Main.fail` is not exported: `run` exports it itself.
-    let o = prolacc(&["run", "-O0", "c.pc", "--entry", "Main.fail"], dir.path());
-    assert_eq!(o.status.code(), Some(1));
-    assert!(o.stdout.is_empty());
-    assert!(
-        text(&o.stderr).contains("uncaught exception Counter.overflow"),
-        "{}",
-        text(&o.stderr)
+    // The JIT (the default) and rustc: one contract.
+    for backend in ["jit", "rust"] {
+        let run = |args: &[&str]| {
+            let mut all = vec!["run", "--backend", backend];
+            all.extend_from_slice(args);
+            prolacc(&all, dir.path())
+        };
+        let o = run(&["c.pc", "--entry", "Main.run"]);
+        assert_eq!(o.status.code(), Some(0), "{backend}: {}", text(&o.stderr));
+        assert_eq!(text(&o.stdout), "2\n", "{backend}");
+        // `Main.fail` is not exported: `run` exports it itself.
+        let o = run(&["-O0", "c.pc", "--entry", "Main.fail"]);
+        assert_eq!(o.status.code(), Some(1), "{backend}");
+        assert!(o.stdout.is_empty(), "{backend}");
+        assert!(
+            text(&o.stderr).contains("uncaught exception Counter.overflow"),
+            "{backend}: {}",
+            text(&o.stderr)
+        );
+        // Not a parameterless static method returning an integer: a usage error.
+        let o = run(&["c.pc", "--entry", "Counter.bump"]);
+        assert_eq!(o.status.code(), Some(2), "{backend}: {}", text(&o.stderr));
+        let o = run(&["c.pc", "--entry", "Main.nothing"]);
+        assert_eq!(o.status.code(), Some(1), "{backend}: {}", text(&o.stderr));
+    }
+    // `--keep-rust` belongs to the Rust back end.
+    let o = prolacc(
+        &["run", "c.pc", "--entry", "Main.run", "--keep-rust", "x.rs"],
+        dir.path(),
     );
-    // Not a parameterless static method returning an integer: a usage error.
-    let o = prolacc(&["run", "c.pc", "--entry", "Counter.bump"], dir.path());
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
-    let o = prolacc(&["run", "c.pc", "--entry", "Main.nothing"], dir.path());
+}
+
+/// W05: the JIT rejects a support block (P1105) with the help, where rustc runs it; `--emit
+/// clif` prints every function's Cranelift IR.
+#[test]
+fn the_jit_rejects_host_code_and_prints_clif() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let program = "%{ fn triple(x: u32) -> u32 { x * 3 } %}\n\
+                   module Main {\n  static triple(x :> uint) :> uint ::= extern;\n  \
+                   static run :> uint ::= triple(14);\n}\nexport Main.run;\n";
+    std::fs::write(dir.path().join("h.pc"), program).expect("write");
+    let o = prolacc(&["run", "h.pc", "--entry", "Main.run"], dir.path());
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let err = text(&o.stderr);
+    assert!(err.contains("error[P1105]"), "{err}");
+    assert!(err.contains("replace it with an extern method"), "{err}");
+    let o = prolacc(
+        &["run", "--backend", "rust", "h.pc", "--entry", "Main.run"],
+        dir.path(),
+    );
+    assert_eq!(text(&o.stdout), "42\n", "{}", text(&o.stderr));
+    std::fs::write(dir.path().join("c.pc"), COUNTER).expect("write");
+    let o = prolacc(&["--emit", "clif", "c.pc"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let clif = text(&o.stdout);
+    assert!(clif.contains("; Counter.bump"), "{clif}");
+    assert!(clif.contains("function u0:"), "{clif}");
 }
 
 #[test]
