@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::ir::{Callee, ExprKind, MethodId, MethodKind, Program as Ir, SelectorId};
+use crate::ir::{Callee, ExceptionId, ExprKind, MethodId, MethodKind, Program as Ir, SelectorId};
 use crate::opt::Report;
 
 /// The functions and dispatch a back end generates for an optimised program.
@@ -19,6 +19,8 @@ pub struct EmitSet {
     /// Per dynamically called selector: true if any definition it may reach can raise (a
     /// dispatched call then carries a status).
     pub selector_raises: BTreeMap<SelectorId, bool>,
+    /// Per dynamically called selector: the exceptions its definitions can raise, sorted.
+    pub selector_exceptions: BTreeMap<SelectorId, Vec<ExceptionId>>,
 }
 
 impl EmitSet {
@@ -55,13 +57,25 @@ impl EmitSet {
         set.functions
             .retain(|&m| !matches!(ir.methods[m].kind, MethodKind::Extern { .. }));
         for &sel in &set.virtual_selectors {
-            let raises = ir
+            let mut all: Vec<ExceptionId> = ir
                 .methods
-                .iter()
-                .any(|(_, m)| m.kind == MethodKind::Dynamic(sel) && !m.raises.is_empty());
-            set.selector_raises.insert(sel, raises);
+                .values()
+                .filter(|m| m.kind == MethodKind::Dynamic(sel))
+                .flat_map(|m| m.raises.iter().copied())
+                .collect();
+            all.sort();
+            all.dedup();
+            set.selector_raises.insert(sel, !all.is_empty());
+            set.selector_exceptions.insert(sel, all);
         }
         set
+    }
+
+    /// The exceptions a dispatched call through `sel` can raise, sorted.
+    pub fn selector_exceptions(&self, sel: SelectorId) -> &[ExceptionId] {
+        self.selector_exceptions
+            .get(&sel)
+            .map_or(&[], Vec::as_slice)
     }
 
     /// True if a dispatched call through `sel` carries a status.

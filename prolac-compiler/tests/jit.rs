@@ -6,12 +6,13 @@
 //! with P1109. Both back ends passing against the same headers is what "identical results"
 //! means for the run tier.
 
-use std::path::{Path, PathBuf};
-
 use prolac_compiler::clif::{HostFunction, JitOptions, LoadError, OptLevel, load};
 use prolac_compiler::fs::RealFs;
 use prolac_compiler::{HostLang, Options, Program, check_program};
 use prolac_syntax::codes::{P1105, P1109};
+
+mod run_cases;
+use run_cases::{Case, cases};
 
 /// Programs with Rust host code (host blocks, support blocks): the JIT rejects them.
 const RUST_ONLY: &[&str] = &["host_block_counter", "host_block_let", "host_extern_triple"];
@@ -19,71 +20,6 @@ const RUST_ONLY: &[&str] = &["host_block_counter", "host_block_let", "host_exter
 /// The host function the `host_extern_*` programs call.
 extern "C" fn triple(x: u32) -> u32 {
     x.wrapping_mul(3)
-}
-
-struct Case {
-    name: String,
-    path: PathBuf,
-    entry: String,
-    expect: Result<String, String>,
-    without: Vec<String>,
-    opt: Option<u8>,
-}
-
-fn header<'a>(text: &'a str, key: &str) -> Option<&'a str> {
-    text.lines()
-        .take_while(|l| l.starts_with("//"))
-        .find_map(|l| l.strip_prefix(key))
-        .map(str::trim)
-}
-
-fn cases() -> Vec<Case> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/run");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("run fixtures")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "pc"))
-        .collect();
-    paths.sort();
-    paths
-        .into_iter()
-        .map(|path| {
-            let text = std::fs::read_to_string(&path).expect("readable");
-            let name = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let entry = header(&text, "// run:").expect("run header").to_string();
-            let expect = match (
-                header(&text, "// expect:"),
-                header(&text, "// expect-raise:"),
-            ) {
-                (Some(v), None) => Ok(v.to_string()),
-                (None, Some(x)) => Err(x.to_string()),
-                _ => panic!("{name}: exactly one of `// expect:` and `// expect-raise:`"),
-            };
-            let mut without = Vec::new();
-            let mut opt = None;
-            if let Some(options) = header(&text, "// options:") {
-                let mut words = options.split_whitespace();
-                while let Some(w) = words.next() {
-                    match w {
-                        "--without" => without.extend(words.next().map(String::from)),
-                        o if o.starts_with("-O") => opt = o[2..].parse().ok(),
-                        other => panic!("{name}: unknown option {other}"),
-                    }
-                }
-            }
-            Case {
-                name,
-                path,
-                entry,
-                expect,
-                without,
-                opt,
-            }
-        })
-        .collect()
 }
 
 fn analyse(case: &Case, level: u8) -> (Program, prolac_compiler::ir::MethodId) {

@@ -9,79 +9,15 @@
 //! The tiers run at `-O0` and at `-O3`: behaviour must not depend on the optimisation level.
 //! The *fail* tier (diagnostics of the back end) is in `cli.rs`. Needs `rustc` (`$RUSTC`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use prolac_compiler::fs::RealFs;
 use prolac_compiler::rust::{RustOptions, generate};
 use prolac_compiler::{HostLang, Options, check_program};
 
-struct Case {
-    name: String,
-    path: PathBuf,
-    entry: String,
-    expect: Result<String, String>,
-    without: Vec<String>,
-    opt: Option<u8>,
-}
-
-fn header<'a>(text: &'a str, key: &str) -> Option<&'a str> {
-    text.lines()
-        .take_while(|l| l.starts_with("//"))
-        .find_map(|l| l.strip_prefix(key))
-        .map(str::trim)
-}
-
-fn cases() -> Vec<Case> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/run");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("run fixtures")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "pc"))
-        .collect();
-    paths.sort();
-    paths
-        .into_iter()
-        .map(|path| {
-            let text = std::fs::read_to_string(&path).expect("readable");
-            let name = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let entry = header(&text, "// run:")
-                .unwrap_or_else(|| panic!("{name}: no `// run:` header"))
-                .to_string();
-            let expect = match (
-                header(&text, "// expect:"),
-                header(&text, "// expect-raise:"),
-            ) {
-                (Some(v), None) => Ok(v.to_string()),
-                (None, Some(x)) => Err(x.to_string()),
-                _ => panic!("{name}: exactly one of `// expect:` and `// expect-raise:`"),
-            };
-            let mut without = Vec::new();
-            let mut opt = None;
-            if let Some(options) = header(&text, "// options:") {
-                let mut words = options.split_whitespace();
-                while let Some(w) = words.next() {
-                    match w {
-                        "--without" => without.extend(words.next().map(String::from)),
-                        o if o.starts_with("-O") => opt = o[2..].parse().ok(),
-                        other => panic!("{name}: unknown option {other}"),
-                    }
-                }
-            }
-            Case {
-                name,
-                path,
-                entry,
-                expect,
-                without,
-                opt,
-            }
-        })
-        .collect()
-}
+mod run_cases;
+use run_cases::{Case, cases};
 
 /// Generates one program's Rust with a `prolac_entry` for its entry method.
 fn rust_for(case: &Case, level: u8) -> String {

@@ -68,6 +68,7 @@ use std::collections::VecDeque;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use super::median_min_max as stats;
 use crate::netstack::{FourTuple, NetConfig, NetStack};
 use crate::prolac_tcp::{ProlacConfig, ProlacStack, ProlacTcp};
 use crate::rng::SplitMix64;
@@ -827,19 +828,6 @@ fn run(stack: Stack, apps: &mut Apps, total: usize, check: bool) -> Outcome {
 
 fn gbits(bytes: usize, elapsed: Duration) -> f64 {
     bytes as f64 * 8.0 / elapsed.as_secs_f64().max(1e-12) / 1e9
-}
-
-/// Median, minimum, maximum.
-fn stats(values: &[f64]) -> (f64, f64, f64) {
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    let median = if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    };
-    (median, v[0], v[n - 1])
 }
 
 fn describe(stack: Stack, o: &Outcome, total: usize) {

@@ -739,3 +739,70 @@ pub fn write_section(
     };
     std::fs::write(path, new).map_err(|e| format!("{}: {e}", path.display()))
 }
+
+/// Median, minimum and maximum of measurements (at least one).
+#[must_use]
+pub fn median_min_max(values: &[f64]) -> (f64, f64, f64) {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n == 0 {
+        return (f64::NAN, f64::NAN, f64::NAN);
+    }
+    let median = if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    };
+    (median, v[0], v[n - 1])
+}
+
+/// The hidden `--segments N --stack S` mode of the benchmark binaries, which callgrind runs
+/// ([`instructions_per_segment`]): `Some(status)` when it was asked for.
+#[must_use]
+pub fn segments_mode(
+    tool: &str,
+    segments: Option<usize>,
+    stack: Option<&str>,
+) -> Option<std::process::ExitCode> {
+    let (n, stack) = (segments?, stack?);
+    Some(if memory::segments_of(stack, n) {
+        std::process::ExitCode::SUCCESS
+    } else {
+        eprintln!("{tool}: no stack {stack}");
+        std::process::ExitCode::from(2)
+    })
+}
+
+/// Prints a benchmark binary's report and, unless `no_write`, writes it into its section
+/// (`begin`…`end`, else a new one under `heading`) of `write` or `docs/BENCHMARKS.md`.
+#[must_use]
+pub fn publish(
+    tool: &str,
+    report: Result<String, String>,
+    write: Option<&std::path::Path>,
+    no_write: bool,
+    (begin, end, heading): (&str, &str, &str),
+) -> std::process::ExitCode {
+    let report = match report {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{tool}: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    println!("{report}");
+    if no_write {
+        return std::process::ExitCode::SUCCESS;
+    }
+    let path = write.map_or_else(
+        || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/BENCHMARKS.md"),
+        std::path::Path::to_path_buf,
+    );
+    if let Err(e) = write_section(&path, begin, end, heading, &report) {
+        eprintln!("{tool}: {e}");
+        return std::process::ExitCode::from(2);
+    }
+    eprintln!("{tool}: written to {}", path.display());
+    std::process::ExitCode::SUCCESS
+}

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use exokernel_target::bench::instructions_per_segment;
+use exokernel_target::bench::{instructions_per_segment, median_min_max};
 use protocols::tcp::jit::{self, OptLevel};
 
 /// Measures the JIT-compiled TCP: compile time, and instructions per segment against the
@@ -40,17 +40,6 @@ struct Args {
     /// Internal: the stack of --segments.
     #[arg(long, hide = true)]
     stack: Option<String>,
-}
-
-fn median_min_max(v: &mut [f64]) -> (f64, f64, f64) {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    let median = if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    };
-    (median, v[0], v[n - 1])
 }
 
 fn run(args: &Args) -> Result<String, String> {
@@ -79,9 +68,9 @@ fn run(args: &Args) -> Result<String, String> {
             }
             last = Some(c.stats);
         }
-        let (m, lo, hi) = median_min_max(&mut total);
-        let (cm, clo, chi) = median_min_max(&mut cranelift);
-        let (fm, flo, fhi) = median_min_max(&mut front);
+        let (m, lo, hi) = median_min_max(&total);
+        let (cm, clo, chi) = median_min_max(&cranelift);
+        let (fm, flo, fhi) = median_min_max(&front);
         out.push_str(&format!(
             "| Cranelift opt level `{name}`: sources to callable code, ms | {m:.1} ({lo:.1}–{hi:.1}) |\n\
              | of which the front end (parse, analyse, optimise, lay out), ms | {fm:.1} ({flo:.1}–{fhi:.1}) |\n\
@@ -118,39 +107,16 @@ const END: &str = "<!-- jit-bench: end -->";
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    if let (Some(n), Some(stack)) = (args.segments, &args.stack) {
-        return if exokernel_target::bench::memory::segments_of(stack, n) {
-            ExitCode::SUCCESS
-        } else {
-            eprintln!("jit-bench: no stack {stack}");
-            ExitCode::from(2)
-        };
+    if let Some(status) =
+        exokernel_target::bench::segments_mode("jit-bench", args.segments, args.stack.as_deref())
+    {
+        return status;
     }
-    match run(&args) {
-        Ok(report) => {
-            print!("{report}");
-            if !args.no_write {
-                let path = args
-                    .write
-                    .clone()
-                    .unwrap_or_else(|| PathBuf::from("docs/BENCHMARKS.md"));
-                if let Err(e) = exokernel_target::bench::write_section(
-                    &path,
-                    BEGIN,
-                    END,
-                    "## The JIT-compiled TCP (issue 9)",
-                    &report,
-                ) {
-                    eprintln!("jit-bench: {e}");
-                    return ExitCode::from(2);
-                }
-                eprintln!("jit-bench: written into {}", path.display());
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("jit-bench: {e}");
-            ExitCode::from(2)
-        }
-    }
+    exokernel_target::bench::publish(
+        "jit-bench",
+        run(&args),
+        args.write.as_deref(),
+        args.no_write,
+        (BEGIN, END, "## The JIT-compiled TCP (issue 9)"),
+    )
 }

@@ -60,21 +60,8 @@ struct Args {
     stack: Option<String>,
 }
 
-/// Median, min and max.
-fn stats(v: &[f64]) -> (f64, f64, f64) {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    let n = s.len();
-    let median = if n % 2 == 1 {
-        s[n / 2]
-    } else {
-        (s[n / 2 - 1] + s[n / 2]) / 2.0
-    };
-    (median, s[0], s[n - 1])
-}
-
 fn cell(v: &[f64], digits: usize) -> String {
-    let (m, lo, hi) = stats(v);
+    let (m, lo, hi) = exokernel_target::bench::median_min_max(v);
     format!("{m:.digits$} ({lo:.digits$}–{hi:.digits$})")
 }
 
@@ -273,38 +260,16 @@ const END: &str = "<!-- prolac-bench: end -->";
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    if let (Some(n), Some(stack)) = (args.segments, &args.stack) {
-        return if exokernel_target::bench::memory::segments_of(stack, n) {
-            ExitCode::SUCCESS
-        } else {
-            eprintln!("prolac-bench: no stack {stack}");
-            ExitCode::from(2)
-        };
+    if let Some(status) =
+        exokernel_target::bench::segments_mode("prolac-bench", args.segments, args.stack.as_deref())
+    {
+        return status;
     }
-    match run(&args) {
-        Ok(report) => {
-            println!("{report}");
-            if !args.no_write {
-                let path = args.write.clone().unwrap_or_else(|| {
-                    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/BENCHMARKS.md")
-                });
-                if let Err(e) = exokernel_target::bench::write_section(
-                    &path,
-                    BEGIN,
-                    END,
-                    "## Against the Linux kernel (issue 8)",
-                    &report,
-                ) {
-                    eprintln!("prolac-bench: {e}");
-                    return ExitCode::from(2);
-                }
-                eprintln!("prolac-bench: written to {}", path.display());
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("prolac-bench: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    exokernel_target::bench::publish(
+        "prolac-bench",
+        run(&args),
+        args.write.as_deref(),
+        args.no_write,
+        (BEGIN, END, "## Against the Linux kernel (issue 8)"),
+    )
 }

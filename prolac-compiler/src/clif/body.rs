@@ -17,7 +17,7 @@
 use cranelift_entity::{EntityRef, SecondaryMap};
 use tcc_backend::{Block, FnBuilder, InstBuilder, IntCC, Jit, Value, Variable, types};
 
-use super::{LoadError, Lower, Repr};
+use super::{FnSig, LoadError, Lower, Repr};
 use crate::ir::{
     BinOp, Body, Callee, ConvKind, ExceptionId, ExprId, ExprKind, Handles, LocalId, MethodId,
     MethodKind, TypeId, TypeKind, UnOp, Yields,
@@ -86,11 +86,12 @@ struct Fx<'l, 'a, 'f> {
     l: &'l Lower<'a>,
     fb: &'l mut FnBuilder<'f>,
     body: &'a Body,
-    method: MethodId,
     locals: SecondaryMap<LocalId, Slot>,
     catches: Vec<CatchFrame>,
     loops: Vec<LoopFrame>,
     sret: Option<Value>,
+    /// The method's machine signature.
+    sig: FnSig,
 }
 
 /// A lowered result: `None` if control does not come back.
@@ -119,11 +120,11 @@ impl Lower<'_> {
                 l: this,
                 fb,
                 body,
-                method: m,
                 locals: SecondaryMap::new(),
                 catches: Vec::new(),
                 loops: Vec::new(),
                 sret,
+                sig: sig.clone(),
             };
             fx.prologue(&mut it, sig.receiver, sig.params.len());
             let value = match body.root {
@@ -260,9 +261,8 @@ impl Fx<'_, '_, '_> {
 
     /// Returns `v` (and the status, for a method that can raise).
     fn ret(&mut self, v: V, status: Option<Value>) {
-        let sig = self.l.fn_sig(self.method);
         let mut out = Vec::new();
-        match (sig.ret, v) {
+        match (self.sig.ret, v) {
             (Repr::Mem(size, align), V::M(src)) => {
                 if let Some(dst) = self.sret {
                     self.fb.copy(dst, src, size, align.min(8) as u8);
@@ -272,7 +272,7 @@ impl Fx<'_, '_, '_> {
             (Repr::Scalar(t), _) => out.push(self.fb.iconst(t, 0)),
             _ => {}
         }
-        if sig.status {
+        if self.sig.status {
             let s = status.unwrap_or_else(|| self.fb.iconst(types::I32, 0));
             out.push(s);
         }
@@ -799,11 +799,7 @@ impl Fx<'_, '_, '_> {
     /// The innermost handler of `x`.
     fn target(&self, x: ExceptionId) -> Target {
         for (i, f) in self.catches.iter().enumerate().rev() {
-            let handles = match &f.handles {
-                Handles::All => true,
-                Handles::Only(v) => v.contains(&x),
-            };
-            if handles {
+            if f.handles.covers(x) {
                 return Target::Catch(i);
             }
         }
@@ -930,21 +926,7 @@ impl Fx<'_, '_, '_> {
                 let table = self.fb.load(ptr, recv, offset as i32);
                 let f = self.fb.load(ptr, table, (index * 8) as i32);
                 let sig = self.l.selector_sig(sel);
-                let raises = if sig.status {
-                    let mut all: Vec<ExceptionId> = self
-                        .l
-                        .ir
-                        .methods
-                        .values()
-                        .filter(|m| m.kind == MethodKind::Dynamic(sel))
-                        .flat_map(|m| m.raises.iter().copied())
-                        .collect();
-                    all.sort();
-                    all.dedup();
-                    all
-                } else {
-                    Vec::new()
-                };
+                let raises = self.l.set.selector_exceptions(sel).to_vec();
                 let csig = sig.to_sig(ptr);
                 (self.fb.call_indirect(&csig, f, &values), sig.status, raises)
             }

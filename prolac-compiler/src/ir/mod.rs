@@ -270,6 +270,16 @@ pub enum Handles {
     Only(Vec<ExceptionId>),
 }
 
+impl Handles {
+    /// True if a `catch` with these handles catches `x`.
+    pub fn covers(&self, x: ExceptionId) -> bool {
+        match self {
+            Handles::All => true,
+            Handles::Only(v) => v.contains(&x),
+        }
+    }
+}
+
 /// What a compound assignment yields.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum Yields {

@@ -24,8 +24,8 @@ use quote::{format_ident, quote};
 use super::items::Gen;
 use super::names::{Taken, ident, sanitize};
 use crate::ir::{
-    Body, Callee, ConvKind, ExceptionId, ExprId, ExprKind, Handles, LocalId, MethodId, MethodKind,
-    TypeId, TypeKind, UnOp,
+    Body, Callee, ConvKind, ExprId, ExprKind, Handles, LocalId, MethodId, MethodKind, TypeId,
+    TypeKind, UnOp,
 };
 
 /// Rust operator precedence, weakest first.
@@ -850,21 +850,12 @@ impl Fx<'_, '_> {
                     let #r = #recv;
                     #call
                 });
-                let raises = if self.g.selector_raises(sel) {
-                    let mut all: Vec<ExceptionId> = self
-                        .g
-                        .ir
-                        .methods
-                        .values()
-                        .filter(|m| m.kind == MethodKind::Dynamic(sel))
-                        .flat_map(|m| m.raises.iter().copied())
-                        .collect();
-                    all.sort();
-                    all.dedup();
-                    all
-                } else {
-                    Vec::new()
-                };
+                let raises = self
+                    .g
+                    .selector_exceptions
+                    .get(&sel)
+                    .cloned()
+                    .unwrap_or_default();
                 (call, raises)
             }
         };

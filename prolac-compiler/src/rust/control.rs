@@ -44,11 +44,7 @@ impl Fx<'_, '_> {
     /// The innermost handler of `x`.
     pub(super) fn target(&self, x: ExceptionId) -> Target {
         for (i, f) in self.catches.iter().enumerate().rev() {
-            let handles = match &f.handles {
-                Handles::All => true,
-                Handles::Only(v) => v.contains(&x),
-            };
-            if handles {
+            if f.handles.covers(x) {
                 return Target::Catch(i);
             }
         }

@@ -31,6 +31,8 @@ pub(crate) struct Gen<'a> {
     /// Per selector: its methods' exception sets joined (a dispatched call returns `Result`
     /// when any target can raise).
     pub(crate) selector_raises: BTreeMap<SelectorId, bool>,
+    /// Per selector: the exceptions a dispatched call can raise.
+    pub(crate) selector_exceptions: BTreeMap<SelectorId, Vec<crate::ir::ExceptionId>>,
 }
 
 impl<'a> Gen<'a> {
@@ -53,6 +55,7 @@ impl<'a> Gen<'a> {
             exported: ir.exports.iter().copied().collect(),
             virtual_selectors: set.virtual_selectors,
             selector_raises: set.selector_raises,
+            selector_exceptions: set.selector_exceptions,
         }
     }
 
