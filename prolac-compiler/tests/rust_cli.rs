@@ -137,6 +137,24 @@ fn run_prints_the_result_or_reports_the_exception() {
         let o = run(&["c.pc", "--entry", "Main.nothing"]);
         assert_eq!(o.status.code(), Some(1), "{backend}: {}", text(&o.stderr));
     }
+    // A division by zero stops the program with Rust's message, on either back end.
+    std::fs::write(
+        dir.path().join("z.pc"),
+        "module Main {\n  static field d :> uint;\n  static run :> uint ::= 7 / d;\n}\n",
+    )
+    .expect("write");
+    for backend in ["jit", "rust"] {
+        let o = prolacc(
+            &["run", "--backend", backend, "z.pc", "--entry", "Main.run"],
+            dir.path(),
+        );
+        assert_eq!(o.status.code(), Some(1), "{backend}: {}", text(&o.stderr));
+        assert!(
+            text(&o.stderr).contains("attempt to divide by zero"),
+            "{backend}: {}",
+            text(&o.stderr)
+        );
+    }
     // `--keep-rust` belongs to the Rust back end.
     let o = prolacc(
         &["run", "c.pc", "--entry", "Main.run", "--keep-rust", "x.rs"],

@@ -728,6 +728,14 @@ impl Fx<'_, '_, '_> {
     /// Wrapping division and remainder: the minimum divided by -1 wraps (quotient: the
     /// minimum, remainder: 0); division by zero traps.
     fn divide(&mut self, quotient: bool, signed: bool, a: Value, b: Value) -> Value {
+        // Division by zero stops the program with Rust's message, as the Rust back end's
+        // `wrapping_div` panics (a bare trap would kill the process without a word).
+        let (zero, nonzero) = (self.fb.block(), self.fb.block());
+        self.fb.brif(b, nonzero, &[], zero, &[]);
+        self.fb.switch_to(zero);
+        self.fb.cold(zero);
+        self.l.abort_with(self.fb, super::DIVIDE_BY_ZERO);
+        self.fb.switch_to(nonzero);
         if !signed {
             return if quotient {
                 self.fb.ins().udiv(a, b)

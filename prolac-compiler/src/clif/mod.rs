@@ -34,8 +34,9 @@
 //! - A fresh object (`Zero`) is all zero bytes with the dispatch tables of constructed modules
 //!   installed, as the Rust back end's `ZERO` constants; static fields start the same way.
 //! - Arithmetic is the Rust back end's: wrapping, shift counts modulo the width, signed
-//!   division of the minimum by -1 wraps; division by zero traps (the process stops, as the
-//!   Rust code's panic would). Calling a method without body prints its name and aborts.
+//!   division of the minimum by -1 wraps. Where the Rust code panics — a division by zero, a
+//!   call of a method without body — the JIT-compiled code prints the message (Rust's, or the
+//!   method's name) and ends the process with status 1: it cannot unwind.
 
 mod body;
 mod entry;
@@ -276,6 +277,7 @@ pub fn load(
     let mut l = Lower::new(ir, report, layouts, set, jit.pointer_type());
     l.declare(&mut jit)?;
     l.string(&mut jit, GENERIC_ABORT.as_bytes())?;
+    l.string(&mut jit, DIVIDE_BY_ZERO.as_bytes())?;
     l.tables(&mut jit)?;
     for m in l.definition_order() {
         l.function(&mut jit, m)?;
@@ -351,8 +353,12 @@ const ABORT: &str = "__prolac_abort";
 /// The message of aborts that cannot happen in a well-formed program.
 pub(crate) const GENERIC_ABORT: &str = "internal error in JIT-compiled code";
 
-/// Called by generated code for a method without body (or a dispatch table hole): prints the
-/// NUL-terminated message and aborts the process, as the Rust back end's `panic!` would.
+/// The message of a division by zero (Rust's).
+pub(crate) const DIVIDE_BY_ZERO: &str = "attempt to divide by zero";
+
+/// Called by generated code for a method without body, a dispatch-table hole or a division by
+/// zero: prints the NUL-terminated message and ends the process with status 1 (JIT-compiled
+/// code cannot unwind; the Rust back end panics in the same places).
 extern "C" fn prolac_abort(message: *const u8) {
     let text = if message.is_null() {
         String::from("(no message)")
@@ -367,7 +373,7 @@ extern "C" fn prolac_abort(message: *const u8) {
         }
     };
     eprintln!("prolac: {text}");
-    std::process::abort();
+    std::process::exit(1);
 }
 
 /// The stub bound to extern methods nobody provided under `--emit clif`.
