@@ -9,7 +9,7 @@
 use prolac_compiler::clif::{HostFunction, JitOptions, LoadError, OptLevel, load};
 use prolac_compiler::fs::RealFs;
 use prolac_compiler::{HostLang, Options, Program, check_program};
-use prolac_syntax::codes::{P1105, P1109};
+use prolac_syntax::codes::{P1105, P1109, P1110};
 
 mod run_cases;
 use run_cases::{Case, cases};
@@ -178,4 +178,34 @@ fn clif_text_names_every_function_and_is_deterministic() {
         a.contains("call_indirect"),
         "a dispatched call stays dynamic:\n{a}"
     );
+}
+
+/// A method whose module values would need more than a frame can hold is P1110, not a
+/// Cranelift failure.
+#[test]
+fn too_large_a_frame_is_p1110() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("big.pc");
+    std::fs::write(
+        &path,
+        "module Big {\n  field bytes :> uchar[1500000000];\n}\n\
+         module Main has Big {\n  static run :> uint ::= let b :> Big in b.bytes[3] end;\n}\n\
+         export Main.run;\n",
+    )
+    .expect("write");
+    let options = Options {
+        host: HostLang::Rust,
+        include_dirs: Vec::new(),
+        without: Vec::new(),
+        opt_level: 3,
+        generate: true,
+    };
+    let program = check_program(&[path], &RealFs, &options).expect("loads");
+    assert!(!program.has_errors(), "{:?}", program.diagnostics);
+    match load(&program, &[], &JitOptions::default()) {
+        Err(LoadError::Diagnostics(d)) => {
+            assert!(d.iter().any(|d| d.code == P1110), "{d:?}");
+        }
+        other => panic!("want P1110, got {:?}", other.map(|_| ())),
+    }
 }

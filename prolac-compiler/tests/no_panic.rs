@@ -18,7 +18,9 @@
 //! the optimiser) under `catch_unwind`, on threads with the main thread's 8 MiB of stack, with
 //! the seed's directory in memory so includes resolve. A panic anywhere, also in rendering
 //! diagnostics or in layout queries, fails; so does an accepted program whose optimised IR does
-//! not verify or whose text form does not parse back to the same text, a rejected program
+//! not verify or whose text form does not parse back to the same text, or that either back
+//! end refuses with anything but its own diagnostics (the Cranelift back end, at `-O0` and
+//! `-O3`, with Cranelift's verifier on), a rejected program
 //! without an error whose primary span lies in its file, and a diagnostic pointing outside one.
 //!
 //! Runs are reproducible: case `i` depends on `i`, `PROLAC_FUZZ_SEED` (default 0) and
@@ -40,6 +42,9 @@ use prolac_compiler::fs::{FileSystem, MemFs};
 use prolac_compiler::ir::{parse, print, verify};
 use prolac_compiler::{HostLang, Options, check_program, layout};
 use prolac_syntax::render;
+
+#[path = "no_panic/back_ends.rs"]
+mod back_ends;
 
 /// Cases at `PROLAC_FUZZ_SCALE=1`.
 const BASE_CASES: u64 = 8_000;
@@ -794,17 +799,7 @@ fn run_case(fs: &dyn FileSystem, root: &Path, case: &Case) -> (Vec<Problem>, usi
                     Ok(_) => problem("IR text does not round-trip", text),
                     Err(e) => problem("IR text does not parse", format!("{e}\n{text}")),
                 }
-                // The Rust back end: Rust text or its own diagnostics (P11xx), never a panic.
-                let rust =
-                    prolac_compiler::rust::generate(&program, HostLang::Rust, &Default::default());
-                if let Err(d) = &rust
-                    && d.iter().any(|d| d.code.0 / 100 != 11)
-                {
-                    problem("rust back end: diagnostic outside P11xx", format!("{d:?}"));
-                }
-                if let (Ok(t), Some(dir)) = (&rust, std::env::var_os("PROLAC_FUZZ_RUST_DIR")) {
-                    let _ = std::fs::write(Path::new(&dir).join(format!("{}.rs", t.len())), t);
-                }
+                back_ends::check(&program, level, &mut problem);
             }
             let outcome = match (&program.ir, &program.report, program.has_errors()) {
                 (None, _, _) => 0,

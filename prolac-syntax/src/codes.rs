@@ -496,6 +496,11 @@ registry! {
         "With the Cranelift back end an extern method is a call of a host function registered \
          under its link name when the program is loaded; this one was not registered.\n\n\
          Fix: register a function for the link name, or give the method a Prolac body.";
+    P1110 = 1110, Error, "a function needs too much stack for the Cranelift back end",
+        "The Cranelift back end keeps module values and arrays that a method creates, copies \
+         or receives by value in its stack frame, and a frame is limited to 1 GiB (a thread's \
+         stack is far smaller).\n\nFix: keep large objects in static fields or in host memory \
+         and pass pointers to them.";
 }
 
 /// The registry entry for a code, if the code exists.

@@ -45,7 +45,7 @@ mod objects;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use cranelift_entity::SecondaryMap;
-use prolac_syntax::codes::{P1105, P1109};
+use prolac_syntax::codes::{P1105, P1109, P1110};
 use prolac_syntax::{Diagnostic, Span};
 pub use tcc_backend::OptLevel;
 use tcc_backend::{Data, Func, Jit, JitBuilder, Sig, Type, types};
@@ -250,7 +250,8 @@ pub fn load(
         return Err(LoadError::Diagnostics(Vec::new()));
     };
     let set = EmitSet::new(ir, report);
-    let diagnostics = check(ir, &set, hosts, options);
+    let mut diagnostics = check(ir, &set, hosts, options);
+    diagnostics.extend(check_frames(ir, layouts, &set));
     if !diagnostics.is_empty() {
         return Err(LoadError::Diagnostics(diagnostics));
     }
@@ -447,6 +448,50 @@ fn check(
                 .with_help(format!(
                     "register an `extern \"C\"` function as `{link_name}`"
                 )),
+            );
+        }
+    }
+    out
+}
+
+/// The most stack one function may use for module values and arrays: Cranelift's frames are
+/// limited to well under 4 GiB, and a thread's stack is far smaller anyway.
+pub const MAX_FRAME: u64 = 1 << 30;
+
+/// P1110 for each function whose module values and arrays (locals, temporaries, copies of
+/// arguments) could need more than [`MAX_FRAME`] bytes of stack: an upper bound, every node
+/// of such a type counted once.
+fn check_frames(ir: &Ir, layouts: &Layouts, set: &EmitSet) -> Vec<Diagnostic> {
+    let in_memory = |t: TypeId| -> u64 {
+        match ir.types.kind(t) {
+            TypeKind::Module(_) | TypeKind::Array(..) => size_align(ir, layouts, t).0,
+            _ => 0,
+        }
+    };
+    let mut out = Vec::new();
+    for &m in &set.functions {
+        let method = &ir.methods[m];
+        let Some(body) = &method.body else {
+            continue;
+        };
+        let total = body
+            .locals
+            .values()
+            .map(|l| in_memory(l.ty))
+            .chain(body.exprs.values().map(|e| in_memory(e.ty)))
+            .fold(0u64, u64::saturating_add);
+        if total > MAX_FRAME {
+            out.push(
+                Diagnostic::new(
+                    P1110,
+                    method.span,
+                    format!(
+                        "`{}` may need {total} bytes of stack for module values and arrays, \
+                         more than the Cranelift back end's {MAX_FRAME}",
+                        method.name
+                    ),
+                )
+                .with_help("keep large objects in static fields or host memory and use pointers"),
             );
         }
     }
