@@ -369,3 +369,32 @@ fn emit_ir_writes_nothing_for_a_program_with_errors() {
     assert!(stdout(&o).is_empty());
     assert!(stderr(&o).contains("error[P0802]"), "{}", stderr(&o));
 }
+
+/// `-o` naming something other than a regular file writes through it: a symbolic link stays a
+/// link (its target gets the output), and a device such as `/dev/null` is never replaced by a
+/// file (a rename over it would, when run as root).
+#[test]
+fn output_through_a_link_or_a_device_keeps_it() {
+    let dir = tempfile::tempdir().expect("tmp");
+    write(
+        dir.path(),
+        "c.pc",
+        "module Counter {\n  field n :> uint;\n  bump ::= n += 1;\n}\nexport Counter.all;\n",
+    );
+    std::fs::write(dir.path().join("target.ir"), "old").expect("write");
+    std::os::unix::fs::symlink("target.ir", dir.path().join("link.ir")).expect("symlink");
+    let o = prolacc(&["--emit", "ir", "-o", "link.ir", "c.pc"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let meta = std::fs::symlink_metadata(dir.path().join("link.ir")).expect("link");
+    assert!(meta.file_type().is_symlink(), "the link was replaced");
+    let text = std::fs::read_to_string(dir.path().join("target.ir")).expect("target");
+    assert!(text.contains("Counter"), "{text}");
+    let o = prolacc(&["--emit", "ir", "-o", "/dev/null", "c.pc"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    use std::os::unix::fs::FileTypeExt;
+    let null = std::fs::symlink_metadata("/dev/null").expect("/dev/null");
+    assert!(
+        null.file_type().is_char_device(),
+        "/dev/null is no longer a device"
+    );
+}

@@ -260,6 +260,12 @@ fn ast_text(program: &Program) -> String {
 
 fn write_output(cli: &Cli, text: &str) -> Result<(), UsageError> {
     match &cli.output {
+        // Something other than a regular file (a device such as /dev/null, a FIFO, a symbolic
+        // link): written through, never replaced by a rename.
+        Some(path) if std::fs::symlink_metadata(path).is_ok_and(|m| !m.file_type().is_file()) => {
+            std::fs::write(path, text)
+                .map_err(|e| UsageError(format!("cannot write `{}`: {e}", path.display())))
+        }
         // Through a temporary file renamed into place: a failed write leaves the old file.
         Some(path) => {
             let tmp = path.with_extension(format!("prolacc-tmp{}", std::process::id()));
