@@ -8,11 +8,11 @@
 
 use prolac_compiler::clif::{HostFunction, JitOptions, LoadError, OptLevel, load};
 use prolac_compiler::fs::RealFs;
-use prolac_compiler::{HostLang, Options, Program, check_program};
+use prolac_compiler::{HostLang, Options, check_program};
 use prolac_syntax::codes::{P1105, P1109, P1110};
 
 mod run_cases;
-use run_cases::{Case, cases};
+use run_cases::cases;
 
 /// Programs with Rust host code (host blocks, support blocks): the JIT rejects them.
 const RUST_ONLY: &[&str] = &["host_block_counter", "host_block_let", "host_extern_triple"];
@@ -20,35 +20,6 @@ const RUST_ONLY: &[&str] = &["host_block_counter", "host_block_let", "host_exter
 /// The host function the `host_extern_*` programs call.
 extern "C" fn triple(x: u32) -> u32 {
     x.wrapping_mul(3)
-}
-
-fn analyse(case: &Case, level: u8) -> (Program, prolac_compiler::ir::MethodId) {
-    let options = Options {
-        host: HostLang::Rust,
-        include_dirs: Vec::new(),
-        without: case.without.clone(),
-        opt_level: case.opt.unwrap_or(level),
-        generate: true,
-    };
-    let program = check_program(std::slice::from_ref(&case.path), &RealFs, &options)
-        .unwrap_or_else(|e| panic!("{}: {e}", case.name));
-    assert!(
-        !program.has_errors(),
-        "{}: {:?}",
-        case.name,
-        program.diagnostics
-    );
-    let ir = program.ir.as_ref().expect("IR");
-    let entry = ir
-        .exports
-        .iter()
-        .copied()
-        .find(|&m| {
-            let method = &ir.methods[m];
-            format!("{}.{}", ir.modules[method.owner].name, method.name) == case.entry
-        })
-        .unwrap_or_else(|| panic!("{}: `{}` is not exported", case.name, case.entry));
-    (program, entry)
 }
 
 fn options(entry: prolac_compiler::ir::MethodId, opt: OptLevel) -> JitOptions {
@@ -83,7 +54,7 @@ fn run_programs_through_the_jit_at_o0_and_o3() {
             OptLevel::None
         };
         for case in &cases {
-            let (program, entry) = analyse(case, level);
+            let (program, entry) = case.analyse(level);
             let result = load(&program, &hosts(), &options(entry, opt));
             if RUST_ONLY.contains(&case.name.as_str()) {
                 match result {
@@ -137,7 +108,7 @@ fn missing_host_functions_and_support_blocks_are_diagnostics() {
         .iter()
         .find(|c| c.name == "host_extern_link_name")
         .expect("fixture");
-    let (program, entry) = analyse(convert, 3);
+    let (program, entry) = convert.analyse(3);
     match load(&program, &[], &options(entry, OptLevel::Speed)) {
         Err(LoadError::Diagnostics(d)) => {
             assert_eq!(d.len(), 1, "{d:?}");
@@ -150,7 +121,7 @@ fn missing_host_functions_and_support_blocks_are_diagnostics() {
         .iter()
         .find(|c| c.name == "host_extern_triple")
         .expect("fixture");
-    let (program, entry) = analyse(triple, 3);
+    let (program, entry) = triple.analyse(3);
     match load(&program, &hosts(), &options(entry, OptLevel::Speed)) {
         Err(LoadError::Diagnostics(d)) => {
             assert_eq!(d[0].code, P1105);
@@ -169,7 +140,7 @@ fn clif_text_names_every_function_and_is_deterministic() {
         .iter()
         .find(|c| c.name == "dispatch_siblings")
         .expect("fixture");
-    let (program, _) = analyse(case, 3);
+    let (program, _) = case.analyse(3);
     let a = prolac_compiler::clif::emit_clif(&program, OptLevel::Speed).expect("clif");
     let b = prolac_compiler::clif::emit_clif(&program, OptLevel::Speed).expect("clif");
     assert_eq!(a, b);

@@ -12,40 +12,15 @@
 use std::path::Path;
 use std::process::Command;
 
-use prolac_compiler::fs::RealFs;
+use prolac_compiler::HostLang;
 use prolac_compiler::rust::{RustOptions, generate};
-use prolac_compiler::{HostLang, Options, check_program};
 
 mod run_cases;
 use run_cases::{Case, cases};
 
 /// Generates one program's Rust with a `prolac_entry` for its entry method.
 fn rust_for(case: &Case, level: u8) -> String {
-    let options = Options {
-        host: HostLang::Rust,
-        include_dirs: Vec::new(),
-        without: case.without.clone(),
-        opt_level: case.opt.unwrap_or(level),
-        generate: true,
-    };
-    let program = check_program(std::slice::from_ref(&case.path), &RealFs, &options)
-        .unwrap_or_else(|e| panic!("{}: {e}", case.name));
-    assert!(
-        !program.has_errors(),
-        "{}: {:?}",
-        case.name,
-        program.diagnostics
-    );
-    let ir = program.ir.as_ref().expect("IR");
-    let entry = ir
-        .exports
-        .iter()
-        .copied()
-        .find(|&m| {
-            let method = &ir.methods[m];
-            format!("{}.{}", ir.modules[method.owner].name, method.name) == case.entry
-        })
-        .unwrap_or_else(|| panic!("{}: `{}` is not exported", case.name, case.entry));
+    let (program, entry) = case.analyse(level);
     generate(
         &program,
         HostLang::Rust,

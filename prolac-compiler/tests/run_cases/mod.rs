@@ -4,6 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
+use prolac_compiler::fs::RealFs;
+use prolac_compiler::ir::MethodId;
+use prolac_compiler::{HostLang, Options, Program, check_program};
+
 /// One run fixture.
 pub(crate) struct Case {
     pub(crate) name: String,
@@ -71,4 +75,37 @@ pub(crate) fn cases() -> Vec<Case> {
             }
         })
         .collect()
+}
+
+impl Case {
+    /// The program analysed at optimisation level `level` (unless its header fixes one), and
+    /// its entry method; panics if it does not check cleanly.
+    pub(crate) fn analyse(&self, level: u8) -> (Program, MethodId) {
+        let options = Options {
+            host: HostLang::Rust,
+            include_dirs: Vec::new(),
+            without: self.without.clone(),
+            opt_level: self.opt.unwrap_or(level),
+            generate: true,
+        };
+        let program = check_program(std::slice::from_ref(&self.path), &RealFs, &options)
+            .unwrap_or_else(|e| panic!("{}: {e}", self.name));
+        assert!(
+            !program.has_errors(),
+            "{}: {:?}",
+            self.name,
+            program.diagnostics
+        );
+        let ir = program.ir.as_ref().expect("IR");
+        let entry = ir
+            .exports
+            .iter()
+            .copied()
+            .find(|&m| {
+                let method = &ir.methods[m];
+                format!("{}.{}", ir.modules[method.owner].name, method.name) == self.entry
+            })
+            .unwrap_or_else(|| panic!("{}: `{}` is not exported", self.name, self.entry));
+        (program, entry)
+    }
 }
