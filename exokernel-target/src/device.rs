@@ -12,6 +12,8 @@
 
 use core::fmt;
 
+use prolac_runtime::checksum::PieceSums;
+
 use smoltcp::phy::{self, DeviceCapabilities, Medium};
 use smoltcp::time::Instant;
 
@@ -62,18 +64,24 @@ pub trait FrameDevice {
     /// The next frame that has arrived by `now_us`, if any.
     fn recv_frame(&mut self, now_us: u64) -> Option<Vec<u8>>;
 
-    /// The next frame into `buf` (replacing its contents), reusing its allocation where the
-    /// device can; false if no frame has arrived. A device that reads from a descriptor reads
-    /// straight into `buf` ([`crate::tap::TapDevice`]); the default takes
-    /// [`recv_frame`](Self::recv_frame)'s frame.
-    fn recv_into(&mut self, buf: &mut Vec<u8>, now_us: u64) -> bool {
-        match self.recv_frame(now_us) {
-            Some(frame) => {
-                *buf = frame;
-                true
+    /// The next frame into the start of `buf`, which holds at least
+    /// [`max_recv_len`](Self::max_recv_len) bytes: its length, or `None` if no frame has
+    /// arrived. A device that reads from a descriptor reads straight into `buf`
+    /// ([`crate::tap::TapDevice`]: nothing is allocated or cleared per frame); the default
+    /// copies [`recv_frame`](Self::recv_frame)'s frame (one too long for `buf` is dropped).
+    fn recv_into(&mut self, buf: &mut [u8], now_us: u64) -> Option<usize> {
+        loop {
+            let frame = self.recv_frame(now_us)?;
+            if let Some(room) = buf.get_mut(..frame.len()) {
+                room.copy_from_slice(&frame);
+                return Some(frame.len());
             }
-            None => false,
         }
+    }
+
+    /// The longest frame [`recv_into`](Self::recv_into) may give: the buffer it needs.
+    fn max_recv_len(&self) -> usize {
+        self.max_frame_len()
     }
 
     /// Whether the device vouches for the transport checksum of the frame it gave last (a
@@ -90,7 +98,9 @@ pub trait FrameDevice {
     /// ([`crate::offload::cut`]) and sends each piece with
     /// [`send_frame`](Self::send_frame), so that a wrapper (fault injection, pcap) sees wire
     /// segments; [`crate::tap::TapDevice`] writes the pieces without copying their data, or,
-    /// with offloads, the whole segment for the kernel to take.
+    /// with offloads, the whole segment for the kernel to take. `sums` are the sums of each
+    /// piece's data when the TCP made them as it copied the data in (a piece's checksum then
+    /// reads only its headers), or [`PieceSums::NONE`].
     ///
     /// # Errors
     ///
@@ -100,11 +110,12 @@ pub trait FrameDevice {
         &mut self,
         frame: &[u8],
         size: usize,
+        sums: &PieceSums,
         now_us: u64,
     ) -> Result<(), DeviceError> {
         let mut piece = Vec::new();
         let mut result = Ok(());
-        let cut = crate::offload::cut(frame, size, |headers, data| {
+        let cut = crate::offload::cut(frame, size, sums, |headers, data| {
             piece.clear();
             piece.extend_from_slice(headers);
             piece.extend_from_slice(data);
@@ -137,8 +148,12 @@ impl<D: FrameDevice + ?Sized> FrameDevice for &mut D {
         (**self).recv_frame(now_us)
     }
 
-    fn recv_into(&mut self, buf: &mut Vec<u8>, now_us: u64) -> bool {
+    fn recv_into(&mut self, buf: &mut [u8], now_us: u64) -> Option<usize> {
         (**self).recv_into(buf, now_us)
+    }
+
+    fn max_recv_len(&self) -> usize {
+        (**self).max_recv_len()
     }
 
     fn rx_checksum_trusted(&self) -> bool {
@@ -153,9 +168,10 @@ impl<D: FrameDevice + ?Sized> FrameDevice for &mut D {
         &mut self,
         frame: &[u8],
         size: usize,
+        sums: &PieceSums,
         now_us: u64,
     ) -> Result<(), DeviceError> {
-        (**self).send_segmented(frame, size, now_us)
+        (**self).send_segmented(frame, size, sums, now_us)
     }
 
     fn max_frame_len(&self) -> usize {

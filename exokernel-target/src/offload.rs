@@ -20,6 +20,8 @@
 //! segments instead of once per frame (a PSH ends the run, as in the kernel's GRO). Each
 //! frame's checksum is checked before it is merged.
 
+use prolac_runtime::checksum::{Checksum, PieceSums};
+
 use crate::wire::ETHERNET_HEADER_LEN;
 
 /// The largest frame a coalesced segment may grow to: an IPv4 packet of 64 KiB.
@@ -238,9 +240,16 @@ pub fn pieces(frame: &[u8], size: usize) -> u64 {
 /// bytes (the last may be shorter) and hands each to `each` as its headers and its data (a
 /// slice of `frame`: nothing is copied). Each piece's IPv4 length, identification (the large
 /// segment's, plus the piece's index) and checksum, TCP sequence number and checksum are
-/// redone; PSH and FIN stay on the last piece only. False, and nothing handed over, if `frame`
-/// is not such a frame or `size` is 0.
-pub fn cut(frame: &[u8], size: usize, mut each: impl FnMut(&[u8], &[u8])) -> bool {
+/// redone; PSH and FIN stay on the last piece only. The data of a piece is read for its
+/// checksum only when `sums` has no sum for it (see [`PieceSums`]: the TCP sums each piece
+/// as it copies the data in). False, and nothing handed over, if `frame` is not such a frame
+/// or `size` is 0.
+pub fn cut(
+    frame: &[u8],
+    size: usize,
+    sums: &PieceSums,
+    mut each: impl FnMut(&[u8], &[u8]),
+) -> bool {
     let ip = ETHERNET_HEADER_LEN;
     if size == 0
         || frame.len() < ip + IPV4_HEADER + 20
@@ -263,6 +272,20 @@ pub fn cut(frame: &[u8], size: usize, mut each: impl FnMut(&[u8], &[u8])) -> boo
     let mut h = [0u8; MAX_HEADERS];
     h[..head].copy_from_slice(&frame[..head]);
     let pieces = data.len().div_ceil(size).max(1);
+    // What every piece's checksums share: the IPv4 header but its length, identification
+    // and checksum; the pseudo header's addresses and protocol; the TCP header but its
+    // sequence number, flags and checksum (the options included).
+    h[ip + 2..ip + 6].fill(0);
+    h[ip + 10..ip + 12].fill(0);
+    let mut ip_base = Checksum::new();
+    ip_base.add_bytes(&h[ip..t]);
+    h[t + 4..t + 8].fill(0);
+    h[t + 12..t + 14].copy_from_slice(&[frame[t + 12], 0]);
+    h[t + 16..t + 18].fill(0);
+    let mut tcp_base = Checksum::new();
+    tcp_base.add_bytes(&h[ip + 12..ip + 20]);
+    tcp_base.add_u16(6);
+    tcp_base.add_bytes(&h[t..head]);
     for (i, piece) in data
         .chunks(size)
         .chain(
@@ -273,24 +296,27 @@ pub fn cut(frame: &[u8], size: usize, mut each: impl FnMut(&[u8], &[u8])) -> boo
     {
         let last = i + 1 == pieces;
         let ip_len = u16::try_from(IPV4_HEADER + tcp_len + piece.len()).unwrap_or(u16::MAX);
+        let ident = ident.wrapping_add(i as u16);
+        let mut c = ip_base;
+        c.add_u16(ip_len);
+        c.add_u16(ident);
         h[ip + 2..ip + 4].copy_from_slice(&ip_len.to_be_bytes());
-        h[ip + 4..ip + 6].copy_from_slice(&ident.wrapping_add(i as u16).to_be_bytes());
-        h[ip + 10..ip + 12].fill(0);
-        let sum = prolac_runtime::checksum::checksum(&h[ip..t]);
-        h[ip + 10..ip + 12].copy_from_slice(&sum.to_be_bytes());
+        h[ip + 4..ip + 6].copy_from_slice(&ident.to_be_bytes());
+        h[ip + 10..ip + 12].copy_from_slice(&c.finish().to_be_bytes());
         let offset = u32::try_from(i * size).unwrap_or(u32::MAX);
-        h[t + 4..t + 8].copy_from_slice(&seq.wrapping_add(offset).to_be_bytes());
-        h[t + 13] = if last { flags } else { flags & !(PSH | FIN) };
-        h[t + 16..t + 18].fill(0);
-        let addr = |at: usize| [h[at], h[at + 1], h[at + 2], h[at + 3]];
-        let mut c = prolac_runtime::checksum::pseudo_header_ipv4(
-            addr(ip + 12),
-            addr(ip + 16),
-            6,
-            u16::try_from(tcp_len + piece.len()).unwrap_or(u16::MAX),
-        );
-        c.add_bytes(&h[t..head]);
-        c.add_bytes(piece);
+        let piece_seq = seq.wrapping_add(offset);
+        let piece_flags = if last { flags } else { flags & !(PSH | FIN) };
+        h[t + 4..t + 8].copy_from_slice(&piece_seq.to_be_bytes());
+        h[t + 13] = piece_flags;
+        let mut c = tcp_base;
+        // The pseudo header's TCP length, then the fields left out of the base.
+        c.add_u16(u16::try_from(tcp_len + piece.len()).unwrap_or(u16::MAX));
+        c.add_u32(piece_seq);
+        c.add_u16(u16::from(piece_flags));
+        match sums.piece(size, data.len(), i) {
+            Some(sum) => c.add_sum(sum, piece.len()),
+            None => c.add_bytes(piece),
+        }
         h[t + 16..t + 18].copy_from_slice(&c.finish().to_be_bytes());
         each(&h[..head], piece);
     }
@@ -384,7 +410,9 @@ mod tests {
         // A large segment as the TCP builds it: one header, FIN and PSH set.
         let big = frame(1000, 9, ACK | PSH | FIN, &data, 5);
         let mut pieces = Vec::new();
-        assert!(cut(&big, 1448, |h, d| pieces.push([h, d].concat())));
+        assert!(cut(&big, 1448, &PieceSums::NONE, |h, d| {
+            pieces.push([h, d].concat());
+        }));
         assert_eq!(pieces.len(), 3);
         let mut m = Coalescer::new(false);
         for (i, p) in pieces.iter().enumerate() {
@@ -410,16 +438,46 @@ mod tests {
         let merged = m.take().expect("two pieces");
         assert_eq!(merged.frame[66..], data[..2896]);
         // Not a TCP/IPv4 frame, or no size: nothing.
-        assert!(!cut(&big, 0, |_, _| panic!("no piece")));
-        assert!(!cut(&[0u8; 40], 1448, |_, _| panic!("no piece")));
+        assert!(!cut(&big, 0, &PieceSums::NONE, |_, _| panic!("no piece")));
+        assert!(!cut(&[0u8; 40], 1448, &PieceSums::NONE, |_, _| {
+            panic!("no piece")
+        }));
         // A segment without data goes once, as it is.
         let bare = frame(7, 9, ACK, &[], 5);
         let mut n = 0;
-        assert!(cut(&bare, 1448, |h, d| {
+        assert!(cut(&bare, 1448, &PieceSums::NONE, |h, d| {
             n += 1;
             assert_eq!([h, d].concat(), bare);
         }));
         assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn sums_made_while_copying_give_the_same_pieces() {
+        let data = bytes(40_001, 7);
+        let big = frame(77, 9, ACK | PSH, &data, 5);
+        let head = 34 + 32;
+        // The same data, copied in as the TCP does, summed per piece of 1448 bytes.
+        let mut copied = big[..head].to_vec();
+        let (front, back) = data.split_at(12_345);
+        let sums = prolac_runtime::checksum::copy_pieces(&[front, back], 1448, &mut copied);
+        assert_eq!(copied, big);
+        let pieces = |sums: &PieceSums| {
+            let mut out = Vec::new();
+            assert!(cut(&big, 1448, sums, |h, d| out.push([h, d].concat())));
+            out
+        };
+        let by_sums = pieces(&sums);
+        assert_eq!(by_sums, pieces(&PieceSums::NONE));
+        assert_eq!(by_sums.len(), 28);
+        for p in &by_sums {
+            assert!(verify_tcp_checksum(SRC, DST, &p[34..]));
+            assert_eq!(prolac_runtime::checksum::checksum(&p[14..34]), 0);
+        }
+        // Sums made for another cut are not used: the pieces are still right.
+        let mut other = big[..head].to_vec();
+        let wrong = prolac_runtime::checksum::copy_pieces(&[&data], 1000, &mut other);
+        assert_eq!(pieces(&wrong), by_sums);
     }
 
     #[test]

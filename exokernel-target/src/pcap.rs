@@ -231,12 +231,14 @@ impl<D: FrameDevice, W: Write> FrameDevice for Tap<'_, D, W> {
         Some(frame)
     }
 
-    fn recv_into(&mut self, buf: &mut Vec<u8>, now_us: u64) -> bool {
-        let got = self.device.recv_into(buf, now_us);
-        if got {
-            self.recorder.record_deferred(now_us, buf);
-        }
-        got
+    fn recv_into(&mut self, buf: &mut [u8], now_us: u64) -> Option<usize> {
+        let n = self.device.recv_into(buf, now_us)?;
+        self.recorder.record_deferred(now_us, &buf[..n]);
+        Some(n)
+    }
+
+    fn max_recv_len(&self) -> usize {
+        self.device.max_recv_len()
     }
 
     fn rx_checksum_trusted(&self) -> bool {

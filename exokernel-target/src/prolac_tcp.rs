@@ -35,11 +35,13 @@
 
 use core::net::Ipv4Addr;
 
-use protocols::tcp::{Config, Connection, Event, Full, State, TcpInfo, TcpOption, Variant};
+use protocols::tcp::{
+    Config, Connection, Event, Full, Outgoing, State, TcpInfo, TcpOption, Variant,
+};
 
 use crate::netstack::{
     FRAME_HEADROOM, FourTuple, NetStack, SendError, TcpContext, TcpHandler, TcpSegment,
-    fill_tcp_checksum,
+    fill_tcp_checksum_summed,
 };
 use crate::rng::SplitMix64;
 
@@ -279,6 +281,13 @@ impl<V: Variant> ProlacConnection<V> {
         std::mem::take(&mut self.inbox)
     }
 
+    /// Moves the bytes in the inbox to the end of `out`, as
+    /// [`take_received`](Self::take_received) gives them, without allocating: both keep
+    /// their buffers.
+    pub fn read_into(&mut self, out: &mut Vec<u8>) {
+        out.append(&mut self.inbox);
+    }
+
     /// Reads up to `buf.len()` received bytes: the inbox first, then the TCP's buffer.
     fn read(&mut self, buf: &mut [u8], now_us: u64) -> usize {
         let from_inbox = buf.len().min(self.inbox.len());
@@ -318,7 +327,7 @@ impl<V: Variant> ProlacConnection<V> {
     /// Collects what the connection produced during a call at `now_us`: reads its data and
     /// events, returns its outgoing segments with their checksums filled, re-arms its timer,
     /// and says whether the handler should now be removed.
-    fn after_call(&mut self, now_us: u64, mut send: impl FnMut(Vec<u8>, usize)) -> bool {
+    fn after_call(&mut self, now_us: u64, mut send: impl FnMut(Outgoing)) -> bool {
         // Read first: a read may open the window, and the update goes out with the rest (or
         // at the end of the batch, when answers wait for it).
         if self.config.auto_read {
@@ -330,13 +339,14 @@ impl<V: Variant> ProlacConnection<V> {
             self.stats.delivered += n as u64;
         }
         let (src, dst) = (self.key.local_ip, self.key.remote_ip);
-        while let Some((mut frame, cut)) = self.tcp.transmit_segment() {
-            let segment = &mut frame[FRAME_HEADROOM..];
+        while let Some(mut out) = self.tcp.transmit_summed() {
+            let cut = out.cut;
+            let segment = &mut out.frame[FRAME_HEADROOM..];
             // A segment the TCP built always has a full header and fits IPv4; a failure here
             // would leave a zero checksum, which the peer drops. A large segment's pieces get
-            // theirs when it is cut.
+            // theirs when it is cut. Either way the data was summed as the TCP copied it in.
             if cut == 0 {
-                let _ = fill_tcp_checksum(src, dst, segment);
+                let _ = fill_tcp_checksum_summed(src, dst, segment, &out.data_sums);
             }
             let counts = segment_counts(segment);
             // Counted as the wire segments it becomes (retransmissions are never cut).
@@ -346,7 +356,7 @@ impl<V: Variant> ProlacConnection<V> {
             };
             self.count_output(counts);
             self.stats.segments_out += pieces - 1;
-            send(frame, cut);
+            send(out);
         }
         self.events.extend(self.tcp.events());
         if self.finished_at.is_none() {
@@ -449,9 +459,9 @@ impl ProlacListener {
         conn.input(segment, ctx.now_us());
         let now_us = ctx.now_us();
         let mut errors = 0;
-        conn.after_call(now_us, |frame, cut| {
+        conn.after_call(now_us, |o| {
             errors += u64::from(
-                ctx.send_tcp_segmented(key.local_ip, key.remote_ip, frame, cut)
+                ctx.send_tcp_summed(key.local_ip, key.remote_ip, o.frame, o.cut, &o.data_sums)
                     .is_err(),
             );
         });
@@ -523,8 +533,11 @@ fn finish_in_context<V: Variant>(
     let (src, dst) = (conn.key.local_ip, conn.key.remote_ip);
     let now_us = ctx.now_us();
     let mut errors = 0;
-    let remove = conn.after_call(now_us, |frame, cut| {
-        errors += u64::from(ctx.send_tcp_segmented(src, dst, frame, cut).is_err());
+    let remove = conn.after_call(now_us, |o| {
+        errors += u64::from(
+            ctx.send_tcp_summed(src, dst, o.frame, o.cut, &o.data_sums)
+                .is_err(),
+        );
     });
     conn.stats.send_errors += errors;
     if remove {
@@ -652,12 +665,26 @@ fn with_connection<V: Variant, R>(
     conn.tcp.stock_buffers(spares);
     let result = call(conn);
     let mut out = Vec::new();
-    let remove = conn.after_call(now_us, |frame, cut| out.push((frame, cut)));
+    let delivered = conn.stats.delivered;
+    let remove = conn.after_call(now_us, |o| out.push(o));
+    // Segments out after the batch came in: the TCP's output has run since and sent every
+    // answer the batch deferred (its ACK and window ride on them), so the batch's flush has
+    // nothing left to do for this connection — unless reading just now opened the window.
+    if !out.is_empty() && conn.stats.delivered == delivered {
+        conn.unflushed = false;
+    }
     let mut errors = 0;
-    for (frame, cut) in out {
+    for o in out {
         errors += u64::from(
             stack
-                .send_tcp_segmented(key.local_ip, key.remote_ip, frame, cut, now_us)
+                .send_tcp_summed(
+                    key.local_ip,
+                    key.remote_ip,
+                    o.frame,
+                    o.cut,
+                    &o.data_sums,
+                    now_us,
+                )
                 .is_err(),
         );
     }
@@ -697,10 +724,17 @@ impl<V: Variant> ProlacStack<V> for NetStack<ProlacTcp<V>> {
         );
         conn.tcp.connect(local_port, remote.1, ms(now_us));
         let mut out = Vec::new();
-        conn.after_call(now_us, |frame, cut| out.push((frame, cut)));
-        for (frame, cut) in out {
-            self.send_tcp_segmented(key.local_ip, key.remote_ip, frame, cut, now_us)
-                .map_err(ConnectError::Send)?;
+        conn.after_call(now_us, |o| out.push(o));
+        for o in out {
+            self.send_tcp_summed(
+                key.local_ip,
+                key.remote_ip,
+                o.frame,
+                o.cut,
+                &o.data_sums,
+                now_us,
+            )
+            .map_err(ConnectError::Send)?;
         }
         self.register(key, ProlacTcp::Connection(Box::new(conn)));
         Ok(key)

@@ -62,6 +62,24 @@ fn checksums_hold(frame: &[u8]) -> bool {
         && verify_tcp_checksum(addr(12), addr(16), &ip[20..])
 }
 
+/// Hands the segment `gro` is coalescing to the stack (its frames' checksums were checked),
+/// counting the frames merged and the segments they became in `counts`.
+fn deliver_coalesced<H: TcpHandler>(
+    gro: &mut Coalescer,
+    counts: &mut (u64, u64),
+    stack: &mut NetStack<H>,
+    now: u64,
+) {
+    if let Some(c) = gro.take() {
+        if c.frames > 1 {
+            counts.0 += c.frames;
+            counts.1 += 1;
+        }
+        stack.receive_frame_trusted(&c.frame, now, true);
+        gro.give_back(c.frame);
+    }
+}
+
 /// Microseconds since a fixed start: the time every device and stack of a run is given.
 #[derive(Clone, Copy, Debug)]
 pub struct Clock {
@@ -101,10 +119,8 @@ pub struct Runner<D> {
     /// default; see [`crate::offload`]).
     pub coalesce: bool,
     gro: Coalescer,
-    /// Frames merged with others, and the segments they became.
-    pub coalesced_frames: u64,
-    /// Segments made of more than one frame.
-    pub coalesced_segments: u64,
+    /// Frames merged with others, and the segments (of more than one frame) they became.
+    pub coalesced: (u64, u64),
 }
 
 impl<D: WaitDevice> Runner<D> {
@@ -118,8 +134,7 @@ impl<D: WaitDevice> Runner<D> {
             refused: 0,
             coalesce: true,
             gro: Coalescer::new(true),
-            coalesced_frames: 0,
-            coalesced_segments: 0,
+            coalesced: (0, 0),
         }
     }
 
@@ -154,43 +169,40 @@ impl<D: WaitDevice> Runner<D> {
         let now = self.now_us();
         let mut read = 0;
         let small = self.device.max_frame_len();
-        while read < self.batch && self.device.recv_into(&mut self.frame, now) {
+        // Sized once (and zeroed once): frames are read straight into it.
+        let need = self.device.max_recv_len();
+        if self.frame.len() < need {
+            self.frame.resize(need, 0);
+        }
+        while read < self.batch {
+            let Some(n) = self.device.recv_into(&mut self.frame, now) else {
+                break;
+            };
             read += 1;
+            let frame = &self.frame[..n];
             let trusted = self.device.rx_checksum_trusted();
-            let parts = if self.coalesce && self.frame.len() <= small {
-                tcp_data_frame(&self.frame).filter(|_| trusted || checksums_hold(&self.frame))
+            let parts = if self.coalesce && n <= small {
+                tcp_data_frame(frame).filter(|_| trusted || checksums_hold(frame))
             } else {
                 None
             };
             match parts {
                 Some(parts) => {
-                    if !self.gro.offer_parsed(&self.frame, parts) {
-                        self.deliver_coalesced(stack, now);
+                    if !self.gro.offer_parsed(frame, parts) {
+                        deliver_coalesced(&mut self.gro, &mut self.coalesced, stack, now);
                         // An empty coalescer takes any data frame.
-                        self.gro.offer_parsed(&self.frame, parts);
+                        self.gro.offer_parsed(frame, parts);
                     }
                 }
                 None => {
-                    self.deliver_coalesced(stack, now);
-                    stack.receive_frame_trusted(&self.frame, now, trusted);
+                    deliver_coalesced(&mut self.gro, &mut self.coalesced, stack, now);
+                    stack.receive_frame_trusted(frame, now, trusted);
                 }
             }
         }
-        self.deliver_coalesced(stack, now);
+        deliver_coalesced(&mut self.gro, &mut self.coalesced, stack, now);
         stack.run_timers(now);
         (now, read)
-    }
-
-    /// Hands the segment being coalesced to the stack (its frames' checksums were checked).
-    fn deliver_coalesced<H: TcpHandler>(&mut self, stack: &mut NetStack<H>, now: u64) {
-        if let Some(c) = self.gro.take() {
-            if c.frames > 1 {
-                self.coalesced_frames += c.frames;
-                self.coalesced_segments += 1;
-            }
-            stack.receive_frame_trusted(&c.frame, now, true);
-            self.gro.give_back(c.frame);
-        }
     }
 
     /// Ends the receive batch (the answers the connections deferred go now, unless data the
@@ -198,16 +210,17 @@ impl<D: WaitDevice> Runner<D> {
     pub fn send<H: TcpHandler>(&mut self, stack: &mut NetStack<H>) {
         let now = self.now_us();
         stack.flush(now);
-        while let Some((frame, cut)) = stack.pop_segment() {
-            let sent = if cut == 0 {
-                self.device.send_frame(&frame, now)
+        while let Some(out) = stack.pop_segment() {
+            let sent = if out.cut == 0 {
+                self.device.send_frame(&out.frame, now)
             } else {
-                self.device.send_segmented(&frame, cut, now)
+                self.device
+                    .send_segmented(&out.frame, out.cut, &out.sums, now)
             };
             if sent.is_err() {
                 self.refused += 1;
             }
-            stack.recycle(frame);
+            stack.recycle(out.frame);
         }
         self.device.flush(now);
     }

@@ -25,6 +25,7 @@ use std::io::{self, IoSlice, IoSliceMut};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::time::Duration;
 
+use prolac_runtime::checksum::PieceSums;
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
 
 use crate::device::{DeviceError, FrameDevice};
@@ -359,6 +360,7 @@ impl FrameDevice for TapDevice {
         &mut self,
         frame: &[u8],
         size: usize,
+        sums: &PieceSums,
         _now_us: u64,
     ) -> Result<(), DeviceError> {
         const T: usize = ETHERNET_HEADER_LEN + 20;
@@ -401,7 +403,7 @@ impl FrameDevice for TapDevice {
             return Ok(());
         }
         // Cut here: each piece's headers, then its data straight from the segment.
-        crate::offload::cut(frame, size, |h, d| {
+        crate::offload::cut(frame, size, sums, |h, d| {
             self.write_parts(VnetHeader::default(), &[h, d]);
         });
         Ok(())
@@ -415,18 +417,12 @@ impl FrameDevice for TapDevice {
         frame
     }
 
-    fn recv_into(&mut self, buf: &mut Vec<u8>, _now_us: u64) -> bool {
-        buf.resize(self.buffer.len(), 0);
-        match self.read(buf) {
-            Some(n) => {
-                buf.truncate(n);
-                true
-            }
-            None => {
-                buf.clear();
-                false
-            }
-        }
+    fn recv_into(&mut self, buf: &mut [u8], _now_us: u64) -> Option<usize> {
+        self.read(buf)
+    }
+
+    fn max_recv_len(&self) -> usize {
+        self.buffer.len()
     }
 
     fn rx_checksum_trusted(&self) -> bool {

@@ -34,6 +34,9 @@
 //! assert_eq!(c.finish(), 0x220d);
 //! ```
 
+use alloc::vec::Vec;
+use core::mem::MaybeUninit;
+
 /// Adds two one's-complement values modulo 2⁶⁴ − 1 (addition with end-around carry).
 #[inline(always)]
 const fn add_carry(a: u64, b: u64) -> u64 {
@@ -84,6 +87,34 @@ fn sum_native(data: &[u8]) -> u64 {
     #[cfg(not(target_arch = "x86_64"))]
     {
         sum_words(data)
+    }
+}
+
+/// Copies `src` into `dst` (of the same length) and returns [`sum_native`] of `src`: one pass
+/// over the data where the CPU has AVX2, a copy and then a sum otherwise.
+#[inline]
+fn copy_sum_native(src: &[u8], dst: &mut [MaybeUninit<u8>]) -> u64 {
+    assert_eq!(src.len(), dst.len(), "copy_sum_native: lengths differ");
+    #[cfg(target_arch = "x86_64")]
+    {
+        if src.len() >= 128 && avx2::available() {
+            let (blocks, rest) = src.as_chunks::<32>();
+            let (out, out_rest) = dst.as_chunks_mut::<32>();
+            let head = avx2::copy_sum_blocks(blocks, out);
+            copy_into(rest, out_rest);
+            // The rest starts at a multiple of 32: an even position.
+            return add_carry(head, sum_native(rest));
+        }
+    }
+    copy_into(src, dst);
+    sum_native(src)
+}
+
+/// Copies `src` into `dst` (of the same length); a plain copy loop, which compiles to one.
+#[inline]
+fn copy_into(src: &[u8], dst: &mut [MaybeUninit<u8>]) {
+    for (d, s) in dst.iter_mut().zip(src) {
+        d.write(*s);
     }
 }
 
@@ -145,6 +176,8 @@ mod sse2 {
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 mod avx2 {
+    use core::mem::MaybeUninit;
+
     use core::arch::x86_64::{
         __m256i, _mm256_add_epi32, _mm256_loadu_si256, _mm256_madd_epi16, _mm256_set1_epi16,
         _mm256_setzero_si256, _mm256_storeu_si256, _mm256_xor_si256,
@@ -207,6 +240,60 @@ mod avx2 {
         let signed: i64 = out.iter().map(|&l| i64::from(l)).sum();
         // Sixteen words per block, each biased by −2¹⁵.
         (signed + (blocks.len() as i64) * 16 * 32768) as u64
+    }
+
+    /// [`sum_blocks`] that also copies each block into `out` (as long as `blocks`). Call
+    /// only when [`available`] says so.
+    #[inline]
+    pub(super) fn copy_sum_blocks(blocks: &[[u8; 32]], out: &mut [[MaybeUninit<u8>; 32]]) -> u64 {
+        debug_assert!(available());
+        assert_eq!(blocks.len(), out.len(), "copy_sum_blocks: lengths differ");
+        blocks
+            .chunks(RUN)
+            .zip(out.chunks_mut(RUN))
+            // SAFETY: the caller checked that the CPU has AVX2.
+            .map(|(run, out)| unsafe { copy_sum_run(run, out) })
+            .sum()
+    }
+
+    /// [`sum_run`] storing each block it loads into `out` (as long as `blocks`): the copy
+    /// costs one store per 32 bytes on top of the sum.
+    #[target_feature(enable = "avx2")]
+    fn copy_sum_run(blocks: &[[u8; 32]], out: &mut [[MaybeUninit<u8>; 32]]) -> u64 {
+        let bias = _mm256_set1_epi16(i16::MIN);
+        let ones = _mm256_set1_epi16(1);
+        let (mut a, mut b) = (_mm256_setzero_si256(), _mm256_setzero_si256());
+        let n = blocks.len().min(out.len());
+        let (pairs, last) = blocks[..n].as_chunks::<2>();
+        let (out_pairs, out_last) = out[..n].as_chunks_mut::<2>();
+        for ([x, y], [ox, oy]) in pairs.iter().zip(out_pairs) {
+            // SAFETY: each load reads one 32-byte array of `blocks` and each store writes one
+            // 32-byte array of `out` (unaligned loads and stores).
+            unsafe {
+                let x = _mm256_loadu_si256(x.as_ptr().cast::<__m256i>());
+                let y = _mm256_loadu_si256(y.as_ptr().cast::<__m256i>());
+                _mm256_storeu_si256(ox.as_mut_ptr().cast::<__m256i>(), x);
+                _mm256_storeu_si256(oy.as_mut_ptr().cast::<__m256i>(), y);
+                a = _mm256_add_epi32(a, _mm256_madd_epi16(_mm256_xor_si256(x, bias), ones));
+                b = _mm256_add_epi32(b, _mm256_madd_epi16(_mm256_xor_si256(y, bias), ones));
+            }
+        }
+        if let ([x], [ox]) = (last, out_last) {
+            // SAFETY: as above.
+            unsafe {
+                let x = _mm256_loadu_si256(x.as_ptr().cast::<__m256i>());
+                _mm256_storeu_si256(ox.as_mut_ptr().cast::<__m256i>(), x);
+                a = _mm256_add_epi32(a, _mm256_madd_epi16(_mm256_xor_si256(x, bias), ones));
+            }
+        }
+        let mut lanes = [0i32; 16];
+        // SAFETY: `lanes` holds two 32-byte vectors (unaligned stores).
+        unsafe {
+            _mm256_storeu_si256(lanes.as_mut_ptr().cast::<__m256i>(), a);
+            _mm256_storeu_si256(lanes.as_mut_ptr().add(8).cast::<__m256i>(), b);
+        }
+        let signed: i64 = lanes.iter().map(|&l| i64::from(l)).sum();
+        (signed + (n as i64) * 16 * 32768) as u64
     }
 }
 
@@ -291,6 +378,28 @@ impl Checksum {
         self.odd ^= data.len() % 2 == 1;
     }
 
+    /// Appends `src` to `dst` and adds its bytes, in one pass over them where the CPU allows
+    /// (AVX2): the checksum folded into the copy.
+    #[allow(unsafe_code)]
+    pub fn add_copied(&mut self, src: &[u8], dst: &mut Vec<u8>) {
+        dst.reserve(src.len());
+        let len = dst.len();
+        let partial = copy_sum_native(src, &mut dst.spare_capacity_mut()[..src.len()]);
+        // SAFETY: `copy_sum_native` initialised all `src.len()` bytes after `len`, which the
+        // `reserve` above made room for.
+        unsafe { dst.set_len(len + src.len()) };
+        self.add_native(partial);
+        self.odd ^= src.len() % 2 == 1;
+    }
+
+    /// Adds `len` bytes whose own one's-complement sum (their [`sum`](Self::sum), computed
+    /// from their first byte) is `sum`: the same as adding the bytes again.
+    #[inline]
+    pub const fn add_sum(&mut self, sum: u16, len: usize) {
+        self.add_u16(sum);
+        self.odd ^= len % 2 == 1;
+    }
+
     /// Adds a 16-bit value as its two big-endian bytes (the same as
     /// `add_bytes(&value.to_be_bytes())`).
     #[inline]
@@ -321,6 +430,109 @@ impl Checksum {
     pub const fn finish(&self) -> u16 {
         !self.sum()
     }
+}
+
+/// The most pieces [`PieceSums`] records: a 64 KiB segment cut at 1,024 bytes or more.
+pub const MAX_PIECES: usize = 64;
+
+/// The one's-complement sums of a segment's data cut in pieces of `size` bytes (the last may
+/// be shorter; size 0: one piece), each summed from its own first byte, as each piece becomes
+/// a segment of its own. Made while the data is copied ([`copy_pieces`]), so that the
+/// checksum of each piece's segment needs only its headers added. Empty by default: sums
+/// that were not made, which [`piece`](Self::piece) never gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PieceSums {
+    size: u32,
+    len: u32,
+    count: u8,
+    sums: [u16; MAX_PIECES],
+}
+
+impl Default for PieceSums {
+    fn default() -> Self {
+        Self::NONE
+    }
+}
+
+impl PieceSums {
+    /// No sums.
+    pub const NONE: PieceSums = PieceSums {
+        size: 0,
+        len: 0,
+        count: 0,
+        sums: [0; MAX_PIECES],
+    };
+
+    /// The sum of piece `i` of `len` data bytes cut at `size` (0: one piece), if these sums
+    /// were made for exactly that data and cut.
+    #[inline]
+    #[must_use]
+    pub fn piece(&self, size: usize, len: usize, i: usize) -> Option<u16> {
+        let pieces = if size == 0 {
+            1
+        } else {
+            len.div_ceil(size).max(1)
+        };
+        (self.count > 0
+            && self.size as usize == size
+            && self.len as usize == len
+            && usize::from(self.count) == pieces
+            && i < pieces)
+            .then(|| self.sums[i])
+    }
+}
+
+/// Appends the bytes of `parts` (one run of data spread over buffers, such as the two halves
+/// of a ring) to `dst` and sums them in pieces of `size` bytes (0: one piece), each piece
+/// summed from its own first byte; the copy and the sums in one pass where the CPU allows.
+/// The sums are empty ([`PieceSums::NONE`]) when there would be more than [`MAX_PIECES`]
+/// pieces (the data is copied all the same), or more than 4 GiB of data.
+pub fn copy_pieces(parts: &[&[u8]], size: usize, dst: &mut Vec<u8>) -> PieceSums {
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    let pieces = if size == 0 {
+        1
+    } else {
+        len.div_ceil(size).max(1)
+    };
+    let (Ok(size32), Ok(len32)) = (u32::try_from(size), u32::try_from(len)) else {
+        parts.iter().for_each(|p| dst.extend_from_slice(p));
+        return PieceSums::NONE;
+    };
+    if pieces > MAX_PIECES {
+        parts.iter().for_each(|p| dst.extend_from_slice(p));
+        return PieceSums::NONE;
+    }
+    let step = if size == 0 { len.max(1) } else { size };
+    let mut out = PieceSums {
+        size: size32,
+        len: len32,
+        count: 0,
+        sums: [0; MAX_PIECES],
+    };
+    dst.reserve(len);
+    let mut c = Checksum::new();
+    let mut in_piece = 0;
+    for part in parts {
+        let mut part = *part;
+        while !part.is_empty() {
+            let take = part.len().min(step - in_piece);
+            c.add_copied(&part[..take], dst);
+            part = &part[take..];
+            in_piece += take;
+            if in_piece == step {
+                out.sums[usize::from(out.count)] = c.sum();
+                out.count += 1;
+                c = Checksum::new();
+                in_piece = 0;
+            }
+        }
+    }
+    if in_piece > 0 || len == 0 {
+        out.sums[usize::from(out.count)] = c.sum();
+        out.count += 1;
+    }
+    debug_assert_eq!(usize::from(out.count), pieces);
+    out
 }
 
 /// The Internet checksum of `data`, as a host-order value to store big-endian.

@@ -1,6 +1,9 @@
 //! Property tests of the fast Internet checksum against a plain byte-pair reference.
 
-use prolac_runtime::checksum::{Checksum, checksum, pseudo_header_ipv4, update_u16, update_u32};
+use prolac_runtime::checksum::{
+    Checksum, MAX_PIECES, PieceSums, checksum, copy_pieces, pseudo_header_ipv4, update_u16,
+    update_u32,
+};
 use proptest::prelude::*;
 
 /// The textbook RFC 1071 checksum: big-endian byte pairs, end-around carry after each add.
@@ -69,8 +72,83 @@ fn large_buffers_match() {
     }
 }
 
+#[test]
+fn copied_pieces_of_a_large_segment_match() {
+    // A 64 KiB segment from a ring's two halves, the wrap in the middle of a piece, at an
+    // odd offset: every piece's sum is its own, and the copy is exact.
+    let data: Vec<u8> = (0..65_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
+        .collect();
+    let (front, back) = data.split_at(20_001);
+    let mut dst = vec![7u8; 54];
+    let sums = copy_pieces(&[front, back], 1448, &mut dst);
+    assert_eq!(&dst[..54], &[7u8; 54]);
+    assert_eq!(&dst[54..], &data[..]);
+    for (i, piece) in data.chunks(1448).enumerate() {
+        assert_eq!(
+            sums.piece(1448, data.len(), i),
+            Some(reference_sum(piece)),
+            "piece {i}"
+        );
+    }
+    // Asked about another cut or length: nothing.
+    assert_eq!(sums.piece(1460, data.len(), 0), None);
+    assert_eq!(sums.piece(1448, data.len() - 1, 0), None);
+    assert_eq!(PieceSums::default().piece(0, 0, 0), None);
+    // Too many pieces: the data is copied, no sums.
+    let mut dst = Vec::new();
+    let sums = copy_pieces(&[&data], 100, &mut dst);
+    assert_eq!(dst, data);
+    assert!(data.len().div_ceil(100) > MAX_PIECES);
+    assert_eq!(sums.piece(100, data.len(), 0), None);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn copied_pieces_match_reference(
+        data in bytes(3000),
+        wrap in any::<prop::sample::Index>(),
+        size in 0usize..700,
+    ) {
+        let (front, back) = data.split_at(wrap.index(data.len() + 1));
+        let mut dst = vec![1, 2, 3];
+        let sums = copy_pieces(&[front, back], size, &mut dst);
+        prop_assert_eq!(&dst[3..], &data[..]);
+        let step = if size == 0 { data.len().max(1) } else { size };
+        let pieces: Vec<&[u8]> = if data.is_empty() { vec![&data[..]] } else { data.chunks(step).collect() };
+        for (i, piece) in pieces.iter().enumerate() {
+            if pieces.len() <= MAX_PIECES {
+                prop_assert_eq!(sums.piece(size, data.len(), i), Some(reference_sum(piece)));
+            } else {
+                prop_assert_eq!(sums.piece(size, data.len(), i), None);
+            }
+        }
+        prop_assert_eq!(sums.piece(size, data.len(), pieces.len()), None);
+    }
+
+    #[test]
+    fn copied_bytes_and_sums_add_like_bytes(prefix in bytes(9), data in bytes(600), tail in bytes(9)) {
+        let mut c = Checksum::new();
+        c.add_bytes(&prefix);
+        let mut dst = Vec::new();
+        c.add_copied(&data, &mut dst);
+        prop_assert_eq!(&dst, &data);
+        c.add_bytes(&tail);
+        let mut all = prefix.clone();
+        all.extend_from_slice(&data);
+        all.extend_from_slice(&tail);
+        prop_assert_eq!(c.finish(), reference(&all));
+        // A piece's own sum added back stands for its bytes.
+        let mut own = Checksum::new();
+        own.add_bytes(&data);
+        let mut d = Checksum::new();
+        d.add_bytes(&prefix);
+        d.add_sum(own.sum(), data.len());
+        d.add_bytes(&tail);
+        prop_assert_eq!(d.finish(), reference(&all));
+    }
 
     #[test]
     fn matches_reference(data in bytes(2000), offset in 0usize..8) {

@@ -19,6 +19,8 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use prolac_runtime::checksum::PieceSums;
+
 #[cfg(feature = "jit")]
 pub mod jit;
 pub mod stack;
@@ -62,9 +64,7 @@ macro_rules! generated_variant {
                 dst: *mut u8,
                 n: u32,
             ) {
-                // SAFETY: `dst` is the data part of the segment buffer, sized for `n` bytes.
-                let dst = unsafe { core::slice::from_raw_parts_mut(dst, n as usize) };
-                host(tcb).send_copy(offset as usize, dst);
+                host(tcb).send_copy(offset as usize, dst, n as usize);
             }
             pub(crate) extern "C" fn tcp_send_acked(tcb: *mut TcbRef, n: u32) {
                 let h = host(tcb);
@@ -810,6 +810,20 @@ impl Default for Config {
     }
 }
 
+/// A segment the TCP built, ready to send ([`Connection::transmit_summed`]).
+#[derive(Debug)]
+pub struct Outgoing {
+    /// [`Config::headroom`] free bytes, then the segment (its checksum left zero).
+    pub frame: Vec<u8>,
+    /// The data size to cut it at: 0 for a segment that goes as it is (see
+    /// [`Connection::transmit_segment`]).
+    pub cut: usize,
+    /// The one's-complement sums of the data of each wire segment it becomes, made while the
+    /// data was copied in ([`PieceSums::piece`] with `cut` and the data's length); empty for
+    /// a segment without data.
+    pub data_sums: PieceSums,
+}
+
 /// The capacity of a frame the host allocates at least: an Ethernet frame of MTU 1500 and
 /// then some.
 const POOLED_FRAME: usize = 2048;
@@ -832,8 +846,10 @@ struct Host {
     /// Data that arrived early, by stream position.
     early: BTreeMap<u64, Vec<u8>>,
     /// Outgoing segments, each in its own frame after `headroom` bytes, with the data size
-    /// the host must cut it at (0: it is one segment on the wire).
-    out: VecDeque<(Vec<u8>, usize)>,
+    /// the host must cut it at (0: it is one segment on the wire) and its data's sums.
+    out: VecDeque<Outgoing>,
+    /// The sums of the data copied into the frame being built.
+    building_sums: PieceSums,
     /// The cut size of the segment being built (`tcp_split`).
     split_next: usize,
     /// The frame being built (from `segment_buffer` to `transmit`), or a spare one.
@@ -858,36 +874,54 @@ impl Host {
                 _ => Vec::with_capacity(need.max(POOLED_FRAME)),
             };
         }
-        // Headers start zeroed; the data part is the TCP's to fill (`send_copy` writes every
-        // byte of it), so a reused frame's old bytes there are not cleared first.
+        // The headroom and the longest header start zeroed; the data is appended by
+        // `send_copy` (which sums it as it copies), so the data part is never cleared first.
+        // The room for it is reserved: the TCP's pointer into the frame stays valid.
         let headers = need.min(self.headroom + MAX_TCP_HEADER);
-        if self.building.len() >= need {
-            self.building.truncate(need);
-            self.building[..headers].fill(0);
-        } else {
-            self.building.clear();
-            self.building.resize(need, 0);
+        self.building.clear();
+        self.building.resize(headers, 0);
+        self.building.reserve(need - headers);
+        self.building_sums = PieceSums::NONE;
+        // SAFETY: `headers >= headroom`, so the offset is within the allocation.
+        #[allow(unsafe_code)]
+        unsafe {
+            self.building.as_mut_ptr().add(self.headroom)
         }
-        self.building[self.headroom..].as_mut_ptr()
     }
 
     /// The segment in the buffer last handed out is complete: `len` bytes.
     fn transmit(&mut self, len: usize) {
         let mut frame = core::mem::take(&mut self.building);
-        frame.truncate(self.headroom + len);
-        self.out
-            .push_back((frame, core::mem::take(&mut self.split_next)));
+        // Bytes the TCP asked for but did not write (it always copies its data) stay zero.
+        frame.resize(self.headroom + len, 0);
+        self.out.push_back(Outgoing {
+            frame,
+            cut: core::mem::take(&mut self.split_next),
+            data_sums: core::mem::take(&mut self.building_sums),
+        });
     }
 
-    /// Copies queued bytes from `offset` after SND.UNA: at most two slices.
-    fn send_copy(&self, offset: usize, dst: &mut [u8]) {
-        let n = dst.len();
+    /// Appends `n` queued bytes from `offset` after SND.UNA (at most two slices of the ring)
+    /// to the frame being built at `dst`, the TCP's pointer into it (just after the header),
+    /// summing them as they are copied: per wire segment when the segment is to be cut.
+    fn send_copy(&mut self, offset: usize, dst: *mut u8, n: usize) {
+        let at = (dst as usize).wrapping_sub(self.building.as_ptr() as usize);
         let (front, back) = self.send_buffer.as_slices();
         let from_front = front.len().saturating_sub(offset).min(n);
-        dst[..from_front].copy_from_slice(&front[offset.min(front.len())..][..from_front]);
-        let rest = n - from_front;
         let back_at = offset.saturating_sub(front.len());
-        dst[from_front..].copy_from_slice(&back[back_at..back_at + rest]);
+        let front = &front[offset.min(front.len())..][..from_front];
+        let back = &back[back_at..back_at + (n - from_front)];
+        if at > self.building.len() {
+            // Not a pointer into the frame being built: nothing sensible to copy to.
+            debug_assert!(false, "send_copy outside the segment buffer");
+            return;
+        }
+        self.building.truncate(at);
+        self.building_sums = prolac_runtime::checksum::copy_pieces(
+            &[front, back],
+            self.split_next,
+            &mut self.building,
+        );
     }
 
     fn receive_space(&self) -> usize {
@@ -962,6 +996,7 @@ impl<V: Variant> Connection<V> {
             received: 0,
             early: BTreeMap::new(),
             out: VecDeque::new(),
+            building_sums: PieceSums::NONE,
             split_next: 0,
             building: Vec::new(),
             spare: Vec::new(),
@@ -1164,7 +1199,9 @@ impl<V: Variant> Connection<V> {
     /// The next segment to send, if any (without the headroom; not copied when there is
     /// none).
     pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        let (frame, split) = self.host.out.pop_front()?;
+        let Outgoing {
+            frame, cut: split, ..
+        } = self.host.out.pop_front()?;
         debug_assert_eq!(
             split, 0,
             "with TcpOption::Segmentation, use transmit_segment"
@@ -1180,7 +1217,9 @@ impl<V: Variant> Connection<V> {
     /// The next segment to send in its frame: [`Config::headroom`] free bytes, then the
     /// segment. (With [`TcpOption::Segmentation`] use [`transmit_segment`](Self::transmit_segment).)
     pub fn transmit_frame(&mut self) -> Option<Vec<u8>> {
-        let (frame, split) = self.host.out.pop_front()?;
+        let Outgoing {
+            frame, cut: split, ..
+        } = self.host.out.pop_front()?;
         debug_assert_eq!(
             split, 0,
             "with TcpOption::Segmentation, use transmit_segment"
@@ -1194,6 +1233,15 @@ impl<V: Variant> Connection<V> {
     /// same headers on each: sequence numbers, lengths and checksums redone; PSH and FIN on
     /// the last only).
     pub fn transmit_segment(&mut self) -> Option<(Vec<u8>, usize)> {
+        self.host.out.pop_front().map(|o| (o.frame, o.cut))
+    }
+
+    /// The next segment to send, as [`transmit_segment`](Self::transmit_segment), with the
+    /// one's-complement sums of its data made while it was copied in: one per wire segment
+    /// it is cut into (one for all of it when it is not cut). The checksum of each wire
+    /// segment then needs only its pseudo header and header added
+    /// ([`prolac_runtime::checksum::Checksum::add_sum`]).
+    pub fn transmit_summed(&mut self) -> Option<Outgoing> {
         self.host.out.pop_front()
     }
 
@@ -1213,7 +1261,12 @@ impl<V: Variant> Connection<V> {
     /// if there was none.
     pub fn transmit_one(&mut self, f: impl FnOnce(&mut [u8])) -> bool {
         let h = &mut *self.host;
-        let Some((mut frame, split)) = h.out.pop_front() else {
+        let Some(Outgoing {
+            mut frame,
+            cut: split,
+            ..
+        }) = h.out.pop_front()
+        else {
             return false;
         };
         debug_assert_eq!(

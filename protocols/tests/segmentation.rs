@@ -87,3 +87,72 @@ fn the_option_takes_one_to_sixty_four_segments() {
     assert!(!c.set_option(TcpOption::Segmentation(0)));
     assert!(!c.set_option(TcpOption::Segmentation(65)));
 }
+
+/// The one's-complement sum of `data` (big-endian pairs, an odd byte padded).
+fn sum16(data: &[u8]) -> u16 {
+    let mut c = prolac_runtime::checksum::Checksum::new();
+    c.add_bytes(data);
+    c.sum()
+}
+
+/// Checks the data sums of every segment sent since the last call: the bytes sent, and how
+/// many wire segments had an odd length.
+fn check_sums(c: &mut Connection) -> (usize, usize) {
+    let (mut bytes, mut odd) = (0, 0);
+    while let Some(o) = c.transmit_summed() {
+        let seg = Out::parse(&o.frame);
+        let size = if o.cut == 0 { seg.payload.len() } else { o.cut };
+        for (i, piece) in seg.payload.chunks(size.max(1)).enumerate() {
+            assert_eq!(
+                o.data_sums.piece(o.cut, seg.payload.len(), i),
+                Some(sum16(piece)),
+                "segment at {} piece {i}",
+                seg.seq
+            );
+            odd += piece.len() % 2;
+        }
+        bytes += seg.payload.len();
+    }
+    (bytes, odd)
+}
+
+#[test]
+fn the_data_of_each_wire_segment_is_summed_as_it_is_copied() {
+    let mut c = open(&[TcpOption::Segmentation(8)]);
+    let first: Vec<u8> = (0..10_000u32).map(|i| (i * 7 + 3) as u8).collect();
+    assert_eq!(c.send(&first, 0), first.len());
+    assert_eq!(check_sums(&mut c), (10_000, 0));
+    let mut acked = 10_000u32;
+    arrive(&mut c, peer_ack(IRS + 1, ISS + 1 + acked).window(60_000));
+    // More than the ring held before: the data wraps it, within and between wire segments,
+    // and ends with an odd byte.
+    let more: Vec<u8> = (0..30_001u32).map(|i| (i * 13 + 1) as u8).collect();
+    assert_eq!(c.send(&more, 0), more.len());
+    let (mut sent, mut odd) = (0, 0);
+    for _ in 0..10 {
+        let (bytes, o) = check_sums(&mut c);
+        sent += bytes;
+        odd += o;
+        acked += bytes as u32;
+        arrive(&mut c, peer_ack(IRS + 1, ISS + 1 + acked).window(60_000));
+    }
+    assert_eq!(sent, 30_001);
+    assert_eq!(odd, 1);
+}
+
+#[test]
+fn a_bare_ack_has_no_data_sums_to_use() {
+    let mut c = open(&[TcpOption::Segmentation(8)]);
+    arrive(
+        &mut c,
+        peer_ack(IRS + 1, ISS + 1)
+            .window(60_000)
+            .payload(&[5u8; 100]),
+    );
+    c.poll(1_000);
+    let o = c.transmit_summed().expect("an ACK of the data");
+    let seg = Out::parse(&o.frame);
+    assert!(seg.payload.is_empty());
+    assert_eq!(o.cut, 0);
+    assert_eq!(o.data_sums.piece(0, 0, 0), None);
+}

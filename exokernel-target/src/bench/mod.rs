@@ -6,6 +6,7 @@
 //! side, the same way for every contender: a bulk transfer from `connect` to the end of the
 //! stream (the contender's FIN), a round trip from `write` to the `read` of the answer.
 
+pub mod latency;
 pub mod memory;
 pub mod null_tcp;
 
@@ -131,32 +132,6 @@ impl TapBench {
             Direction::FromStack => kernel,
         }
     }
-
-    /// `count` 1-byte round trips from the kernel to `who` and back, both pinned to CPU 0;
-    /// each round trip's time.
-    ///
-    /// # Errors
-    ///
-    /// The run failed.
-    pub fn ping_pong(&mut self, who: Contender, count: usize) -> io::Result<Vec<Duration>> {
-        self.ns.ip(&["neigh", "flush", "all"])?;
-        let kernel = self.ns.spawn(move || {
-            pin_to_cpu0();
-            kernel_ping(count)
-        })?;
-        pin_to_cpu0();
-        let tap = self.take();
-        let (tap, result) = match who {
-            Contender::Prolac => prolac_echo(tap, &kernel),
-            Contender::Smoltcp => smoltcp_echo(tap, &kernel),
-            Contender::Ceiling => (tap, Err(io::Error::other("the ceiling does not echo"))),
-        };
-        self.tap = Some(tap);
-        result?;
-        kernel
-            .join()
-            .map_err(|_| io::Error::other("the kernel side panicked"))?
-    }
 }
 
 /// Lets the calling thread run on every CPU again.
@@ -233,32 +208,6 @@ fn connect_retrying(addr: SocketAddr) -> io::Result<TcpStream> {
     }
 }
 
-/// The kernel's side of the round trips.
-fn kernel_ping(count: usize) -> io::Result<Vec<Duration>> {
-    let mut s = connect_retrying(SocketAddr::from((STACK, PORT)))?;
-    s.set_nodelay(true)?;
-    s.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let times = round_trips(&mut s, count)?;
-    s.shutdown(Shutdown::Write)?;
-    let _ = s.read(&mut [0u8; 1]);
-    Ok(times)
-}
-
-/// `count` 1-byte round trips on `s` after a tenth as many for warm-up; each one's time.
-fn round_trips(s: &mut TcpStream, count: usize) -> io::Result<Vec<Duration>> {
-    let mut times = Vec::with_capacity(count);
-    let mut b = [0u8; 1];
-    for i in 0..count + count / 10 {
-        let t = Instant::now();
-        s.write_all(&[i as u8])?;
-        s.read_exact(&mut b)?;
-        if i >= count / 10 {
-            times.push(t.elapsed());
-        }
-    }
-    Ok(times)
-}
-
 fn prolac_stack() -> io::Result<NetStack<ProlacTcp>> {
     let mut stack = NetStack::new(NetConfig::new(EthernetAddress(MAC), STACK))
         .map_err(|e| io::Error::other(e.to_string()))?;
@@ -328,6 +277,8 @@ fn prolac_bulk_loop<T>(
                     let n = (bytes - sent).min(pattern.len() as u64) as usize;
                     let taken = stack.prolac_send(&key, &pattern[..n], now).unwrap_or(0);
                     sent += taken as u64;
+                    // Out at once, while the data is in the cache.
+                    runner.send(stack);
                     if taken < n {
                         break;
                     }
@@ -351,33 +302,6 @@ fn prolac_bulk_loop<T>(
         runner.wait(stack, Duration::from_millis(1))?;
     }
     Ok(last)
-}
-
-fn prolac_echo<T>(tap: TapDevice, kernel: &JoinHandle<T>) -> (TapDevice, io::Result<()>) {
-    let mut stack = match prolac_stack() {
-        Ok(s) => s,
-        Err(e) => return (tap, Err(e)),
-    };
-    let mut runner = Runner::new(tap);
-    while !kernel.is_finished() {
-        let (now, _) = runner.turn(&mut stack);
-        let keys: Vec<FourTuple> = stack.connections().map(|(k, _)| *k).collect();
-        for key in keys {
-            let Some(conn) = stack.prolac_connection_mut(&key) else {
-                continue;
-            };
-            let data = conn.take_received();
-            if !data.is_empty() {
-                stack.prolac_send(&key, &data, now);
-            }
-        }
-        runner.send(&mut stack);
-        // Block in poll() for the next frame, as a server would.
-        if let Err(e) = runner.wait(&stack, Duration::from_millis(100)) {
-            return (runner.into_device(), Err(e));
-        }
-    }
-    (runner.into_device(), Ok(()))
 }
 
 type Smoltcp = (
@@ -476,35 +400,6 @@ fn smoltcp_serve<T>(
         let _ = device.inner().wait(Some(Duration::from_millis(1)));
     }
     (device.into_inner(), Ok(last))
-}
-
-fn smoltcp_echo<T>(tap: TapDevice, kernel: &JoinHandle<T>) -> (TapDevice, io::Result<()>) {
-    use smoltcp::socket::tcp;
-    let (mut iface, mut device, mut sockets, handle) = smoltcp_host(tap);
-    let mut held = Vec::new();
-    while !kernel.is_finished() {
-        iface.poll(smol_now(), &mut device, &mut sockets);
-        let s = sockets.get_mut::<tcp::Socket>(handle);
-        while s.can_recv() {
-            let _ = s.recv(|b| {
-                held.extend_from_slice(b);
-                (b.len(), ())
-            });
-        }
-        if !held.is_empty() && s.can_send() {
-            let n = s.send_slice(&held).unwrap_or(0);
-            held.drain(..n);
-        }
-        iface.poll(smol_now(), &mut device, &mut sockets);
-        let delay = iface
-            .poll_delay(smol_now(), &sockets)
-            .map_or(Duration::from_millis(100), |d| {
-                Duration::from_micros(d.total_micros())
-            })
-            .min(Duration::from_millis(100));
-        let _ = device.inner().wait(Some(delay));
-    }
-    (device.into_inner(), Ok(()))
 }
 
 fn ceiling_serve(
@@ -613,41 +508,6 @@ impl VethBench {
             .join()
             .map_err(|_| io::Error::other("the receiver panicked"))??;
         Ok(t)
-    }
-
-    /// `count` 1-byte round trips from a to b, both threads pinned to CPU 0.
-    ///
-    /// # Errors
-    ///
-    /// The run failed.
-    pub fn ping_pong(&self, count: usize) -> io::Result<Vec<Duration>> {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let server = self.b.spawn(move || -> io::Result<()> {
-            pin_to_cpu0();
-            let l = TcpListener::bind(("198.51.100.2", PORT + 1))?;
-            let _ = tx.send(());
-            let (mut s, _) = l.accept()?;
-            s.set_nodelay(true)?;
-            let mut b = [0u8; 1];
-            while s.read(&mut b)? == 1 {
-                s.write_all(&b)?;
-            }
-            Ok(())
-        })?;
-        rx.recv().map_err(|_| io::Error::other("the echo died"))?;
-        let client = self.a.spawn(move || -> io::Result<Vec<Duration>> {
-            pin_to_cpu0();
-            let mut s = TcpStream::connect(("198.51.100.2", PORT + 1))?;
-            s.set_nodelay(true)?;
-            round_trips(&mut s, count)
-        })?;
-        let times = client
-            .join()
-            .map_err(|_| io::Error::other("the client panicked"))??;
-        server
-            .join()
-            .map_err(|_| io::Error::other("the echo panicked"))??;
-        Ok(times)
     }
 }
 

@@ -435,6 +435,7 @@ fn serve<V: Variant, D: WaitDevice>(
                 Session::default()
             });
             step_session(
+                runner,
                 stack,
                 key,
                 session,
@@ -468,7 +469,11 @@ fn serve<V: Variant, D: WaitDevice>(
     }
 }
 
-fn step_session<V: Variant>(
+/// One turn of a session: takes what arrived, answers, and sends (each write goes out at
+/// once, while its data is still in the cache).
+#[allow(clippy::too_many_arguments)]
+fn step_session<V: Variant, D: WaitDevice>(
+    runner: &mut Runner<D>,
     stack: &mut NetStack<ProlacTcp<V>>,
     key: &FourTuple,
     s: &mut Session,
@@ -508,6 +513,7 @@ fn step_session<V: Variant>(
         let taken = stack.prolac_send(key, &s.outgoing, now).unwrap_or(0);
         s.outgoing.drain(..taken);
         s.sent += taken as u64;
+        runner.send(stack);
         if taken == 0 {
             break;
         }
@@ -520,6 +526,7 @@ fn step_session<V: Variant>(
                 .prolac_send(key, &pattern(s.sourced, n), now)
                 .unwrap_or(0);
             s.sourced += taken as u64;
+            runner.send(stack);
             if taken < n {
                 break;
             }
@@ -611,6 +618,8 @@ fn connect<V: Variant, D: WaitDevice>(
                 let n = (bytes - sent).min(64 * 1024) as usize;
                 let taken = stack.prolac_send(&key, &pattern(sent, n), now).unwrap_or(0);
                 sent += taken as u64;
+                // Out at once, while the data is in the cache.
+                runner.send(stack);
                 if taken < n {
                     break;
                 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use exokernel_target::bench::{
-    Contender, Direction, TapBench, VethBench, instructions_per_segment,
+    Contender, Direction, TapBench, VethBench, instructions_per_segment, latency,
 };
 use exokernel_target::tap::tap_available;
 
@@ -40,9 +40,12 @@ struct Args {
     /// MiB per bulk transfer.
     #[arg(long, default_value_t = 64)]
     mib: u64,
-    /// Round trips per latency round.
+    /// Round trips per contender and latency round.
     #[arg(long, default_value_t = 3000)]
     pings: usize,
+    /// Round trips in a row with one contender before the next takes its turn.
+    #[arg(long, default_value_t = 100)]
+    ping_block: usize,
     /// Where to write the report's section (default docs/BENCHMARKS.md).
     #[arg(long)]
     write: Option<PathBuf>,
@@ -65,8 +68,9 @@ fn cell(v: &[f64], digits: usize) -> String {
     format!("{m:.digits$} ({lo:.digits$}–{hi:.digits$})")
 }
 
-fn percentile(v: &[Duration], p: f64) -> f64 {
-    let mut s: Vec<f64> = v.iter().map(|d| d.as_secs_f64() * 1e6).collect();
+/// The `p` quantile of `v` (µs).
+fn percentile(v: &[f64], p: f64) -> f64 {
+    let mut s = v.to_vec();
     s.sort_by(f64::total_cmp);
     let i = ((s.len() as f64 - 1.0) * p).round() as usize;
     s[i.min(s.len() - 1)]
@@ -130,26 +134,22 @@ fn run(args: &Args) -> Result<String, String> {
             eprintln!("prolac-bench: round {round} of {rounds}");
         }
     }
-    // Round trips: each round every contender, interleaved.
+    // Round trips: every contender connected at once, interleaved in blocks.
     let latency_rounds = rounds;
-    let mut rtt: Vec<Vec<Duration>> = vec![Vec::new(); 3];
-    let mut medians: Vec<Vec<f64>> = vec![Vec::new(); 3];
     eprintln!("prolac-bench: {latency_rounds} rounds of round trips");
-    for _ in 0..latency_rounds {
-        for (i, who) in [Contender::Prolac, Contender::Smoltcp].iter().enumerate() {
-            let t = tap
-                .ping_pong(*who, args.pings)
-                .map_err(|e| format!("{who:?} round trips: {e}"))?;
-            medians[i].push(percentile(&t, 0.5));
-            rtt[i].extend(t);
-        }
-        exokernel_target::bench::unpin();
-        let t = veth_on
-            .ping_pong(args.pings)
-            .map_err(|e| format!("veth round trips: {e}"))?;
-        medians[2].push(percentile(&t, 0.5));
-        rtt[2].extend(t);
-    }
+    let mut smoltcp_tap = TapBench::new().map_err(|e| e.to_string())?;
+    let trips = latency::round_trips(
+        &mut tap,
+        &mut smoltcp_tap,
+        &veth_on,
+        latency_rounds,
+        args.pings,
+        args.ping_block,
+    )
+    .map_err(|e| format!("round trips: {e}"))?;
+    let medians: Vec<Vec<f64>> = (0..3)
+        .map(|i| trips.round_medians.iter().map(|m| m[i]).collect())
+        .collect();
     let mut out = String::new();
     out.push_str(&format!(
         "Measured by `prolac-bench` (`cargo run --release -p exokernel-target --bin prolac-bench`) \
@@ -222,21 +222,14 @@ fn run(args: &Args) -> Result<String, String> {
         against_veth(1)
     ));
     out.push_str(&format!(
-        "\n1-byte round trips (TCP, Nagle off), both ends pinned to CPU 0, {} per round, {latency_rounds} rounds, contenders interleaved (the first tenth of each round dropped as warm-up): median of the round medians (min–max), and the 99th percentile of all, in µs.\n\n| round trip | median µs | p99 µs |\n|---|---:|---:|\n",
-        args.pings
+        "\n1-byte round trips (TCP, Nagle off), every thread pinned to CPU 0: the kernel's client holds a connection to each contender at once and takes its round trips in blocks of {}, contender after contender ({} per contender and round, {latency_rounds} rounds, a warm-up block of each first). Median of the round medians (min–max), and the 99th percentile of all, in µs.\n\n| round trip | median µs | p99 µs |\n|---|---:|---:|\n",
+        args.ping_block, args.pings
     ));
-    for (i, name) in [
-        "Prolac TCP over TAP",
-        "smoltcp over TAP",
-        "kernel ↔ kernel over veth",
-    ]
-    .iter()
-    .enumerate()
-    {
+    for (i, name) in latency::CONTENDERS.iter().enumerate() {
         out.push_str(&format!(
             "| {name} | {} | {:.1} |\n",
-            cell(&medians[i], 1),
-            percentile(&rtt[i], 0.99)
+            cell(&medians[i], 2),
+            percentile(&trips.all[i], 0.99)
         ));
     }
     let against_kernel = |i: usize| {
@@ -245,7 +238,7 @@ fn run(args: &Args) -> Result<String, String> {
             .zip(&medians[2])
             .map(|(x, kernel)| x / kernel)
             .collect();
-        cell(&r, 2)
+        cell(&r, 3)
     };
     out.push_str(&format!(
         "| Prolac / kernel, per round | {} | |\n| smoltcp / kernel, per round | {} | |\n",

@@ -45,8 +45,11 @@ use smoltcp::wire::{
 pub use config::{MAX_MTU, MIN_MTU, NetConfig, NetConfigError, NetStats};
 pub use tcp::{
     FourTuple, HandlerSlot, NoTcp, SegmentError, TCP_HEADER_LEN, TCP_PROTOCOL, TcpContext,
-    TcpHandler, TcpSegment, fill_tcp_checksum, tcp_checksum, verify_tcp_checksum,
+    TcpHandler, TcpSegment, fill_tcp_checksum, fill_tcp_checksum_summed, tcp_checksum,
+    verify_tcp_checksum,
 };
+
+use prolac_runtime::checksum::PieceSums;
 
 use crate::device::FrameDevice;
 use crate::wire::ETHERNET_HEADER_LEN;
@@ -215,7 +218,7 @@ pub struct NetStack<H: TcpHandler> {
     resolver: Resolver,
     /// Frames to send, each with the data size to cut it at (0: as it is; see
     /// [`pop_segment`](Self::pop_segment)).
-    outbox: VecDeque<(Vec<u8>, usize)>,
+    outbox: VecDeque<TxFrame>,
     echo_replies: VecDeque<EchoReply>,
     connections: BTreeMap<FourTuple, H>,
     listeners: BTreeMap<u16, H>,
@@ -229,6 +232,19 @@ pub struct NetStack<H: TcpHandler> {
     /// Frames sent and handed back ([`recycle`](Self::recycle)), for handlers to build the
     /// next ones in.
     spare_frames: Vec<Vec<u8>>,
+}
+
+/// A frame to transmit ([`NetStack::pop_segment`]).
+#[derive(Debug)]
+pub struct TxFrame {
+    /// The frame.
+    pub frame: Vec<u8>,
+    /// 0 for a frame that goes as it is, or the size of each wire segment's data of a large
+    /// TCP segment (see [`crate::device::FrameDevice::send_segmented`]).
+    pub cut: usize,
+    /// The sums of each wire segment's data, when the TCP made them as it copied the data in
+    /// ([`PieceSums::NONE`] otherwise).
+    pub sums: PieceSums,
 }
 
 /// Sent frames a stack keeps for reuse at most.
@@ -367,7 +383,8 @@ impl<H: TcpHandler> NetStack<H> {
         let mut outgoing = std::mem::take(&mut ctx.outgoing);
         for out in outgoing.drain(..) {
             // Checked when queued; the stack's address and MTU have not changed since.
-            self.send_framed_cut(out.dst, IpProtocol::Tcp, out.frame, out.cut, now_us);
+            let cut = (out.cut, out.sums);
+            self.send_framed_cut(out.dst, IpProtocol::Tcp, out.frame, cut, now_us);
         }
         self.spare_outgoing = outgoing;
         true
@@ -433,9 +450,28 @@ impl<H: TcpHandler> NetStack<H> {
         cut: usize,
         now_us: u64,
     ) -> Result<(), SendError> {
+        self.send_tcp_summed(src, dst, frame, cut, &PieceSums::NONE, now_us)
+    }
+
+    /// [`send_tcp_segmented`](Self::send_tcp_segmented) with the sums of each wire segment's
+    /// data, made as the TCP copied the data in: the device that cuts the segment then reads
+    /// only its headers.
+    ///
+    /// # Errors
+    ///
+    /// As [`send_tcp_segmented`](Self::send_tcp_segmented).
+    pub fn send_tcp_summed(
+        &mut self,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        frame: Vec<u8>,
+        cut: usize,
+        sums: &PieceSums,
+        now_us: u64,
+    ) -> Result<(), SendError> {
         let segment = frame.get(FRAME_HEADROOM..).unwrap_or_default();
         check_tcp_segmented(self.config.ip, self.config.mtu, src, dst, segment, cut)?;
-        self.send_framed_cut(dst, IpProtocol::Tcp, frame, cut, now_us);
+        self.send_framed_cut(dst, IpProtocol::Tcp, frame, (cut, *sums), now_us);
         Ok(())
     }
 
@@ -504,16 +540,17 @@ impl<H: TcpHandler> NetStack<H> {
     /// Writes the Ethernet and IPv4 headers in front of the payload already in `frame` and
     /// routes it (the payload's length has been checked against the MTU).
     fn send_framed(&mut self, dst: Ipv4Addr, protocol: IpProtocol, frame: Vec<u8>, now_us: u64) {
-        self.send_framed_cut(dst, protocol, frame, 0, now_us);
+        self.send_framed_cut(dst, protocol, frame, (0, PieceSums::NONE), now_us);
     }
 
-    /// [`send_framed`](Self::send_framed) for a frame to be cut at `cut` data bytes.
+    /// [`send_framed`](Self::send_framed) for a frame to be cut at `cut.0` data bytes, its
+    /// pieces' data sums `cut.1`.
     fn send_framed_cut(
         &mut self,
         dst: Ipv4Addr,
         protocol: IpProtocol,
         mut frame: Vec<u8>,
-        cut: usize,
+        cut: (usize, PieceSums),
         now_us: u64,
     ) {
         let payload_len = frame.len() - ETHERNET_HEADER_LEN - IPV4_HEADER_LEN;
@@ -539,18 +576,18 @@ impl<H: TcpHandler> NetStack<H> {
 
     /// Sends `frame` (destination address still blank) to `dst`'s hardware address, or
     /// queues it until ARP finds it.
-    fn route(&mut self, dst: Ipv4Addr, mut frame: Vec<u8>, cut: usize, now_us: u64) {
+    fn route(&mut self, dst: Ipv4Addr, mut frame: Vec<u8>, cut: (usize, PieceSums), now_us: u64) {
         if let Some(mac) = self.arp.lookup(dst, now_us) {
             EthernetFrame::new_unchecked(&mut frame[..]).set_dst_addr(mac);
             self.queue_tx(frame, cut);
             return;
         }
-        if cut > 0 {
+        if cut.0 > 0 {
             // Frames waiting for ARP are whole wire frames: cut this one now.
             let mut pieces = Vec::new();
-            crate::offload::cut(&frame, cut, |h, d| pieces.push([h, d].concat()));
+            crate::offload::cut(&frame, cut.0, &cut.1, |h, d| pieces.push([h, d].concat()));
             for piece in pieces {
-                self.route(dst, piece, 0, now_us);
+                self.route(dst, piece, (0, PieceSums::NONE), now_us);
             }
             return;
         }
@@ -590,15 +627,15 @@ impl<H: TcpHandler> NetStack<H> {
         if operation == ArpOperation::Request {
             self.stats.arp_requests_sent += 1;
         }
-        self.queue_tx(frame, 0);
+        self.queue_tx(frame, (0, PieceSums::NONE));
     }
 
     /// Appends a finished frame to the transmit queue, if there is room.
-    fn queue_tx(&mut self, frame: Vec<u8>, cut: usize) {
+    fn queue_tx(&mut self, frame: Vec<u8>, (cut, sums): (usize, PieceSums)) {
         if self.outbox.len() >= self.config.tx_queue_limit {
             self.stats.tx_queue_drops += 1;
         } else {
-            self.outbox.push_back((frame, cut));
+            self.outbox.push_back(TxFrame { frame, cut, sums });
         }
     }
 
@@ -624,30 +661,32 @@ impl<H: TcpHandler> NetStack<H> {
     /// The next frame to transmit: a large segment is cut here, in software (a driver that
     /// can cut it, or hand it to a device that can, takes [`pop_segment`](Self::pop_segment)).
     pub fn pop_frame(&mut self) -> Option<Vec<u8>> {
-        let (frame, cut) = self.outbox.pop_front()?;
+        let TxFrame { frame, cut, sums } = self.outbox.pop_front()?;
         if cut == 0 {
             self.stats.tx_frames += 1;
             return Some(frame);
         }
         let mut pieces = Vec::new();
-        crate::offload::cut(&frame, cut, |h, d| pieces.push([h, d].concat()));
+        crate::offload::cut(&frame, cut, &sums, |h, d| pieces.push([h, d].concat()));
         for piece in pieces.into_iter().rev() {
-            self.outbox.push_front((piece, 0));
+            self.outbox.push_front(TxFrame {
+                frame: piece,
+                cut: 0,
+                sums: PieceSums::NONE,
+            });
         }
         self.pop_frame()
     }
 
-    /// The next frame to transmit and the data size to cut it at: 0 for a frame that goes as
-    /// it is, or the size of each wire segment's data of a large TCP segment (see
-    /// [`crate::device::FrameDevice::send_segmented`]).
-    pub fn pop_segment(&mut self) -> Option<(Vec<u8>, usize)> {
-        let (frame, cut) = self.outbox.pop_front()?;
-        self.stats.tx_frames += if cut == 0 {
+    /// The next frame to transmit, with the data size to cut it at and its pieces' sums.
+    pub fn pop_segment(&mut self) -> Option<TxFrame> {
+        let out = self.outbox.pop_front()?;
+        self.stats.tx_frames += if out.cut == 0 {
             1
         } else {
-            crate::offload::pieces(&frame, cut)
+            crate::offload::pieces(&out.frame, out.cut)
         };
-        Some((frame, cut))
+        Some(out)
     }
 
     /// How many frames wait to be transmitted.
@@ -681,7 +720,7 @@ impl<H: TcpHandler> NetStack<H> {
         self.arp.insert(ip, mac, now_us);
         for mut frame in self.resolver.resolved(ip) {
             EthernetFrame::new_unchecked(&mut frame[..]).set_dst_addr(mac);
-            self.queue_tx(frame, 0);
+            self.queue_tx(frame, (0, PieceSums::NONE));
         }
     }
 
@@ -721,23 +760,29 @@ impl<H: TcpHandler> NetStack<H> {
                 }
             }
         }
-        let due_connections: Vec<FourTuple> = self
-            .connections
-            .iter()
-            .filter(|(_, h)| h.poll_at().is_some_and(|t| t <= now_us))
-            .map(|(key, _)| *key)
-            .collect();
-        for key in due_connections {
-            self.call_handler(HandlerSlot::Connection(key), now_us, |h, ctx| h.poll(ctx));
+        let due = |h: &H| h.poll_at().is_some_and(|t| t <= now_us);
+        // Nothing is collected (or allocated) when no timer is due, the common case.
+        if self.connections.values().any(due) {
+            let due_connections: Vec<FourTuple> = self
+                .connections
+                .iter()
+                .filter(|(_, h)| due(h))
+                .map(|(key, _)| *key)
+                .collect();
+            for key in due_connections {
+                self.call_handler(HandlerSlot::Connection(key), now_us, |h, ctx| h.poll(ctx));
+            }
         }
-        let due_listeners: Vec<u16> = self
-            .listeners
-            .iter()
-            .filter(|(_, h)| h.poll_at().is_some_and(|t| t <= now_us))
-            .map(|(port, _)| *port)
-            .collect();
-        for port in due_listeners {
-            self.call_handler(HandlerSlot::Listener(port), now_us, |h, ctx| h.poll(ctx));
+        if self.listeners.values().any(due) {
+            let due_listeners: Vec<u16> = self
+                .listeners
+                .iter()
+                .filter(|(_, h)| due(h))
+                .map(|(port, _)| *port)
+                .collect();
+            for port in due_listeners {
+                self.call_handler(HandlerSlot::Listener(port), now_us, |h, ctx| h.poll(ctx));
+            }
         }
     }
 
@@ -745,8 +790,20 @@ impl<H: TcpHandler> NetStack<H> {
     /// while segments arrived ([`TcpHandler::wants_flush`]) send them now. [`poll`](Self::poll)
     /// and [`drive`](Self::drive) do this first.
     pub fn flush(&mut self, now_us: u64) {
-        for key in std::mem::take(&mut self.unflushed) {
-            self.call_handler(HandlerSlot::Connection(key), now_us, |h, ctx| h.flush(ctx));
+        let mut keys = std::mem::take(&mut self.unflushed);
+        for key in keys.drain(..) {
+            // A connection that answered since (its application sent) has nothing left.
+            if self
+                .connections
+                .get(&key)
+                .is_some_and(TcpHandler::wants_flush)
+            {
+                self.call_handler(HandlerSlot::Connection(key), now_us, |h, ctx| h.flush(ctx));
+            }
+        }
+        // The list's allocation is kept for the next batch.
+        if self.unflushed.is_empty() {
+            self.unflushed = keys;
         }
     }
 

@@ -10,7 +10,7 @@
 use core::fmt;
 use core::net::Ipv4Addr;
 
-use prolac_runtime::checksum::pseudo_header_ipv4;
+use prolac_runtime::checksum::{PieceSums, pseudo_header_ipv4};
 
 /// The IP protocol number of TCP.
 pub const TCP_PROTOCOL: u8 = 6;
@@ -206,6 +206,36 @@ pub fn fill_tcp_checksum(
     Ok(())
 }
 
+/// [`fill_tcp_checksum`] for a segment whose data's one's-complement sum is known (`sums`
+/// made for it uncut, as the data was copied in: see [`PieceSums`]): only the pseudo header
+/// and the TCP header are read. Falls back to reading everything when `sums` does not fit
+/// the segment.
+///
+/// # Errors
+///
+/// As [`fill_tcp_checksum`]; [`SegmentError::BadDataOffset`] for a header length beyond the
+/// segment.
+pub fn fill_tcp_checksum_summed(
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    segment: &mut [u8],
+    sums: &PieceSums,
+) -> Result<(), SegmentError> {
+    let header = segment.get(12).map_or(0, |b| usize::from(b >> 4) * 4);
+    let data_sum = (header >= TCP_HEADER_LEN && header <= segment.len())
+        .then(|| sums.piece(0, segment.len() - header, 0))
+        .flatten();
+    let (Some(data_sum), Ok(len)) = (data_sum, u16::try_from(segment.len())) else {
+        return fill_tcp_checksum(src, dst, segment);
+    };
+    segment[CHECKSUM_OFFSET..CHECKSUM_OFFSET + 2].fill(0);
+    let mut sum = pseudo_header_ipv4(src.octets(), dst.octets(), TCP_PROTOCOL, len);
+    sum.add_bytes(&segment[..header]);
+    sum.add_sum(data_sum, segment.len() - header);
+    segment[CHECKSUM_OFFSET..CHECKSUM_OFFSET + 2].copy_from_slice(&sum.finish().to_be_bytes());
+    Ok(())
+}
+
 /// Which registration a handler was called through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HandlerSlot {
@@ -224,6 +254,8 @@ pub(crate) struct Outgoing {
     pub(crate) frame: Vec<u8>,
     /// The data size to cut the segment at (0: as it is).
     pub(crate) cut: usize,
+    /// The data sums of the wire segments it becomes, when known.
+    pub(crate) sums: PieceSums,
 }
 
 /// What a handler can do while the stack calls it: send segments, register connections,
@@ -302,6 +334,7 @@ impl<H> TcpContext<H> {
             dst,
             frame,
             cut: 0,
+            sums: PieceSums::NONE,
         });
         Ok(())
     }
@@ -337,6 +370,24 @@ impl<H> TcpContext<H> {
         frame: Vec<u8>,
         cut: usize,
     ) -> Result<(), super::SendError> {
+        self.send_tcp_summed(src, dst, frame, cut, &PieceSums::NONE)
+    }
+
+    /// [`send_tcp_segmented`](Self::send_tcp_segmented) with the sums of the data of each
+    /// wire segment, made as the data was copied in: cutting it then reads only headers.
+    ///
+    /// # Errors
+    ///
+    /// As [`send_tcp_segmented`](Self::send_tcp_segmented).
+    #[inline]
+    pub fn send_tcp_summed(
+        &mut self,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        frame: Vec<u8>,
+        cut: usize,
+        sums: &PieceSums,
+    ) -> Result<(), super::SendError> {
         let segment = frame.get(super::FRAME_HEADROOM..).unwrap_or_default();
         super::check_tcp_segmented(self.local_ip, self.mtu, src, dst, segment, cut)?;
         self.outgoing.push(Outgoing {
@@ -344,6 +395,7 @@ impl<H> TcpContext<H> {
             dst,
             frame,
             cut,
+            sums: *sums,
         });
         Ok(())
     }

@@ -174,4 +174,8 @@ impl<D: FrameDevice> FrameDevice for Sniff<'_, D> {
     fn max_frame_len(&self) -> usize {
         self.inner.max_frame_len()
     }
+
+    fn max_recv_len(&self) -> usize {
+        self.inner.max_recv_len()
+    }
 }

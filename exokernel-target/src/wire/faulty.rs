@@ -159,6 +159,10 @@ impl<D: FrameDevice> FrameDevice for FaultyDevice<D> {
     fn max_frame_len(&self) -> usize {
         self.inner.max_frame_len()
     }
+
+    fn max_recv_len(&self) -> usize {
+        self.inner.max_recv_len()
+    }
 }
 
 /// Computes the TCP checksum of a TCP/IPv4 frame afresh (other frames are left alone).
