@@ -257,28 +257,41 @@ mod avx2 {
     }
 
     /// [`sum_run`] storing each block it loads into `out` (as long as `blocks`): the copy
-    /// costs one store per 32 bytes on top of the sum.
+    /// costs one store per 32 bytes on top of the sum. Four blocks per step, two
+    /// accumulators.
     #[target_feature(enable = "avx2")]
     fn copy_sum_run(blocks: &[[u8; 32]], out: &mut [[MaybeUninit<u8>; 32]]) -> u64 {
         let bias = _mm256_set1_epi16(i16::MIN);
         let ones = _mm256_set1_epi16(1);
         let (mut a, mut b) = (_mm256_setzero_si256(), _mm256_setzero_si256());
         let n = blocks.len().min(out.len());
-        let (pairs, last) = blocks[..n].as_chunks::<2>();
-        let (out_pairs, out_last) = out[..n].as_chunks_mut::<2>();
-        for ([x, y], [ox, oy]) in pairs.iter().zip(out_pairs) {
+        let (quads, rest) = blocks[..n].as_chunks::<4>();
+        let (out_quads, out_rest) = out[..n].as_chunks_mut::<4>();
+        for (q, o) in quads.iter().zip(out_quads) {
             // SAFETY: each load reads one 32-byte array of `blocks` and each store writes one
             // 32-byte array of `out` (unaligned loads and stores).
             unsafe {
-                let x = _mm256_loadu_si256(x.as_ptr().cast::<__m256i>());
-                let y = _mm256_loadu_si256(y.as_ptr().cast::<__m256i>());
-                _mm256_storeu_si256(ox.as_mut_ptr().cast::<__m256i>(), x);
-                _mm256_storeu_si256(oy.as_mut_ptr().cast::<__m256i>(), y);
-                a = _mm256_add_epi32(a, _mm256_madd_epi16(_mm256_xor_si256(x, bias), ones));
-                b = _mm256_add_epi32(b, _mm256_madd_epi16(_mm256_xor_si256(y, bias), ones));
+                let w = _mm256_loadu_si256(q[0].as_ptr().cast::<__m256i>());
+                let x = _mm256_loadu_si256(q[1].as_ptr().cast::<__m256i>());
+                let y = _mm256_loadu_si256(q[2].as_ptr().cast::<__m256i>());
+                let z = _mm256_loadu_si256(q[3].as_ptr().cast::<__m256i>());
+                _mm256_storeu_si256(o[0].as_mut_ptr().cast::<__m256i>(), w);
+                _mm256_storeu_si256(o[1].as_mut_ptr().cast::<__m256i>(), x);
+                _mm256_storeu_si256(o[2].as_mut_ptr().cast::<__m256i>(), y);
+                _mm256_storeu_si256(o[3].as_mut_ptr().cast::<__m256i>(), z);
+                let wx = _mm256_add_epi32(
+                    _mm256_madd_epi16(_mm256_xor_si256(w, bias), ones),
+                    _mm256_madd_epi16(_mm256_xor_si256(x, bias), ones),
+                );
+                let yz = _mm256_add_epi32(
+                    _mm256_madd_epi16(_mm256_xor_si256(y, bias), ones),
+                    _mm256_madd_epi16(_mm256_xor_si256(z, bias), ones),
+                );
+                a = _mm256_add_epi32(a, wx);
+                b = _mm256_add_epi32(b, yz);
             }
         }
-        if let ([x], [ox]) = (last, out_last) {
+        for (x, ox) in rest.iter().zip(out_rest) {
             // SAFETY: as above.
             unsafe {
                 let x = _mm256_loadu_si256(x.as_ptr().cast::<__m256i>());
