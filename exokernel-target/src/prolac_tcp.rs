@@ -124,6 +124,8 @@ pub struct ProlacConnection<V: Variant = Full> {
     config: ProlacConfig,
     tcp: Connection<V>,
     inbox: Vec<u8>,
+    /// An empty list for the segments of one call, kept for its allocation.
+    outgoing: Vec<Outgoing>,
     events: Vec<Event>,
     stats: ConnectionStats,
     /// The end of the highest sequence space sent so far (to recognise retransmissions).
@@ -226,6 +228,7 @@ impl<V: Variant> ProlacConnection<V> {
             config,
             tcp,
             inbox: Vec::new(),
+            outgoing: Vec::new(),
             events: Vec::new(),
             stats: ConnectionStats::default(),
             snd_max: None,
@@ -653,6 +656,23 @@ pub trait ProlacStack<V: Variant = Full> {
     fn prolac_connection_mut(&mut self, key: &FourTuple) -> Option<&mut ProlacConnection<V>>;
 }
 
+/// Queues one of `key`'s segments on the stack, with its data's sums.
+fn send_now<V: Variant>(
+    stack: &mut NetStack<ProlacTcp<V>>,
+    key: &FourTuple,
+    o: Outgoing,
+    now_us: u64,
+) -> Result<(), SendError> {
+    stack.send_tcp_summed(
+        key.local_ip,
+        key.remote_ip,
+        o.frame,
+        o.cut,
+        &o.data_sums,
+        now_us,
+    )
+}
+
 /// Runs `call` on the connection registered for `key` and sends what it produced.
 fn with_connection<V: Variant, R>(
     stack: &mut NetStack<ProlacTcp<V>>,
@@ -664,7 +684,8 @@ fn with_connection<V: Variant, R>(
     let conn = handler.as_connection_mut()?;
     conn.tcp.stock_buffers(spares);
     let result = call(conn);
-    let mut out = Vec::new();
+    // The connection lends its list (and its allocation) for the segments it produced.
+    let mut out = std::mem::take(&mut conn.outgoing);
     let delivered = conn.stats.delivered;
     let remove = conn.after_call(now_us, |o| out.push(o));
     // Segments out after the batch came in: the TCP's output has run since and sent every
@@ -674,25 +695,15 @@ fn with_connection<V: Variant, R>(
         conn.unflushed = false;
     }
     let mut errors = 0;
-    for o in out {
-        errors += u64::from(
-            stack
-                .send_tcp_summed(
-                    key.local_ip,
-                    key.remote_ip,
-                    o.frame,
-                    o.cut,
-                    &o.data_sums,
-                    now_us,
-                )
-                .is_err(),
-        );
+    for o in out.drain(..) {
+        errors += u64::from(send_now(stack, key, o, now_us).is_err());
     }
     if let Some(conn) = stack
         .handler_mut(key)
         .and_then(ProlacTcp::as_connection_mut)
     {
         conn.stats.send_errors += errors;
+        conn.outgoing = out;
     }
     if remove {
         stack.unregister(key);
@@ -726,15 +737,7 @@ impl<V: Variant> ProlacStack<V> for NetStack<ProlacTcp<V>> {
         let mut out = Vec::new();
         conn.after_call(now_us, |o| out.push(o));
         for o in out {
-            self.send_tcp_summed(
-                key.local_ip,
-                key.remote_ip,
-                o.frame,
-                o.cut,
-                &o.data_sums,
-                now_us,
-            )
-            .map_err(ConnectError::Send)?;
+            send_now(self, &key, o, now_us).map_err(ConnectError::Send)?;
         }
         self.register(key, ProlacTcp::Connection(Box::new(conn)));
         Ok(key)

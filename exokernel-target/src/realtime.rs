@@ -21,6 +21,9 @@ use std::time::{Duration, Instant};
 use crate::device::FrameDevice;
 use crate::netstack::{NetStack, TcpHandler, verify_tcp_checksum};
 use crate::offload::{Coalescer, tcp_data_frame};
+
+/// The TCP flag PSH.
+const PSH: u8 = 0x08;
 use crate::pcap::Tap;
 use crate::tap::TapDevice;
 use crate::wire::FaultyDevice;
@@ -169,9 +172,11 @@ impl<D: WaitDevice> Runner<D> {
     /// Reads the frames waiting (up to [`batch`](Self::batch)) and runs the timers. The
     /// in-order data frames of one connection that follow each other in the batch reach the
     /// stack as one segment (each frame's checksums checked first), so that the TCP runs once
-    /// for them. The batch is answered by [`send`](Self::send), after the application has
-    /// acted, so that data it sends at once carries the batch's ACK. Returns the time of the
-    /// turn and how many frames were read.
+    /// for them. A data frame with PSH ends the batch: what follows it (if anything) is read
+    /// next turn, so that a lone request is answered without first reading the empty queue.
+    /// The batch is answered by [`send`](Self::send), after the application has acted, so
+    /// that data it sends at once carries the batch's ACK. Returns the time of the turn and
+    /// how many frames were read.
     pub fn turn<H: TcpHandler>(&mut self, stack: &mut NetStack<H>) -> (u64, usize) {
         let now = self.now_us();
         let mut read = 0;
@@ -194,6 +199,11 @@ impl<D: WaitDevice> Runner<D> {
                 None
             };
             match parts {
+                // Data with PSH ends what the sender had to say for now (a request, the end
+                // of a write): nothing to merge it with, and likely nothing behind it.
+                Some(parts) if self.gro.is_empty() && frame[parts.tcp_at + 13] & PSH != 0 => {
+                    stack.receive_frame_trusted(frame, now, true);
+                }
                 Some(parts) => {
                     if !self.gro.offer_parsed(frame, parts) {
                         deliver_coalesced(&mut self.gro, &mut self.coalesced, stack, now);
@@ -205,6 +215,12 @@ impl<D: WaitDevice> Runner<D> {
                     deliver_coalesced(&mut self.gro, &mut self.coalesced, stack, now);
                     stack.receive_frame_trusted(frame, now, trusted);
                 }
+            }
+            // The batch ends at a push: the answer goes out before the queue is looked at
+            // again (the next wait finds any frame behind it at once), which saves the read
+            // that would find the queue empty after a lone request.
+            if parts.is_some_and(|p| frame[p.tcp_at + 13] & PSH != 0) {
+                break;
             }
         }
         deliver_coalesced(&mut self.gro, &mut self.coalesced, stack, now);

@@ -37,9 +37,13 @@ struct Args {
     /// Rounds of each measurement (at least 9 for the report).
     #[arg(long, default_value_t = 9)]
     rounds: usize,
-    /// MiB per bulk transfer.
+    /// MiB per bulk figure and round.
     #[arg(long, default_value_t = 64)]
     mib: u64,
+    /// Transfers each round's MiB are split into, the contenders taking turns transfer by
+    /// transfer.
+    #[arg(long, default_value_t = 4)]
+    slices: usize,
     /// Round trips per contender and latency round.
     #[arg(long, default_value_t = 3000)]
     pings: usize,
@@ -107,30 +111,40 @@ fn run(args: &Args) -> Result<String, String> {
     let (mut on, mut off) = (Vec::new(), Vec::new());
     eprintln!("prolac-bench: {rounds} rounds of {} MiB", args.mib);
     // A warm-up round of each, not counted.
+    // Each round moves `bytes` per figure in `slices` transfers, the contenders taking turns
+    // slice by slice, so that the machine's drift within a round hits them alike.
+    let slices = args.slices.clamp(1, 64);
+    let slice = (bytes / slices as u64).max(1);
+    let moved = slice * slices as u64;
     for round in 0..=rounds {
-        for (d, dir) in dirs.iter().enumerate() {
-            for (c, who) in contenders.iter().enumerate() {
-                let t = tap
-                    .bulk(*who, *dir, bytes)
-                    .map_err(|e| format!("{who:?} {dir:?}: {e}"))?;
-                if round > 0 {
-                    bulk[d][c].push(gbits(bytes, t));
+        let mut t_bulk = vec![vec![Duration::ZERO; contenders.len()]; dirs.len()];
+        let mut t_offloaded = vec![Duration::ZERO; dirs.len()];
+        let (mut t_on, mut t_off) = (Duration::ZERO, Duration::ZERO);
+        for _ in 0..slices {
+            for (d, dir) in dirs.iter().enumerate() {
+                for (c, who) in contenders.iter().enumerate() {
+                    t_bulk[d][c] += tap
+                        .bulk(*who, *dir, slice)
+                        .map_err(|e| format!("{who:?} {dir:?}: {e}"))?;
                 }
+                t_offloaded[d] += tap_offloaded
+                    .bulk(Contender::Prolac, *dir, slice)
+                    .map_err(|e| format!("Prolac with offloads {dir:?}: {e}"))?;
             }
-            let t = tap_offloaded
-                .bulk(Contender::Prolac, *dir, bytes)
-                .map_err(|e| format!("Prolac with offloads {dir:?}: {e}"))?;
-            if round > 0 {
-                offloaded[d].push(gbits(bytes, t));
-            }
+            t_on += veth_on.bulk(slice).map_err(|e| format!("veth: {e}"))?;
+            t_off += veth_off
+                .bulk(slice)
+                .map_err(|e| format!("veth without offloads: {e}"))?;
         }
-        let t_on = veth_on.bulk(bytes).map_err(|e| format!("veth: {e}"))?;
-        let t_off = veth_off
-            .bulk(bytes)
-            .map_err(|e| format!("veth without offloads: {e}"))?;
         if round > 0 {
-            on.push(gbits(bytes, t_on));
-            off.push(gbits(bytes, t_off));
+            for d in 0..dirs.len() {
+                for c in 0..contenders.len() {
+                    bulk[d][c].push(gbits(moved, t_bulk[d][c]));
+                }
+                offloaded[d].push(gbits(moved, t_offloaded[d]));
+            }
+            on.push(gbits(moved, t_on));
+            off.push(gbits(moved, t_off));
             eprintln!("prolac-bench: round {round} of {rounds}");
         }
     }
@@ -153,9 +167,12 @@ fn run(args: &Args) -> Result<String, String> {
     let mut out = String::new();
     out.push_str(&format!(
         "Measured by `prolac-bench` (`cargo run --release -p exokernel-target --bin prolac-bench`) \
-         on {}: {rounds} rounds of {} MiB per bulk figure (after a warm-up round), contenders \
-         interleaved in every round; medians with min–max; Gbit/s of TCP payload.\n\n",
-        described, args.mib
+         on {}: {rounds} rounds of {} MiB per bulk figure (after a warm-up round), each round's \
+         MiB moved in {} transfers with the contenders taking turns transfer by transfer; medians \
+         with min–max; Gbit/s of TCP payload.\n\n",
+        described,
+        args.mib,
+        args.slices.clamp(1, 64)
     ));
     let mem_ratio: Vec<f64> = mem_prolac
         .iter()
