@@ -41,8 +41,9 @@ struct Args {
     #[arg(long, default_value_t = 64)]
     mib: u64,
     /// Transfers each round's MiB are split into, the contenders taking turns transfer by
-    /// transfer.
-    #[arg(long, default_value_t = 4)]
+    /// transfer (more slices: less of the machine's drift within a round, more of each
+    /// connection's start in the figures).
+    #[arg(long, default_value_t = 1)]
     slices: usize,
     /// Round trips per contender and latency round.
     #[arg(long, default_value_t = 3000)]
