@@ -168,12 +168,17 @@ fn run(args: &Args) -> Result<String, String> {
     let mut out = String::new();
     out.push_str(&format!(
         "Measured by `prolac-bench` (`cargo run --release -p exokernel-target --bin prolac-bench`) \
-         on {}: {rounds} rounds of {} MiB per bulk figure (after a warm-up round), each round's \
-         MiB moved in {} transfers with the contenders taking turns transfer by transfer; medians \
+         on {}: {rounds} rounds of {} MiB per bulk figure (after a warm-up round), {}; medians \
          with min–max; Gbit/s of TCP payload.\n\n",
         described,
         args.mib,
-        args.slices.clamp(1, 64)
+        match args.slices.clamp(1, 64) {
+            1 => "contenders interleaved in every round".to_string(),
+            n => format!(
+                "each round's MiB moved in {n} transfers, the contenders taking turns transfer \
+                 by transfer"
+            ),
+        }
     ));
     let mem_ratio: Vec<f64> = mem_prolac
         .iter()
