@@ -227,16 +227,20 @@ impl<H: TcpHandler> NetStack<H> {
             return;
         }
         let key = segment.key();
-        let slot = if self.connections.contains_key(&key) {
-            HandlerSlot::Connection(key)
-        } else {
-            HandlerSlot::Listener(key.local_port)
-        };
         let mut deferred = false;
-        let claimed = self.call_handler(slot, now_us, |h, ctx| {
+        // The connection's handler if there is one (one lookup), else the port's listener.
+        let mut slot = HandlerSlot::Connection(key);
+        let mut claimed = self.call_handler(slot, now_us, |h, ctx| {
             h.segment(&segment, ctx);
             deferred = h.wants_flush();
         });
+        if !claimed {
+            slot = HandlerSlot::Listener(key.local_port);
+            claimed = self.call_handler(slot, now_us, |h, ctx| {
+                h.segment(&segment, ctx);
+                deferred = h.wants_flush();
+            });
+        }
         if claimed {
             self.stats.tcp_delivered += 1;
             // A listener that accepted registered a connection, which may have deferred.

@@ -357,18 +357,17 @@ impl<H: TcpHandler> NetStack<H> {
         now_us: u64,
         call: impl FnOnce(&mut H, &mut TcpContext<H>),
     ) -> bool {
-        let mut ctx = TcpContext::new(now_us, self.config.ip, self.config.mtu, slot);
-        // The segment list's allocation is reused from call to call, and so are sent frames.
-        ctx.outgoing = std::mem::take(&mut self.spare_outgoing);
-        ctx.spare_frames = std::mem::take(&mut self.spare_frames);
         let handler = match slot {
             HandlerSlot::Connection(key) => self.connections.get_mut(&key),
             HandlerSlot::Listener(port) => self.listeners.get_mut(&port),
         };
         let Some(handler) = handler else {
-            self.spare_frames = std::mem::take(&mut ctx.spare_frames);
             return false;
         };
+        let mut ctx = TcpContext::new(now_us, self.config.ip, self.config.mtu, slot);
+        // The segment list's allocation is reused from call to call, and so are sent frames.
+        ctx.outgoing = std::mem::take(&mut self.spare_outgoing);
+        ctx.spare_frames = std::mem::take(&mut self.spare_frames);
         call(handler, &mut ctx);
         self.spare_frames = std::mem::take(&mut ctx.spare_frames);
         if ctx.close {
