@@ -29,7 +29,8 @@ pub const LARGE_FRAME: usize = ETHERNET_HEADER_LEN + 65_535;
 const IPV4_HEADER: usize = 20;
 /// TCP flags that keep a data frame from being merged: FIN, SYN, RST, URG, ECE, CWR.
 const UNMERGEABLE_FLAGS: u8 = 0x01 | 0x02 | 0x04 | 0x20 | 0x40 | 0x80;
-const PSH: u8 = 0x08;
+/// The TCP flag PSH.
+pub(crate) const PSH: u8 = 0x08;
 const ACK: u8 = 0x10;
 const FIN: u8 = 0x01;
 

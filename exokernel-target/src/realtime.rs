@@ -20,10 +20,7 @@ use std::time::{Duration, Instant};
 
 use crate::device::FrameDevice;
 use crate::netstack::{NetStack, TcpHandler, verify_tcp_checksum};
-use crate::offload::{Coalescer, tcp_data_frame};
-
-/// The TCP flag PSH.
-const PSH: u8 = 0x08;
+use crate::offload::{Coalescer, PSH, tcp_data_frame};
 use crate::pcap::Tap;
 use crate::tap::TapDevice;
 use crate::wire::FaultyDevice;
@@ -198,10 +195,12 @@ impl<D: WaitDevice> Runner<D> {
             } else {
                 None
             };
+            // Data with PSH ends what the sender had to say for now (a request, the end of a
+            // write): likely nothing is behind it.
+            let push = parts.is_some_and(|p| frame[p.tcp_at + 13] & PSH != 0);
             match parts {
-                // Data with PSH ends what the sender had to say for now (a request, the end
-                // of a write): nothing to merge it with, and likely nothing behind it.
-                Some(parts) if self.gro.is_empty() && frame[parts.tcp_at + 13] & PSH != 0 => {
+                // Nothing to merge it with: it goes as it came.
+                Some(_) if push && self.gro.is_empty() => {
                     stack.receive_frame_trusted(frame, now, true);
                 }
                 Some(parts) => {
@@ -219,7 +218,7 @@ impl<D: WaitDevice> Runner<D> {
             // The batch ends at a push: the answer goes out before the queue is looked at
             // again (the next wait finds any frame behind it at once), which saves the read
             // that would find the queue empty after a lone request.
-            if parts.is_some_and(|p| frame[p.tcp_at + 13] & PSH != 0) {
+            if push {
                 break;
             }
         }

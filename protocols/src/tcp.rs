@@ -889,6 +889,16 @@ impl Host {
         }
     }
 
+    /// The next segment's frame, for the callers that never asked for segmentation.
+    fn pop_uncut(&mut self) -> Option<Vec<u8>> {
+        let out = self.out.pop_front()?;
+        debug_assert_eq!(
+            out.cut, 0,
+            "with TcpOption::Segmentation, use transmit_segment"
+        );
+        Some(out.frame)
+    }
+
     /// The segment in the buffer last handed out is complete: `len` bytes.
     fn transmit(&mut self, len: usize) {
         let mut frame = core::mem::take(&mut self.building);
@@ -897,7 +907,7 @@ impl Host {
         self.out.push_back(Outgoing {
             frame,
             cut: core::mem::take(&mut self.split_next),
-            data_sums: core::mem::take(&mut self.building_sums),
+            data_sums: self.building_sums,
         });
     }
 
@@ -1199,13 +1209,7 @@ impl<V: Variant> Connection<V> {
     /// The next segment to send, if any (without the headroom; not copied when there is
     /// none).
     pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        let Outgoing {
-            frame, cut: split, ..
-        } = self.host.out.pop_front()?;
-        debug_assert_eq!(
-            split, 0,
-            "with TcpOption::Segmentation, use transmit_segment"
-        );
+        let frame = self.host.pop_uncut()?;
         let headroom = self.host.headroom;
         Some(if headroom == 0 {
             frame
@@ -1217,14 +1221,7 @@ impl<V: Variant> Connection<V> {
     /// The next segment to send in its frame: [`Config::headroom`] free bytes, then the
     /// segment. (With [`TcpOption::Segmentation`] use [`transmit_segment`](Self::transmit_segment).)
     pub fn transmit_frame(&mut self) -> Option<Vec<u8>> {
-        let Outgoing {
-            frame, cut: split, ..
-        } = self.host.out.pop_front()?;
-        debug_assert_eq!(
-            split, 0,
-            "with TcpOption::Segmentation, use transmit_segment"
-        );
-        Some(frame)
+        self.host.pop_uncut()
     }
 
     /// The next segment to send in its frame, as [`transmit_frame`](Self::transmit_frame),
@@ -1261,18 +1258,9 @@ impl<V: Variant> Connection<V> {
     /// if there was none.
     pub fn transmit_one(&mut self, f: impl FnOnce(&mut [u8])) -> bool {
         let h = &mut *self.host;
-        let Some(Outgoing {
-            mut frame,
-            cut: split,
-            ..
-        }) = h.out.pop_front()
-        else {
+        let Some(mut frame) = h.pop_uncut() else {
             return false;
         };
-        debug_assert_eq!(
-            split, 0,
-            "with TcpOption::Segmentation, use transmit_segment"
-        );
         f(&mut frame[h.headroom..]);
         if h.building.capacity() < frame.capacity() {
             h.building = frame;

@@ -247,6 +247,21 @@ pub struct TxFrame {
     pub sums: PieceSums,
 }
 
+/// How a frame is to be cut on its way out (size 0: as it is), and its pieces' data sums.
+#[derive(Clone, Copy)]
+struct Cut {
+    size: usize,
+    sums: PieceSums,
+}
+
+impl Cut {
+    /// A frame that goes as it is.
+    const NONE: Cut = Cut {
+        size: 0,
+        sums: PieceSums::NONE,
+    };
+}
+
 /// Sent frames a stack keeps for reuse at most.
 const SPARE_FRAMES: usize = 512;
 
@@ -382,7 +397,10 @@ impl<H: TcpHandler> NetStack<H> {
         let mut outgoing = std::mem::take(&mut ctx.outgoing);
         for out in outgoing.drain(..) {
             // Checked when queued; the stack's address and MTU have not changed since.
-            let cut = (out.cut, out.sums);
+            let cut = Cut {
+                size: out.cut,
+                sums: out.sums,
+            };
             self.send_framed_cut(out.dst, IpProtocol::Tcp, out.frame, cut, now_us);
         }
         self.spare_outgoing = outgoing;
@@ -470,7 +488,11 @@ impl<H: TcpHandler> NetStack<H> {
     ) -> Result<(), SendError> {
         let segment = frame.get(FRAME_HEADROOM..).unwrap_or_default();
         check_tcp_segmented(self.config.ip, self.config.mtu, src, dst, segment, cut)?;
-        self.send_framed_cut(dst, IpProtocol::Tcp, frame, (cut, *sums), now_us);
+        let cut = Cut {
+            size: cut,
+            sums: *sums,
+        };
+        self.send_framed_cut(dst, IpProtocol::Tcp, frame, cut, now_us);
         Ok(())
     }
 
@@ -539,17 +561,16 @@ impl<H: TcpHandler> NetStack<H> {
     /// Writes the Ethernet and IPv4 headers in front of the payload already in `frame` and
     /// routes it (the payload's length has been checked against the MTU).
     fn send_framed(&mut self, dst: Ipv4Addr, protocol: IpProtocol, frame: Vec<u8>, now_us: u64) {
-        self.send_framed_cut(dst, protocol, frame, (0, PieceSums::NONE), now_us);
+        self.send_framed_cut(dst, protocol, frame, Cut::NONE, now_us);
     }
 
-    /// [`send_framed`](Self::send_framed) for a frame to be cut at `cut.0` data bytes, its
-    /// pieces' data sums `cut.1`.
+    /// [`send_framed`](Self::send_framed) for a frame to be cut as `cut` says.
     fn send_framed_cut(
         &mut self,
         dst: Ipv4Addr,
         protocol: IpProtocol,
         mut frame: Vec<u8>,
-        cut: (usize, PieceSums),
+        cut: Cut,
         now_us: u64,
     ) {
         let payload_len = frame.len() - ETHERNET_HEADER_LEN - IPV4_HEADER_LEN;
@@ -575,18 +596,20 @@ impl<H: TcpHandler> NetStack<H> {
 
     /// Sends `frame` (destination address still blank) to `dst`'s hardware address, or
     /// queues it until ARP finds it.
-    fn route(&mut self, dst: Ipv4Addr, mut frame: Vec<u8>, cut: (usize, PieceSums), now_us: u64) {
+    fn route(&mut self, dst: Ipv4Addr, mut frame: Vec<u8>, cut: Cut, now_us: u64) {
         if let Some(mac) = self.arp.lookup(dst, now_us) {
             EthernetFrame::new_unchecked(&mut frame[..]).set_dst_addr(mac);
             self.queue_tx(frame, cut);
             return;
         }
-        if cut.0 > 0 {
+        if cut.size > 0 {
             // Frames waiting for ARP are whole wire frames: cut this one now.
             let mut pieces = Vec::new();
-            crate::offload::cut(&frame, cut.0, &cut.1, |h, d| pieces.push([h, d].concat()));
+            crate::offload::cut(&frame, cut.size, &cut.sums, |h, d| {
+                pieces.push([h, d].concat());
+            });
             for piece in pieces {
-                self.route(dst, piece, (0, PieceSums::NONE), now_us);
+                self.route(dst, piece, Cut::NONE, now_us);
             }
             return;
         }
@@ -626,15 +649,19 @@ impl<H: TcpHandler> NetStack<H> {
         if operation == ArpOperation::Request {
             self.stats.arp_requests_sent += 1;
         }
-        self.queue_tx(frame, (0, PieceSums::NONE));
+        self.queue_tx(frame, Cut::NONE);
     }
 
     /// Appends a finished frame to the transmit queue, if there is room.
-    fn queue_tx(&mut self, frame: Vec<u8>, (cut, sums): (usize, PieceSums)) {
+    fn queue_tx(&mut self, frame: Vec<u8>, cut: Cut) {
         if self.outbox.len() >= self.config.tx_queue_limit {
             self.stats.tx_queue_drops += 1;
         } else {
-            self.outbox.push_back(TxFrame { frame, cut, sums });
+            self.outbox.push_back(TxFrame {
+                frame,
+                cut: cut.size,
+                sums: cut.sums,
+            });
         }
     }
 
@@ -719,7 +746,7 @@ impl<H: TcpHandler> NetStack<H> {
         self.arp.insert(ip, mac, now_us);
         for mut frame in self.resolver.resolved(ip) {
             EthernetFrame::new_unchecked(&mut frame[..]).set_dst_addr(mac);
-            self.queue_tx(frame, (0, PieceSums::NONE));
+            self.queue_tx(frame, Cut::NONE);
         }
     }
 

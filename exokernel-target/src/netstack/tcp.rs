@@ -213,8 +213,7 @@ pub fn fill_tcp_checksum(
 ///
 /// # Errors
 ///
-/// As [`fill_tcp_checksum`]; [`SegmentError::BadDataOffset`] for a header length beyond the
-/// segment.
+/// As [`fill_tcp_checksum`].
 pub fn fill_tcp_checksum_summed(
     src: Ipv4Addr,
     dst: Ipv4Addr,
