@@ -21,6 +21,7 @@
 //! is passed in as virtual microseconds, and pcap output goes to any `Write` the caller
 //! provides. A scenario on the wire is a function of its seed.
 
+mod alarm;
 pub mod bench;
 pub mod device;
 pub mod netns;

@@ -4,7 +4,8 @@
 //! batch) and runs the timers; the application then acts through the stack's calls, and
 //! [`send`](Runner::send) answers the batch (one ACK for it, carried by the application's
 //! data when it sent some) and sends what the stack queued; [`wait`](Runner::wait) sleeps
-//! until a frame arrives or the next timer is due. The in-order data frames of a batch are
+//! until a frame arrives or the next timer is due, and reads that frame for the next turn (on
+//! a TAP device the wait is the read itself: [`WaitDevice::wait_recv`]). The in-order data frames of a batch are
 //! coalesced into one segment before the stack sees them ([`crate::offload`]), as the
 //! kernel's GRO does. Frames are read straight into one buffer of the device's
 //! [`max_recv_len`](FrameDevice::max_recv_len), allocated and cleared once.
@@ -33,11 +34,40 @@ pub trait WaitDevice: FrameDevice {
     ///
     /// The device failed.
     fn wait(&mut self, timeout: Duration) -> io::Result<bool>;
+
+    /// Waits like [`wait`](Self::wait) and reads the frame that ended the wait into `buf`
+    /// (at least [`max_recv_len`](FrameDevice::max_recv_len) bytes): its length, or `None`
+    /// when the wait ended without one. A TAP device waits in the read itself (one system
+    /// call, where `wait` and then a read make two).
+    ///
+    /// # Errors
+    ///
+    /// The device failed.
+    fn wait_recv(
+        &mut self,
+        buf: &mut [u8],
+        timeout: Duration,
+        now_us: u64,
+    ) -> io::Result<Option<usize>> {
+        if !timeout.is_zero() && !self.wait(timeout)? {
+            return Ok(None);
+        }
+        Ok(self.recv_into(buf, now_us))
+    }
 }
 
 impl WaitDevice for TapDevice {
     fn wait(&mut self, timeout: Duration) -> io::Result<bool> {
         TapDevice::wait(self, Some(timeout))
+    }
+
+    fn wait_recv(
+        &mut self,
+        buf: &mut [u8],
+        timeout: Duration,
+        _now_us: u64,
+    ) -> io::Result<Option<usize>> {
+        TapDevice::wait_recv(self, buf, timeout)
     }
 }
 
@@ -128,6 +158,9 @@ pub struct Runner<D> {
     gro: Coalescer,
     /// Frames merged with others, and the segments (of more than one frame) they became.
     pub coalesced: (u64, u64),
+    /// The length of a frame in `frame` that [`wait`](Self::wait) read and the next turn takes
+    /// first.
+    pending: Option<usize>,
 }
 
 impl<D: WaitDevice> Runner<D> {
@@ -142,6 +175,7 @@ impl<D: WaitDevice> Runner<D> {
             coalesce: true,
             gro: Coalescer::new(true),
             coalesced: (0, 0),
+            pending: None,
         }
     }
 
@@ -177,54 +211,65 @@ impl<D: WaitDevice> Runner<D> {
     pub fn turn<H: TcpHandler>(&mut self, stack: &mut NetStack<H>) -> (u64, usize) {
         let now = self.now_us();
         let mut read = 0;
-        let small = self.device.max_frame_len();
         // Sized once (and zeroed once): frames are read straight into it.
         let need = self.device.max_recv_len();
         if self.frame.len() < need {
             self.frame.resize(need, 0);
         }
-        while read < self.batch {
+        // The frame that ended the last wait comes first.
+        let mut push = match self.pending.take() {
+            Some(n) => {
+                read += 1;
+                self.take_frame(n, stack, now)
+            }
+            None => false,
+        };
+        while !push && read < self.batch {
             let Some(n) = self.device.recv_into(&mut self.frame, now) else {
                 break;
             };
             read += 1;
-            let frame = &self.frame[..n];
-            let trusted = self.device.rx_checksum_trusted();
-            let parts = if self.coalesce && n <= small {
-                tcp_data_frame(frame).filter(|_| trusted || checksums_hold(frame))
-            } else {
-                None
-            };
-            // Data with PSH ends what the sender had to say for now (a request, the end of a
-            // write): likely nothing is behind it.
-            let push = parts.is_some_and(|p| frame[p.tcp_at + 13] & PSH != 0);
-            match parts {
-                // Nothing to merge it with: it goes as it came.
-                Some(_) if push && self.gro.is_empty() => {
-                    stack.receive_frame_trusted(frame, now, true);
-                }
-                Some(parts) => {
-                    if !self.gro.offer_parsed(frame, parts) {
-                        deliver_coalesced(&mut self.gro, &mut self.coalesced, stack, now);
-                        // An empty coalescer takes any data frame.
-                        self.gro.offer_parsed(frame, parts);
-                    }
-                }
-                None => {
-                    deliver_coalesced(&mut self.gro, &mut self.coalesced, stack, now);
-                    stack.receive_frame_trusted(frame, now, trusted);
-                }
-            }
             // The batch ends at a push: the answer goes out before the queue is looked at
             // again (the next wait finds any frame behind it at once), which saves the read
             // that would find the queue empty after a lone request.
-            if push {
-                break;
-            }
+            push = self.take_frame(n, stack, now);
         }
         deliver_coalesced(&mut self.gro, &mut self.coalesced, stack, now);
         stack.run_timers(now);
         (now, read)
+    }
+
+    /// Hands the frame of `n` bytes in `frame` to the stack, or to the coalescer; whether it
+    /// was data with PSH.
+    fn take_frame<H: TcpHandler>(&mut self, n: usize, stack: &mut NetStack<H>, now: u64) -> bool {
+        let frame = &self.frame[..n];
+        let trusted = self.device.rx_checksum_trusted();
+        let parts = if self.coalesce && n <= self.device.max_frame_len() {
+            tcp_data_frame(frame).filter(|_| trusted || checksums_hold(frame))
+        } else {
+            None
+        };
+        // Data with PSH ends what the sender had to say for now (a request, the end of a
+        // write): likely nothing is behind it.
+        let push = parts.is_some_and(|p| frame[p.tcp_at + 13] & PSH != 0);
+        match parts {
+            // Nothing to merge it with: it goes as it came.
+            Some(_) if push && self.gro.is_empty() => {
+                stack.receive_frame_trusted(frame, now, true);
+            }
+            Some(parts) => {
+                if !self.gro.offer_parsed(frame, parts) {
+                    deliver_coalesced(&mut self.gro, &mut self.coalesced, stack, now);
+                    // An empty coalescer takes any data frame.
+                    self.gro.offer_parsed(frame, parts);
+                }
+            }
+            None => {
+                deliver_coalesced(&mut self.gro, &mut self.coalesced, stack, now);
+                stack.receive_frame_trusted(frame, now, trusted);
+            }
+        }
+        push
     }
 
     /// Ends the receive batch (the answers the connections deferred go now, unless data the
@@ -247,7 +292,11 @@ impl<D: WaitDevice> Runner<D> {
         self.device.flush(now);
     }
 
-    /// Waits for a frame, the stack's next timer, or `most` — whichever comes first.
+    /// Waits for a frame, the stack's next timer, or `most` — whichever comes first — and
+    /// reads the frame that ends the wait (the next [`turn`](Self::turn) takes it first): on a
+    /// TAP device the wait is the read itself, so that a server answering one request at a
+    /// time makes two system calls per request (its answer's write, and this), as a blocking
+    /// server on the kernel's sockets does.
     ///
     /// # Errors
     ///
@@ -259,6 +308,15 @@ impl<D: WaitDevice> Runner<D> {
             Some(t) => most.min(Duration::from_micros(t - now)),
             None => most,
         };
-        self.device.wait(timeout).map(|_| ())
+        if self.pending.is_some() {
+            // A frame read by the last wait is still to be taken: nothing to wait for.
+            return Ok(());
+        }
+        let need = self.device.max_recv_len();
+        if self.frame.len() < need {
+            self.frame.resize(need, 0);
+        }
+        self.pending = self.device.wait_recv(&mut self.frame, timeout, now)?;
+        Ok(())
     }
 }

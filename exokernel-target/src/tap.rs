@@ -1,13 +1,20 @@
 //! TAP devices: the library-OS stack on a real Ethernet device facing the Linux kernel.
 //!
 //! A [`TapDevice`] is a Linux TAP interface (created with tun-rs) whose descriptor the stack
-//! reads and writes: one Ethernet frame per `read` and per `write`, the descriptor
-//! non-blocking. It implements [`FrameDevice`], so everything that runs on the in-memory
-//! wire — the netstack, smoltcp through [`crate::device::SmoltcpDevice`], pcap recording
-//! ([`crate::pcap::Tap`]), fault injection ([`crate::wire::FaultyDevice`]) — runs on it too.
-//! Reads are batched by the caller: [`crate::realtime::Runner`] drains every frame the device
-//! holds before it answers, so that one ACK covers a batch. The device's time argument is
-//! ignored: a real device has its own clock.
+//! reads and writes: one Ethernet frame per `read` and per `write`. It implements
+//! [`FrameDevice`], so everything that runs on the in-memory wire — the netstack, smoltcp
+//! through [`crate::device::SmoltcpDevice`], pcap recording ([`crate::pcap::Tap`]), fault
+//! injection ([`crate::wire::FaultyDevice`]) — runs on it too. Reads are batched by the
+//! caller: [`crate::realtime::Runner`] drains every frame the device holds before it answers,
+//! so that one ACK covers a batch. The device's time argument is ignored: a real device has
+//! its own clock.
+//!
+//! Waiting for the next frame is the read itself ([`TapDevice::wait_recv`]), as in a blocking
+//! server: the descriptor blocks, every read that must not passes `RWF_NOWAIT`, and the
+//! thread's alarm ([`crate::alarm`]) ends a read still blocked when the stack's next timer is
+//! due. A server answering one request at a time so makes two system calls per request, not
+//! three with a `poll` before the read (`docs/BENCHMARKS.md` has what that is worth). Where the kernel cannot tell a read not to block, the descriptor is
+//! non-blocking and waits use `poll`.
 //!
 //! With offloads ([`TapDevice::create_offloaded`]) every frame crosses the descriptor behind
 //! a virtio-net header, as between the kernel and a virtual machine's network card, and the
@@ -27,7 +34,9 @@ use std::time::Duration;
 
 use prolac_runtime::checksum::PieceSums;
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
+use rustix::io::ReadWriteFlags;
 
+use crate::alarm::Alarm;
 use crate::device::{DeviceError, FrameDevice};
 use crate::offload::{Coalescer, LARGE_FRAME};
 use crate::wire::ETHERNET_HEADER_LEN;
@@ -104,8 +113,16 @@ impl VnetHeader {
         b
     }
 }
-/// A TAP interface, its descriptor non-blocking.
+/// A TAP interface.
 pub struct TapDevice {
+    /// The descriptor blocks, and reads that must not pass `RWF_NOWAIT`: a wait can be the
+    /// read itself ([`send_wait_recv`](Self::send_wait_recv)).
+    blocking: bool,
+    /// Waits use `poll` (no alarm could be had, or [`set_wait_in_read`](Self::set_wait_in_read)
+    /// turned the read-as-wait off).
+    poll_waits: bool,
+    /// What ends a wait in the read when the timeout passes; made by the thread that waits.
+    alarm: Option<Alarm>,
     device: tun_rs::SyncDevice,
     name: String,
     mtu: usize,
@@ -167,13 +184,23 @@ impl TapDevice {
             .offload(offloaded)
             .build_sync()
             .map_err(|e| io::Error::new(e.kind(), format!("creating TAP device {name}: {e}")))?;
-        device.set_nonblocking(true)?;
+        // The descriptor blocks if reads can be told not to (`RWF_NOWAIT`), so that a wait can
+        // be a read; else it does not.
+        device.set_nonblocking(false)?;
+        let nowait = rustix::io::preadv2(&device, &mut [], u64::MAX, ReadWriteFlags::NOWAIT);
+        let blocking = matches!(nowait, Ok(_) | Err(rustix::io::Errno::AGAIN));
+        if !blocking {
+            device.set_nonblocking(true)?;
+        }
         let largest = if offloaded {
             LARGE_FRAME
         } else {
             usize::from(mtu) + ETHERNET_HEADER_LEN + 64
         };
         Ok(TapDevice {
+            blocking,
+            poll_waits: !blocking,
+            alarm: None,
             device,
             name: name.to_string(),
             mtu: usize::from(mtu),
@@ -249,9 +276,87 @@ impl TapDevice {
             n += 1;
         }
         let len: usize = parts.iter().map(|p| p.len()).sum();
-        let result = rustix::io::writev(&self.device, &slices[..n]).map_err(io::Error::from);
+        let result = rustix::io::writev(&self.device, &slices[..n]);
+        self.count_write(len, result.map(|_| ()).map_err(io::Error::from));
+    }
+
+    /// Reads one frame into `buf` (at least [`LARGE_FRAME`] bytes with offloads): its
+    /// length, or `None` when none is waiting. With offloads, notes what the virtio-net
+    /// header says of the checksum.
+    fn read(&mut self, buf: &mut [u8]) -> Option<usize> {
+        self.read_frame(buf, false)
+    }
+
+    /// Reads one frame into `buf` as [`read`](Self::read) does, blocking until one comes (or
+    /// a signal, or the alarm, interrupts the read: `None`) when `block` and the descriptor
+    /// blocks.
+    fn read_frame(&mut self, buf: &mut [u8], block: bool) -> Option<usize> {
+        let flags = if self.blocking && !block {
+            ReadWriteFlags::NOWAIT
+        } else {
+            ReadWriteFlags::empty()
+        };
+        let mut h = [0u8; VNET_HDR_LEN];
+        let result = if self.offloaded {
+            rustix::io::preadv2(
+                &self.device,
+                &mut [IoSliceMut::new(&mut h), IoSliceMut::new(buf)],
+                u64::MAX,
+                flags,
+            )
+            .map_err(io::Error::from)
+            .and_then(|n| {
+                n.checked_sub(VNET_HDR_LEN)
+                    .ok_or_else(|| io::Error::other("a read shorter than the virtio-net header"))
+            })
+            .map(|n| (n, Some(h)))
+        } else if flags.is_empty() {
+            rustix::io::read(&self.device, buf)
+                .map_err(io::Error::from)
+                .map(|n| (n, None))
+        } else {
+            rustix::io::preadv2(&self.device, &mut [IoSliceMut::new(buf)], u64::MAX, flags)
+                .map_err(io::Error::from)
+                .map(|n| (n, None))
+        };
+        self.count_read(result)
+    }
+
+    /// Counts a read (its length, and the virtio-net header it came behind, if any), and
+    /// notes what the header says of the checksum: the frame's length, or `None` when there
+    /// was no frame.
+    fn count_read(
+        &mut self,
+        result: io::Result<(usize, Option<[u8; VNET_HDR_LEN]>)>,
+    ) -> Option<usize> {
         match result {
-            Ok(_) => {
+            Ok((n, header)) => {
+                if let Some(h) = header {
+                    let header = VnetHeader::decode(&h);
+                    self.last_trusted = header.flags & (VNET_NEEDS_CSUM | VNET_DATA_VALID) != 0;
+                    self.stats.rx_checksum_trusted += u64::from(self.last_trusted);
+                    self.stats.rx_large_segments += u64::from(header.gso_type != VNET_GSO_NONE);
+                }
+                self.stats.rx_frames += 1;
+                self.stats.rx_bytes += n as u64;
+                Some(n)
+            }
+            Err(e) => {
+                if !matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                ) {
+                    self.stats.errors += 1;
+                }
+                None
+            }
+        }
+    }
+
+    /// Counts a write of `len` bytes.
+    fn count_write(&mut self, len: usize, result: io::Result<()>) {
+        match result {
+            Ok(()) => {
                 self.stats.tx_frames += 1;
                 self.stats.tx_bytes += len as u64;
             }
@@ -263,45 +368,70 @@ impl TapDevice {
         }
     }
 
-    /// Reads one frame into `buf` (at least [`LARGE_FRAME`] bytes with offloads): its
-    /// length, or `None` when none is waiting. With offloads, notes what the virtio-net
-    /// header says of the checksum.
-    fn read(&mut self, buf: &mut [u8]) -> Option<usize> {
-        loop {
-            let result = if self.offloaded {
-                let mut h = [0u8; VNET_HDR_LEN];
-                rustix::io::readv(
-                    &self.device,
-                    &mut [IoSliceMut::new(&mut h), IoSliceMut::new(buf)],
-                )
-                .map_err(io::Error::from)
-                .and_then(|n| {
-                    let n = n.checked_sub(VNET_HDR_LEN).ok_or_else(|| {
-                        io::Error::other("a read shorter than the virtio-net header")
-                    })?;
-                    let header = VnetHeader::decode(&h);
-                    self.last_trusted = header.flags & (VNET_NEEDS_CSUM | VNET_DATA_VALID) != 0;
-                    self.stats.rx_checksum_trusted += u64::from(self.last_trusted);
-                    self.stats.rx_large_segments += u64::from(header.gso_type != VNET_GSO_NONE);
-                    Ok(n)
-                })
-            } else {
-                rustix::io::read(&self.device, &mut *buf).map_err(io::Error::from)
-            };
-            match result {
-                Ok(n) => {
-                    self.stats.rx_frames += 1;
-                    self.stats.rx_bytes += n as u64;
-                    return Some(n);
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    if e.kind() != io::ErrorKind::WouldBlock {
-                        self.stats.errors += 1;
-                    }
-                    return None;
+    /// Whether [`send_wait_recv`](Self::send_wait_recv) may wait in the read itself (on by
+    /// default where the kernel allows it: a blocking descriptor whose other reads pass
+    /// `RWF_NOWAIT`, and a thread alarm for the timeout), or waits with `poll` and then reads.
+    /// Whether it now waits in the read.
+    pub fn set_wait_in_read(&mut self, on: bool) -> bool {
+        self.poll_waits = !(on && self.blocking);
+        if self.poll_waits {
+            self.alarm = None;
+        }
+        !self.poll_waits
+    }
+
+    /// Waits until a frame arrives or `timeout` passes, and reads that frame into `buf` (at
+    /// least [`max_recv_len`](FrameDevice::max_recv_len) bytes): the frame's length, or `None`
+    /// when the wait ended without one. The wait is the read itself where it can be (see
+    /// [`set_wait_in_read`](Self::set_wait_in_read)): one system call, where `poll` and a read
+    /// make two.
+    ///
+    /// # Errors
+    ///
+    /// The wait failed (a failed read is counted in the [`stats`](Self::stats), as
+    /// [`recv_into`](FrameDevice::recv_into) counts it).
+    pub fn wait_recv(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<Option<usize>> {
+        if timeout.is_zero() {
+            return Ok(self.read(buf));
+        }
+        if !self.poll_waits {
+            if self.alarm.as_ref().is_some_and(|a| !a.owned_here()) {
+                self.alarm = None;
+            }
+            if self.alarm.is_none() {
+                match Alarm::new() {
+                    Ok(a) => self.alarm = Some(a),
+                    // No alarm to be had: waits use poll from now on.
+                    Err(_) => self.poll_waits = true,
                 }
             }
+        }
+        match self.alarm.as_mut().filter(|_| !self.poll_waits) {
+            Some(alarm) => {
+                let deadline = std::time::Instant::now() + timeout;
+                alarm.arm(std::time::Instant::now(), deadline)?;
+                loop {
+                    let errors = self.stats.errors;
+                    let n = self.read_frame(buf, true);
+                    let now = std::time::Instant::now();
+                    // A frame, a failed read, or the deadline ends the wait; an alarm set for
+                    // an earlier deadline (or another signal) does not.
+                    let ended = n.is_some() || self.stats.errors != errors || now >= deadline;
+                    let Some(alarm) = self.alarm.as_mut() else {
+                        return Ok(n);
+                    };
+                    alarm.settle(now)?;
+                    if ended {
+                        return Ok(n);
+                    }
+                    alarm.arm(now, deadline)?;
+                }
+            }
+            None => Ok(if self.wait(Some(timeout))? {
+                self.read(buf)
+            } else {
+                None
+            }),
         }
     }
 

@@ -802,3 +802,105 @@ fn benchmark_measurements_run() {
         }
     }
 }
+
+/// Waits on `tap` for up to `timeout` in a thread of its own (a wait that never ended would
+/// fail the test instead of hanging it): what the wait returned, how long it took, and the
+/// device.
+fn wait_in_thread(mut tap: TapDevice, timeout: Duration) -> (Option<Vec<u8>>, Duration, TapDevice) {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; 4096];
+        let start = Instant::now();
+        let got = tap.wait_recv(&mut buf, timeout).expect("a wait");
+        let took = start.elapsed();
+        let _ = tx.send((got.map(|n| buf[..n].to_vec()), took, tap));
+    });
+    rx.recv_timeout(timeout + Duration::from_secs(10))
+        .expect("the wait ended")
+}
+
+/// The wait in the read (a blocking read that the thread's alarm ends) ends at its timeout
+/// when nothing comes — again and again, with the alarm armed lazily, on the thread that made
+/// it and on another — and at once when a frame comes; the device's other reads do not block.
+#[test]
+fn a_wait_in_the_read_ends_at_its_timeout_or_at_a_frame() {
+    let Some((b, mut tap)) = bench() else { return };
+    if !tap.set_wait_in_read(true) {
+        println!("this kernel cannot tell a TAP read not to block: waits use poll");
+    }
+    let timeout = Duration::from_millis(40);
+    let mut quiet = 0;
+    for _ in 0..30 {
+        // Each wait runs on a new thread: the device makes an alarm for it.
+        let (got, took, back) = wait_in_thread(tap, timeout);
+        tap = back;
+        match got {
+            // The kernel's own chatter (IPv6 router solicitations) may end a wait early.
+            Some(_) => continue,
+            None => {
+                assert!(
+                    took >= timeout - Duration::from_millis(2),
+                    "ended early: {took:?}"
+                );
+                assert!(took < Duration::from_secs(2), "ended late: {took:?}");
+                quiet += 1;
+            }
+        }
+        if quiet == 3 {
+            break;
+        }
+    }
+    assert_eq!(quiet, 3, "three waits ended at their timeout");
+    // Several waits on one thread: the alarm set for the first serves the later ones.
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; 4096];
+        let mut took = Vec::new();
+        for _ in 0..5 {
+            let start = Instant::now();
+            if tap.wait_recv(&mut buf, timeout).expect("a wait").is_none() {
+                took.push(start.elapsed());
+            }
+            // A read that is not a wait returns at once, frame or not.
+            let _ = exokernel_target::device::FrameDevice::recv_into(&mut tap, &mut buf, 0);
+        }
+        let _ = tx.send((took, tap));
+    });
+    let (took, back) = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the waits ended");
+    tap = back;
+    assert!(!took.is_empty());
+    for t in took {
+        assert!(
+            t >= timeout - Duration::from_millis(2) && t < Duration::from_secs(2),
+            "{t:?}"
+        );
+    }
+    // A frame ends the wait: the kernel's side sends a datagram to the stack's address and so
+    // first asks for it with ARP.
+    let waiting = std::thread::spawn(move || {
+        let start = Instant::now();
+        let mut arp = None;
+        while arp.is_none() && start.elapsed() < Duration::from_secs(5) {
+            let (got, _, back) = wait_in_thread(tap, Duration::from_secs(30));
+            tap = back;
+            arp = got.filter(|f| f.len() >= 14 && f[12..14] == [0x08, 0x06]);
+        }
+        (arp, start.elapsed(), tap)
+    });
+    std::thread::sleep(Duration::from_millis(50));
+    b.ns()
+        .run(|| {
+            let s = std::net::UdpSocket::bind((KERNEL, 0)).expect("a socket");
+            let _ = s.send_to(b"x", (PROLAC, 9));
+        })
+        .expect("the namespace");
+    let (arp, took, tap) = waiting.join().expect("the waiting thread");
+    assert!(arp.is_some(), "the ARP request ended a wait");
+    assert!(
+        took < Duration::from_secs(5),
+        "long before the 30 s timeout: {took:?}"
+    );
+    b.finish(tap);
+}

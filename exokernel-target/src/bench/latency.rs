@@ -193,6 +193,10 @@ fn prolac_echo(tap: TapDevice, done: impl Fn() -> bool) -> (TapDevice, io::Resul
         Ok(s) => s,
         Err(e) => return (tap, Err(e)),
     };
+    let mut tap = tap;
+    if std::env::var_os("PROLAC_POLL_WAITS").is_some() {
+        tap.set_wait_in_read(false);
+    }
     let mut runner = Runner::new(tap);
     let mut keys: Vec<FourTuple> = Vec::new();
     let mut data = Vec::new();
@@ -211,7 +215,7 @@ fn prolac_echo(tap: TapDevice, done: impl Fn() -> bool) -> (TapDevice, io::Resul
             }
         }
         runner.send(&mut stack);
-        // Block in poll() for the next frame, as a server would.
+        // Block in the read of the next frame, as a server would.
         if let Err(e) = runner.wait(&stack, Duration::from_millis(20)) {
             return (runner.into_device(), Err(e));
         }

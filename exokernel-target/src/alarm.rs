@@ -1,0 +1,177 @@
+//! A thread's alarm: a signal that interrupts a blocking system call of that thread when a
+//! deadline passes, so that a server can wait for its next frame with the read itself (as a
+//! blocking server does: `read`, then `write` the answer — two system calls per request, not
+//! three with a `poll` before the read) and still run its timers on time.
+//!
+//! An [`Alarm`] is a POSIX timer (`timer_create`, `CLOCK_MONOTONIC`) that sends a real-time
+//! signal to the thread that made it (`SIGEV_THREAD_ID`); the process handles that signal with
+//! a handler that does nothing and is installed without `SA_RESTART`, so a read blocked when
+//! it arrives returns `EINTR`. Arming is lazy: a wait whose deadline is no earlier than the
+//! alarm already set, and that one not yet passed, costs no system call — a server that
+//! pushes its deadline on with every request (a retransmission timer) re-arms once per
+//! expiry, not once per request. A signal that arrives between the check and the read would be
+//! lost, so the timer repeats every [`REPEAT`] until the waiter has seen its deadline pass and
+//! disarms it: a wait ends at most that late.
+//!
+//! The signal is `SIGRTMAX - 2`. If another handler already holds it, no alarm can be had
+//! (and the TAP device waits with `poll` instead).
+
+use std::io;
+use std::sync::OnceLock;
+use std::thread::ThreadId;
+use std::time::{Duration, Instant};
+
+/// How often the timer fires again after its deadline until it is disarmed.
+pub(crate) const REPEAT: Duration = Duration::from_millis(1);
+
+/// The signal the alarms send.
+fn signal() -> libc::c_int {
+    libc::SIGRTMAX() - 2
+}
+
+/// The handler: the signal's whole work is interrupting a system call.
+extern "C" fn wake(_: libc::c_int) {}
+
+/// Installs the handler once per process: `Ok`, or why it cannot be.
+fn install() -> Result<(), String> {
+    static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
+    INSTALLED
+        .get_or_init(|| {
+            // SAFETY: sigaction with a zeroed, then filled, `struct sigaction`; the handler is
+            // async-signal-safe (it does nothing). The old action is read first so that
+            // another owner of the signal is not displaced.
+            #[allow(unsafe_code)]
+            unsafe {
+                let mut old: libc::sigaction = core::mem::zeroed();
+                if libc::sigaction(signal(), core::ptr::null(), &raw mut old) != 0 {
+                    return Err(io::Error::last_os_error().to_string());
+                }
+                if old.sa_sigaction != libc::SIG_DFL {
+                    return Err(format!("signal {} has a handler already", signal()));
+                }
+                let mut action: libc::sigaction = core::mem::zeroed();
+                action.sa_sigaction = wake as *const () as libc::sighandler_t;
+                // No SA_RESTART: the interrupted call returns EINTR.
+                action.sa_flags = 0;
+                libc::sigemptyset(&raw mut action.sa_mask);
+                if libc::sigaction(signal(), &raw const action, core::ptr::null_mut()) != 0 {
+                    return Err(io::Error::last_os_error().to_string());
+                }
+            }
+            Ok(())
+        })
+        .clone()
+}
+
+/// A timer signalling the thread that made it (see the module's documentation).
+#[derive(Debug)]
+pub(crate) struct Alarm {
+    timer: libc::timer_t,
+    owner: ThreadId,
+    /// The deadline the timer is set for, if it is set.
+    armed: Option<Instant>,
+}
+
+// SAFETY: a POSIX timer is a process-wide kernel object named by its id; any thread may set
+// or delete it (its signal still goes to the thread that made it, which `owner` records).
+#[allow(unsafe_code)]
+unsafe impl Send for Alarm {}
+
+impl Alarm {
+    /// An alarm for this thread.
+    ///
+    /// # Errors
+    ///
+    /// The signal is taken by another handler, or the kernel refused the timer.
+    pub(crate) fn new() -> io::Result<Alarm> {
+        install().map_err(io::Error::other)?;
+        // SAFETY: timer_create with a zeroed, then filled, sigevent naming this thread; the
+        // timer id is written to `timer` on success.
+        #[allow(unsafe_code)]
+        let timer = unsafe {
+            let mut event: libc::sigevent = core::mem::zeroed();
+            event.sigev_notify = libc::SIGEV_THREAD_ID;
+            event.sigev_signo = signal();
+            event.sigev_notify_thread_id = libc::gettid();
+            let mut timer: libc::timer_t = core::ptr::null_mut();
+            if libc::timer_create(libc::CLOCK_MONOTONIC, &raw mut event, &raw mut timer) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            timer
+        };
+        Ok(Alarm {
+            timer,
+            owner: std::thread::current().id(),
+            armed: None,
+        })
+    }
+
+    /// Whether the alarm signals this thread.
+    pub(crate) fn owned_here(&self) -> bool {
+        self.owner == std::thread::current().id()
+    }
+
+    /// Sets the timer to `value` from now (zero: disarmed), repeating every `repeat`.
+    fn set(&mut self, value: Duration, repeat: Duration) -> io::Result<()> {
+        let spec = |d: Duration| libc::timespec {
+            tv_sec: libc::time_t::try_from(d.as_secs()).unwrap_or(libc::time_t::MAX),
+            tv_nsec: libc::c_long::from(d.subsec_nanos().cast_signed()),
+        };
+        let value = libc::itimerspec {
+            it_interval: spec(repeat),
+            it_value: spec(value),
+        };
+        // SAFETY: `self.timer` is a live timer (deleted only in `drop`); `value` is valid.
+        #[allow(unsafe_code)]
+        let r =
+            unsafe { libc::timer_settime(self.timer, 0, &raw const value, core::ptr::null_mut()) };
+        if r == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    }
+
+    /// Makes sure the thread is interrupted by `deadline` (or at most [`REPEAT`] later): no
+    /// system call when the timer is set for no later than it and not yet passed.
+    ///
+    /// # Errors
+    ///
+    /// The kernel refused to set the timer.
+    pub(crate) fn arm(&mut self, now: Instant, deadline: Instant) -> io::Result<()> {
+        if self.armed.is_some_and(|at| at > now && at <= deadline) {
+            return Ok(());
+        }
+        // A deadline already passed still fires (a zero value would disarm).
+        let value = deadline
+            .saturating_duration_since(now)
+            .max(Duration::from_nanos(1));
+        self.set(value, REPEAT)?;
+        self.armed = Some(deadline);
+        Ok(())
+    }
+
+    /// After a wait: disarms the timer if its deadline has passed (so that it stops
+    /// repeating), else leaves it for the next wait.
+    ///
+    /// # Errors
+    ///
+    /// The kernel refused to change the timer.
+    pub(crate) fn settle(&mut self, now: Instant) -> io::Result<()> {
+        if self.armed.is_some_and(|at| at <= now) {
+            self.armed = None;
+            self.set(Duration::ZERO, Duration::ZERO)?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Alarm {
+    fn drop(&mut self) {
+        // SAFETY: the timer was made by `new` and is deleted once, here.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::timer_delete(self.timer);
+        }
+    }
+}
