@@ -781,10 +781,10 @@ fn benchmark_measurements_run() {
         if offloads {
             // The three contenders' round trips, interleaved: 2 rounds of 150 in blocks of
             // 50, every one counted and echoed right (a wrong byte is an error).
-            let mut smoltcp_tap = TapBench::new().expect("a second TAP bench");
+            let mut polling_tap = TapBench::new().expect("a second TAP bench");
+            let mut smoltcp_tap = TapBench::new().expect("a third TAP bench");
             let trips = exokernel_target::bench::latency::round_trips(
-                &mut tap,
-                &mut smoltcp_tap,
+                [&mut tap, &mut polling_tap, &mut smoltcp_tap],
                 &veth,
                 2,
                 150,
@@ -792,6 +792,7 @@ fn benchmark_measurements_run() {
             )
             .expect("round trips");
             assert_eq!(trips.round_medians.len(), 2);
+            assert_eq!(trips.all.len(), 4, "every contender measured");
             for (i, all) in trips.all.iter().enumerate() {
                 assert_eq!(all.len(), 300, "contender {i}");
                 assert!(all.iter().all(|&us| us > 0.0 && us < 10e6));

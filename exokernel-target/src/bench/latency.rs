@@ -1,9 +1,11 @@
 //! 1-byte round trips for `prolac-bench` (issue 8): the kernel's TCP (std sockets, Nagle
-//! off) against the Prolac TCP over a TAP device, smoltcp over another, and itself over a
-//! veth pair — every thread pinned to CPU 0, the same-core round trip of the issue.
+//! off) against the Prolac TCP over a TAP device, the Prolac TCP again over another with its
+//! waits made with `poll` before the read (what the wait in the read itself saves: one system
+//! call per round trip), smoltcp over a third, and itself over a veth pair — every thread
+//! pinned to CPU 0, the same-core round trip of the issue.
 //!
 //! The contenders are measured side by side. One client thread holds a connection to each
-//! of the three echo servers at once and takes its round trips in small blocks, contender
+//! of the four echo servers at once and takes its round trips in small blocks, contender
 //! after contender, over and over: the VM this runs on drifts within a second (a contender
 //! measured alone for a few thousand round trips can meet a machine 50 % slower than the one
 //! before it), and blocks of a hundred interleaved this way put every contender on the same
@@ -23,8 +25,9 @@ use crate::realtime::Runner;
 use crate::tap::TapDevice;
 
 /// The contenders, in the order of [`RoundTrips`]'s arrays.
-pub const CONTENDERS: [&str; 3] = [
+pub const CONTENDERS: [&str; 4] = [
     "Prolac TCP over TAP",
+    "Prolac TCP over TAP, waiting with poll",
     "smoltcp over TAP",
     "kernel ↔ kernel over veth",
 ];
@@ -33,24 +36,24 @@ pub const CONTENDERS: [&str; 3] = [
 #[derive(Clone, Debug, Default)]
 pub struct RoundTrips {
     /// Each round's median round trip of each contender.
-    pub round_medians: Vec<[f64; 3]>,
+    pub round_medians: Vec<[f64; 4]>,
     /// Every counted round trip of each contender.
-    pub all: [Vec<f64>; 3],
+    pub all: [Vec<f64>; 4],
 }
 
 /// The kernel's port of the echo server over veth.
 const VETH_PORT: u16 = PORT + 1;
 
 /// `rounds` rounds of `per_round` 1-byte round trips with each contender, in interleaved
-/// blocks of `block` (see the module's documentation): the Prolac TCP on `prolac`'s device,
-/// smoltcp on `smoltcp`'s, the kernel over `veth`.
+/// blocks of `block` (see the module's documentation): the Prolac TCP on the first device of
+/// `taps`, the Prolac TCP waiting with `poll` on the second, smoltcp on the third, the kernel
+/// over `veth`.
 ///
 /// # Errors
 ///
 /// A connection failed, a round trip took over 10 s, or a server failed.
 pub fn round_trips(
-    prolac: &mut TapBench,
-    smoltcp: &mut TapBench,
+    taps: [&mut TapBench; 3],
     veth: &VethBench,
     rounds: usize,
     per_round: usize,
@@ -58,9 +61,11 @@ pub fn round_trips(
 ) -> io::Result<RoundTrips> {
     let block = block.max(1);
     let stop = AtomicBool::new(false);
-    prolac.ns.ip(&["neigh", "flush", "all"])?;
-    smoltcp.ns.ip(&["neigh", "flush", "all"])?;
-    let (prolac_tap, smoltcp_tap) = (prolac.take(), smoltcp.take());
+    let [prolac, polling, smoltcp] = taps;
+    for b in [&*prolac, &*polling, &*smoltcp] {
+        b.ns.ip(&["neigh", "flush", "all"])?;
+    }
+    let (prolac_tap, polling_tap, smoltcp_tap) = (prolac.take(), polling.take(), smoltcp.take());
     let (tx, rx) = std::sync::mpsc::channel();
     let kernel_echo = veth.b.spawn(move || -> io::Result<()> {
         pin_to_cpu0();
@@ -76,9 +81,13 @@ pub fn round_trips(
     })?;
     let result = std::thread::scope(|scope| {
         let done = || stop.load(Ordering::Relaxed);
-        let prolac_echo = scope.spawn(move || {
+        let prolac_echoing = scope.spawn(move || {
             pin_to_cpu0();
-            prolac_echo(prolac_tap, done)
+            prolac_echo(prolac_tap, true, done)
+        });
+        let polling_echo = scope.spawn(move || {
+            pin_to_cpu0();
+            prolac_echo(polling_tap, false, done)
         });
         let smoltcp_echo = scope.spawn(move || {
             pin_to_cpu0();
@@ -89,6 +98,9 @@ pub fn round_trips(
                 .map_err(|_| io::Error::other("the kernel's echo server did not start"))?;
             let mut sockets = [
                 prolac
+                    .ns
+                    .spawn(|| connect_retrying(SocketAddr::from((STACK, PORT))))?,
+                polling
                     .ns
                     .spawn(|| connect_retrying(SocketAddr::from((STACK, PORT))))?,
                 smoltcp
@@ -118,15 +130,20 @@ pub fn round_trips(
             measured
         })();
         stop.store(true, Ordering::Relaxed);
-        let (tap, served) = prolac_echo
+        let (tap, served) = prolac_echoing
             .join()
             .map_err(|_| io::Error::other("the Prolac echo panicked"))?;
         prolac.tap = Some(tap);
+        let (tap, polled) = polling_echo
+            .join()
+            .map_err(|_| io::Error::other("the polling Prolac echo panicked"))?;
+        polling.tap = Some(tap);
         let (tap, smol_served) = smoltcp_echo
             .join()
             .map_err(|_| io::Error::other("the smoltcp echo panicked"))?;
         smoltcp.tap = Some(tap);
         served?;
+        polled?;
         smol_served?;
         measured
     });
@@ -166,7 +183,7 @@ fn client(
         }
     }
     for _ in 0..rounds {
-        let mut this_round: [Vec<f64>; 3] = Default::default();
+        let mut this_round: [Vec<f64>; 4] = Default::default();
         let mut left = per_round;
         while left > 0 {
             let n = left.min(block);
@@ -177,7 +194,7 @@ fn client(
             }
             left -= n;
         }
-        let mut medians = [0.0; 3];
+        let mut medians = [0.0; 4];
         for (i, times) in this_round.into_iter().enumerate() {
             medians[i] = super::median_min_max(&times).0;
             out.all[i].extend(times);
@@ -187,16 +204,18 @@ fn client(
     Ok(out)
 }
 
-/// The Prolac TCP echoing every byte until `done`.
-fn prolac_echo(tap: TapDevice, done: impl Fn() -> bool) -> (TapDevice, io::Result<()>) {
+/// The Prolac TCP echoing every byte until `done`, waiting in the read (`in_read`) or with
+/// `poll`.
+fn prolac_echo(
+    mut tap: TapDevice,
+    in_read: bool,
+    done: impl Fn() -> bool,
+) -> (TapDevice, io::Result<()>) {
+    tap.set_wait_in_read(in_read);
     let mut stack = match super::prolac_stack() {
         Ok(s) => s,
         Err(e) => return (tap, Err(e)),
     };
-    let mut tap = tap;
-    if std::env::var_os("PROLAC_POLL_WAITS").is_some() {
-        tap.set_wait_in_read(false);
-    }
     let mut runner = Runner::new(tap);
     let mut keys: Vec<FourTuple> = Vec::new();
     let mut data = Vec::new();
