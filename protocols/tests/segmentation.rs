@@ -156,3 +156,36 @@ fn a_bare_ack_has_no_data_sums_to_use() {
     assert_eq!(o.cut, 0);
     assert_eq!(o.data_sums.piece(0, 0, 0), None);
 }
+
+/// Nagle's rule under segmentation offload (RFC 9293 §3.7.4, SHLD-7): a large segment whose
+/// last wire segment would be short goes without it while data is in flight — as its wire
+/// segments sent one by one would — and the short piece waits for more data or for the ACK
+/// of all that is out; with Nagle off it goes at once.
+#[test]
+fn with_nagle_a_large_segment_goes_without_its_short_last_piece() {
+    for nodelay in [false, true] {
+        let mut c = open(&[TcpOption::Segmentation(8), TcpOption::NoDelay(nodelay)]);
+        // 8,500 bytes: 8 full pieces and a short one of 500, all within the initial window.
+        assert_eq!(c.send(&vec![7u8; 8500], 0), 8500);
+        let sizes: Vec<(usize, usize)> = segments(&mut c)
+            .iter()
+            .map(|(o, cut)| (o.payload.len(), *cut))
+            .collect();
+        if nodelay {
+            assert_eq!(sizes, [(8000, 1000), (500, 0)]);
+            continue;
+        }
+        assert_eq!(sizes, [(8000, 1000)], "the short piece waits");
+        // More data makes it whole: 500 + 700 goes as one full piece and a short one that
+        // waits again.
+        assert_eq!(c.send(&vec![8u8; 700], 0), 700);
+        let sizes: Vec<usize> = segments(&mut c).iter().map(|(o, _)| o.payload.len()).collect();
+        assert_eq!(sizes, [1000]);
+        // Everything out acknowledged: the short rest goes (nothing in flight).
+        arrive(&mut c, peer_ack(IRS + 1, ISS + 1 + 9000).window(60_000));
+        let out = segments(&mut c);
+        let sizes: Vec<usize> = out.iter().map(|(o, _)| o.payload.len()).collect();
+        assert_eq!(sizes, [200]);
+        assert_eq!(out[0].0.seq, ISS + 1 + 9000);
+    }
+}
