@@ -13,8 +13,8 @@
 //! lost, so the timer repeats every [`REPEAT`] until the waiter has seen its deadline pass and
 //! disarms it: a wait ends at most that late.
 //!
-//! The signal is `SIGRTMAX - 2`. If another handler already holds it, no alarm can be had
-//! (and the TAP device waits with `poll` instead).
+//! The signal is `SIGRTMAX - 2`. If another handler already holds it, or the thread blocks
+//! it, no alarm can be had (and the TAP device waits with `poll` instead).
 
 use std::io;
 use std::sync::OnceLock;
@@ -85,6 +85,20 @@ impl Alarm {
     /// The signal is taken by another handler, or the kernel refused the timer.
     pub(crate) fn new() -> io::Result<Alarm> {
         install().map_err(io::Error::other)?;
+        // SAFETY: pthread_sigmask only reads this thread's mask into `mask` (no new mask).
+        #[allow(unsafe_code)]
+        let blocked = unsafe {
+            let mut mask: libc::sigset_t = core::mem::zeroed();
+            libc::pthread_sigmask(libc::SIG_BLOCK, core::ptr::null(), &raw mut mask) == 0
+                && libc::sigismember(&raw const mask, signal()) == 1
+        };
+        if blocked {
+            // A blocked signal would never end the read.
+            return Err(io::Error::other(format!(
+                "signal {} is blocked on this thread",
+                signal()
+            )));
+        }
         // SAFETY: timer_create with a zeroed, then filled, sigevent naming this thread; the
         // timer id is written to `timer` on success.
         #[allow(unsafe_code)]
@@ -173,5 +187,91 @@ impl Drop for Alarm {
         unsafe {
             libc::timer_delete(self.timer);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+    use std::os::unix::net::UnixStream;
+    use std::sync::mpsc;
+
+    /// Runs `f` on a thread of its own, failing (instead of hanging) after 10 s.
+    fn on_a_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        rx.recv_timeout(Duration::from_secs(10))
+            .expect("the thread finished")
+    }
+
+    /// A read from a socket nothing is written to, until it is interrupted: how long it took.
+    fn blocked_read() -> Duration {
+        let (mut a, _b) = UnixStream::pair().expect("a socket pair");
+        let start = Instant::now();
+        let err = a.read(&mut [0u8; 1]).expect_err("interrupted");
+        assert_eq!(err.kind(), io::ErrorKind::Interrupted);
+        start.elapsed()
+    }
+
+    #[test]
+    fn an_alarm_interrupts_a_blocking_read_at_its_deadline() {
+        let took = on_a_thread(|| {
+            let mut alarm = Alarm::new().expect("an alarm");
+            let now = Instant::now();
+            alarm
+                .arm(now, now + Duration::from_millis(30))
+                .expect("armed");
+            let took = blocked_read();
+            alarm.settle(Instant::now()).expect("settled");
+            assert_eq!(alarm.armed, None, "disarmed once its deadline passed");
+            took
+        });
+        assert!(took >= Duration::from_millis(25), "{took:?}");
+        assert!(took < Duration::from_secs(5), "{took:?}");
+    }
+
+    #[test]
+    fn arming_is_lazy_and_a_later_deadline_keeps_the_earlier_alarm() {
+        let took = on_a_thread(|| {
+            let mut alarm = Alarm::new().expect("an alarm");
+            let now = Instant::now();
+            alarm
+                .arm(now, now + Duration::from_millis(30))
+                .expect("armed");
+            // A later deadline: the alarm set stays (no system call); the wait ends early
+            // and its caller waits again.
+            alarm
+                .arm(now, now + Duration::from_secs(60))
+                .expect("armed");
+            assert_eq!(alarm.armed, Some(now + Duration::from_millis(30)));
+            // An earlier one moves it.
+            alarm
+                .arm(now, now + Duration::from_millis(20))
+                .expect("armed");
+            assert_eq!(alarm.armed, Some(now + Duration::from_millis(20)));
+            blocked_read()
+        });
+        // Ended by the 20 ms alarm: not before it, and not at the minute.
+        assert!(took >= Duration::from_millis(15), "{took:?}");
+        assert!(took < Duration::from_secs(5), "{took:?}");
+    }
+
+    #[test]
+    fn a_thread_that_blocks_the_signal_gets_no_alarm() {
+        let made = on_a_thread(|| {
+            // SAFETY: blocks one signal on this thread only, with a zeroed then filled set.
+            #[allow(unsafe_code)]
+            unsafe {
+                let mut set: libc::sigset_t = core::mem::zeroed();
+                libc::sigemptyset(&raw mut set);
+                libc::sigaddset(&raw mut set, signal());
+                libc::pthread_sigmask(libc::SIG_BLOCK, &raw const set, core::ptr::null_mut());
+            }
+            Alarm::new().map(|_| ())
+        });
+        assert!(made.is_err());
     }
 }

@@ -179,7 +179,10 @@ fn with_nagle_a_large_segment_goes_without_its_short_last_piece() {
         // More data makes it whole: 500 + 700 goes as one full piece and a short one that
         // waits again.
         assert_eq!(c.send(&vec![8u8; 700], 0), 700);
-        let sizes: Vec<usize> = segments(&mut c).iter().map(|(o, _)| o.payload.len()).collect();
+        let sizes: Vec<usize> = segments(&mut c)
+            .iter()
+            .map(|(o, _)| o.payload.len())
+            .collect();
         assert_eq!(sizes, [1000]);
         // Everything out acknowledged: the short rest goes (nothing in flight).
         arrive(&mut c, peer_ack(IRS + 1, ISS + 1 + 9000).window(60_000));
