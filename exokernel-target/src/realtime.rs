@@ -5,9 +5,9 @@
 //! [`send`](Runner::send) answers the batch (one ACK for it, carried by the application's
 //! data when it sent some) and sends what the stack queued; [`wait`](Runner::wait) sleeps
 //! until a frame arrives or the next timer is due, and reads that frame for the next turn (on
-//! a TAP device the wait is the read itself: [`WaitDevice::wait_recv`]). The in-order data frames of a batch are
-//! coalesced into one segment before the stack sees them ([`crate::offload`]), as the
-//! kernel's GRO does. Frames are read straight into one buffer of the device's
+//! a TAP device the wait is the read itself: [`WaitDevice::wait_recv`]). The in-order data
+//! frames of a batch are coalesced into one segment before the stack sees them
+//! ([`crate::offload`]), as the kernel's GRO does. Frames are read straight into one buffer of the device's
 //! [`max_recv_len`](FrameDevice::max_recv_len), allocated and cleared once.
 //!
 //! `send` may be called as often as the application likes: one that writes much (a bulk

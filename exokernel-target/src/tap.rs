@@ -11,10 +11,11 @@
 //!
 //! Waiting for the next frame is the read itself ([`TapDevice::wait_recv`]), as in a blocking
 //! server: the descriptor blocks, every read that must not passes `RWF_NOWAIT`, and the
-//! thread's alarm ([`crate::alarm`]) ends a read still blocked when the stack's next timer is
-//! due. A server answering one request at a time so makes two system calls per request, not
-//! three with a `poll` before the read (`docs/BENCHMARKS.md` has what that is worth). Where the kernel cannot tell a read not to block, the descriptor is
-//! non-blocking and waits use `poll`.
+//! thread's alarm (a POSIX timer signalling the thread, `alarm.rs`) ends a read still blocked
+//! when the stack's next timer is due. A server answering one request at a time so makes two
+//! system calls per request, not three with a `poll` before the read (`docs/BENCHMARKS.md`
+//! has what that is worth). Where the kernel cannot tell a read not to block, or no alarm can
+//! be had, the descriptor is non-blocking and waits use `poll`.
 //!
 //! With offloads ([`TapDevice::create_offloaded`]) every frame crosses the descriptor behind
 //! a virtio-net header, as between the kernel and a virtual machine's network card, and the
@@ -116,7 +117,7 @@ impl VnetHeader {
 /// A TAP interface.
 pub struct TapDevice {
     /// The descriptor blocks, and reads that must not pass `RWF_NOWAIT`: a wait can be the
-    /// read itself ([`send_wait_recv`](Self::send_wait_recv)).
+    /// read itself ([`wait_recv`](Self::wait_recv)).
     blocking: bool,
     /// Waits use `poll` (no alarm could be had, or [`set_wait_in_read`](Self::set_wait_in_read)
     /// turned the read-as-wait off).
@@ -368,7 +369,7 @@ impl TapDevice {
         }
     }
 
-    /// Whether [`send_wait_recv`](Self::send_wait_recv) may wait in the read itself (on by
+    /// Whether [`wait_recv`](Self::wait_recv) may wait in the read itself (on by
     /// default where the kernel allows it: a blocking descriptor whose other reads pass
     /// `RWF_NOWAIT`, and a thread alarm for the timeout), or waits with `poll` and then reads.
     /// Whether it now waits in the read.
