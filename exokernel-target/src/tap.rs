@@ -14,8 +14,8 @@
 //! thread's alarm (a POSIX timer signalling the thread, `alarm.rs`) ends a read still blocked
 //! when the stack's next timer is due. A server answering one request at a time so makes two
 //! system calls per request, not three with a `poll` before the read (`docs/BENCHMARKS.md`
-//! has what that is worth). Where the kernel cannot tell a read not to block, or no alarm can
-//! be had, the descriptor is non-blocking and waits use `poll`.
+//! has what that is worth). Where the kernel cannot tell a read not to block, the descriptor
+//! is non-blocking; there, and where no alarm can be had, waits use `poll`.
 //!
 //! With offloads ([`TapDevice::create_offloaded`]) every frame crosses the descriptor behind
 //! a virtio-net header, as between the kernel and a virtual machine's network card, and the
