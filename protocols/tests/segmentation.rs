@@ -192,3 +192,27 @@ fn with_nagle_a_large_segment_goes_without_its_short_last_piece() {
         assert_eq!(out[0].0.seq, ISS + 1 + 9000);
     }
 }
+
+/// A close sends the short last piece at once, with the FIN, even with Nagle on and data in
+/// flight: one large segment cut into full pieces and the short one.
+#[test]
+fn a_close_sends_the_short_last_piece_with_the_fin() {
+    let mut c = open(&[TcpOption::Segmentation(8), TcpOption::NoDelay(false)]);
+    assert_eq!(c.send(&vec![7u8; 1000], 0), 1000);
+    assert_eq!(segments(&mut c).len(), 1);
+    // 2,500 bytes behind 1,000 in flight: two full pieces go, 500 wait.
+    assert_eq!(c.send(&vec![8u8; 2500], 0), 2500);
+    let sizes: Vec<usize> = segments(&mut c)
+        .iter()
+        .map(|(o, _)| o.payload.len())
+        .collect();
+    assert_eq!(sizes, [2000]);
+    c.shutdown(0);
+    let out = segments(&mut c);
+    assert_eq!(out.len(), 1);
+    assert_eq!(
+        (out[0].0.seq, out[0].0.payload.len()),
+        (ISS + 1 + 3000, 500)
+    );
+    assert_ne!(out[0].0.flags & FIN, 0, "the FIN rides on it");
+}
