@@ -216,14 +216,20 @@ mod tests {
         start.elapsed()
     }
 
+    /// An alarm of this thread, armed for `ms` from now, and that now.
+    fn armed_in(ms: u64) -> (Alarm, Instant) {
+        let mut alarm = Alarm::new().expect("an alarm");
+        let now = Instant::now();
+        alarm
+            .arm(now, now + Duration::from_millis(ms))
+            .expect("armed");
+        (alarm, now)
+    }
+
     #[test]
     fn an_alarm_interrupts_a_blocking_read_at_its_deadline() {
         let took = on_a_thread(|| {
-            let mut alarm = Alarm::new().expect("an alarm");
-            let now = Instant::now();
-            alarm
-                .arm(now, now + Duration::from_millis(30))
-                .expect("armed");
+            let (mut alarm, _) = armed_in(30);
             let took = blocked_read();
             alarm.settle(Instant::now()).expect("settled");
             assert_eq!(alarm.armed, None, "disarmed once its deadline passed");
@@ -236,11 +242,7 @@ mod tests {
     #[test]
     fn arming_is_lazy_and_a_later_deadline_keeps_the_earlier_alarm() {
         let took = on_a_thread(|| {
-            let mut alarm = Alarm::new().expect("an alarm");
-            let now = Instant::now();
-            alarm
-                .arm(now, now + Duration::from_millis(30))
-                .expect("armed");
+            let (mut alarm, now) = armed_in(30);
             // A later deadline: the alarm set stays (no system call); the wait ends early
             // and its caller waits again.
             alarm
