@@ -272,7 +272,8 @@ fn prolac_bulk_loop<T>(
                 last = Some(Instant::now());
             }
             let peer_closed = conn.events().contains(&protocols::tcp::Event::PeerClosed);
-            if dir == Direction::FromStack {
+            // The buffer is topped up once a third of it is free, as a socket's writer is woken.
+            if dir == Direction::FromStack && conn.writable() {
                 while sent < bytes {
                     let n = (bytes - sent).min(pattern.len() as u64) as usize;
                     let taken = stack.prolac_send(&key, &pattern[..n], now).unwrap_or(0);

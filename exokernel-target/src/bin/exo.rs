@@ -518,7 +518,9 @@ fn step_session<V: Variant, D: WaitDevice>(
             break;
         }
     }
-    if service == Service::Source && !peer_closed && !stopping {
+    // The buffer is topped up once a third of it is free, as a socket's writer is woken.
+    let writable = stack.prolac_connection(key).is_some_and(|c| c.writable());
+    if service == Service::Source && !peer_closed && !stopping && writable {
         let limit = bytes.unwrap_or(u64::MAX);
         while s.sourced < limit {
             let n = (limit - s.sourced).min(64 * 1024) as usize;
@@ -613,7 +615,8 @@ fn connect<V: Variant, D: WaitDevice>(
             eprintln!("exo: connection ended: {e:?} after {sent} bytes sent, {received} received");
             return ExitCode::FAILURE;
         }
-        if direction == Direction::Send && established_at.is_some() {
+        // The buffer is topped up once a third of it is free, as a socket's writer is woken.
+        if direction == Direction::Send && established_at.is_some() && conn.writable() {
             while sent < bytes {
                 let n = (bytes - sent).min(64 * 1024) as usize;
                 let taken = stack.prolac_send(&key, &pattern(sent, n), now).unwrap_or(0);
