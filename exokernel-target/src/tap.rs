@@ -395,44 +395,57 @@ impl TapDevice {
         if timeout.is_zero() {
             return Ok(self.read(buf));
         }
-        if !self.poll_waits {
-            if self.alarm.as_ref().is_some_and(|a| !a.owned_here()) {
-                self.alarm = None;
-            }
-            if self.alarm.is_none() {
-                match Alarm::new() {
-                    Ok(a) => self.alarm = Some(a),
-                    // No alarm to be had: waits use poll from now on.
-                    Err(_) => self.poll_waits = true,
-                }
-            }
-        }
-        match self.alarm.as_mut().filter(|_| !self.poll_waits) {
-            Some(alarm) => {
-                let deadline = std::time::Instant::now() + timeout;
-                alarm.arm(std::time::Instant::now(), deadline)?;
-                loop {
-                    let errors = self.stats.errors;
-                    let n = self.read_frame(buf, true);
-                    let now = std::time::Instant::now();
-                    // A frame, a failed read, or the deadline ends the wait; an alarm set for
-                    // an earlier deadline (or another signal) does not.
-                    let ended = n.is_some() || self.stats.errors != errors || now >= deadline;
-                    let Some(alarm) = self.alarm.as_mut() else {
-                        return Ok(n);
-                    };
-                    alarm.settle(now)?;
-                    if ended {
-                        return Ok(n);
-                    }
-                    alarm.arm(now, deadline)?;
-                }
-            }
-            None => Ok(if self.wait(Some(timeout))? {
+        let Some(mut alarm) = self.take_alarm() else {
+            return Ok(if self.wait(Some(timeout))? {
                 self.read(buf)
             } else {
                 None
-            }),
+            });
+        };
+        let read = self.read_until(&mut alarm, buf, timeout);
+        self.alarm = Some(alarm);
+        read
+    }
+
+    /// This thread's alarm, taken out for a wait (made on the first wait of a thread), or
+    /// `None` when waits use `poll`.
+    fn take_alarm(&mut self) -> Option<Alarm> {
+        if self.poll_waits {
+            return None;
+        }
+        match self.alarm.take().filter(Alarm::owned_here) {
+            Some(a) => Some(a),
+            None => Alarm::new()
+                .map_err(|_| {
+                    // No alarm to be had: waits use poll from now on.
+                    self.poll_waits = true;
+                })
+                .ok(),
+        }
+    }
+
+    /// Blocks in the read until a frame comes, a read fails, or `timeout` passes (`alarm`
+    /// interrupting the read then): the frame's length, if one came.
+    fn read_until(
+        &mut self,
+        alarm: &mut Alarm,
+        buf: &mut [u8],
+        timeout: Duration,
+    ) -> io::Result<Option<usize>> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            // Set again only when the alarm set before has passed (it was for an earlier
+            // deadline, and interrupted the read early).
+            alarm.arm(std::time::Instant::now(), deadline)?;
+            let errors = self.stats.errors;
+            let n = self.read_frame(buf, true);
+            let now = std::time::Instant::now();
+            // A frame, a failed read, or the deadline ends the wait; an alarm set for an
+            // earlier deadline (or another signal) does not.
+            if n.is_some() || self.stats.errors != errors || now >= deadline {
+                alarm.settle(now)?;
+                return Ok(n);
+            }
         }
     }
 
