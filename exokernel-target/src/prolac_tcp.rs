@@ -30,11 +30,14 @@
 //!   MUST-11) is removed at once: the listener makes a fresh TCB for every SYN anyway.
 //! - **Initial sequence numbers**, drawn from a seeded generator per connection.
 //!
-//! The application side (open, send, close, abort) is [`ProlacStack`], implemented for
+//! The application side (open, send — copied, or shared without a copy — close, abort) is
+//! [`ProlacStack`], implemented for
 //! `NetStack<ProlacTcp>`: each call runs the connection and sends what it produced at once.
 
 use core::net::Ipv4Addr;
+use core::ops::Range;
 
+use prolac_runtime::checksum::SummedBytes;
 use protocols::tcp::{
     Config, Connection, Event, Full, Outgoing, State, TcpInfo, TcpOption, Variant,
 };
@@ -648,6 +651,19 @@ pub trait ProlacStack<V: Variant = Full> {
     /// SEND: queues as much of `data` as the send buffer takes; returns how much.
     fn prolac_send(&mut self, key: &FourTuple, data: &[u8], now_us: u64) -> Option<usize>;
 
+    /// SEND without a copy into the send buffer: queues as much of `range` of `data` as the
+    /// send buffer takes (a reference to it, kept until acknowledged); returns how much.
+    /// Segments copy the bytes from `data` with their checksums looked up in its table
+    /// ([`protocols::tcp::Connection::send_shared`]): for data sent more than once, such as
+    /// a file's contents or a fixed payload.
+    fn prolac_send_shared(
+        &mut self,
+        key: &FourTuple,
+        data: &SummedBytes,
+        range: Range<usize>,
+        now_us: u64,
+    ) -> Option<usize>;
+
     /// RECEIVE: takes up to `buf.len()` received bytes; returns how many.
     fn prolac_recv(&mut self, key: &FourTuple, buf: &mut [u8], now_us: u64) -> Option<usize>;
 
@@ -754,6 +770,18 @@ impl<V: Variant> ProlacStack<V> for NetStack<ProlacTcp<V>> {
 
     fn prolac_send(&mut self, key: &FourTuple, data: &[u8], now_us: u64) -> Option<usize> {
         with_connection(self, key, now_us, |c| c.tcp.send(data, ms(now_us)))
+    }
+
+    fn prolac_send_shared(
+        &mut self,
+        key: &FourTuple,
+        data: &SummedBytes,
+        range: Range<usize>,
+        now_us: u64,
+    ) -> Option<usize> {
+        with_connection(self, key, now_us, |c| {
+            c.tcp.send_shared(data, range, ms(now_us))
+        })
     }
 
     fn prolac_recv(&mut self, key: &FourTuple, buf: &mut [u8], now_us: u64) -> Option<usize> {

@@ -34,8 +34,12 @@
 //! assert_eq!(c.finish(), 0x220d);
 //! ```
 
+use alloc::boxed::Box;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::fmt;
 use core::mem::MaybeUninit;
+use core::ops::{Deref, Range};
 
 /// Adds two one's-complement values modulo 2⁶⁴ − 1 (addition with end-around carry).
 #[inline(always)]
@@ -66,13 +70,16 @@ const fn word(bytes: &[u8; 8]) -> u64 {
 /// The one's-complement sum of `data` as 16-bit words read in *native* byte order (an odd
 /// trailing byte padded with zero), modulo 2⁶⁴ − 1. Assumes `data` starts at an even position.
 ///
-/// On x86-64 the 16-byte blocks are summed with SSE2 (part of every x86-64 CPU), or 32-byte
-/// ones with AVX2 where the CPU has it (checked at run time), and the rest eight bytes at a
-/// time.
+/// On x86-64 data of 64 bytes or more is summed in 16-byte blocks with SSE2 (part of every
+/// x86-64 CPU), or 32-byte ones with AVX2 where the CPU has it (checked at run time), and the
+/// rest eight bytes at a time; shorter data eight bytes at a time.
 #[inline]
 fn sum_native(data: &[u8]) -> u64 {
     #[cfg(target_arch = "x86_64")]
     {
+        if data.len() < SHORT {
+            return sum_short(data);
+        }
         if data.len() >= 128 && avx2::available() {
             let (blocks, rest) = data.as_chunks::<32>();
             let (halves, rest) = rest.as_chunks::<16>();
@@ -88,6 +95,38 @@ fn sum_native(data: &[u8]) -> u64 {
     {
         sum_words(data)
     }
+}
+
+/// Below this many bytes (a header, the edges of a [`SummedBytes`] range) eight bytes at a
+/// time beat the vector blocks, whose set-up and reduction cost more than they save.
+#[cfg(target_arch = "x86_64")]
+const SHORT: usize = 64;
+
+/// [`sum_native`] of fewer than [`SHORT`] bytes: whole 8-byte words, and the last 1–7 bytes
+/// read as the top of the data's last word, shifted down (x86-64 is little-endian: the
+/// bytes keep their places in their 16-bit words, and the rest is zero).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn sum_short(data: &[u8]) -> u64 {
+    let n = data.len();
+    if n < 8 {
+        let mut w = [0u8; 8];
+        for (d, s) in w.iter_mut().zip(data) {
+            *d = *s;
+        }
+        return word(&w);
+    }
+    let (words, rest) = data.as_chunks::<8>();
+    let mut sum = 0;
+    for w in words {
+        sum = add_carry(sum, word(w));
+    }
+    if let Some(last) = data.last_chunk::<8>()
+        && !rest.is_empty()
+    {
+        sum = add_carry(sum, word(last) >> (8 * (8 - rest.len())));
+    }
+    sum
 }
 
 /// Copies `src` into `dst` (of the same length) and returns [`sum_native`] of `src`: one pass
@@ -384,6 +423,13 @@ impl Checksum {
         self.sum = add_carry(self.sum, partial);
     }
 
+    /// Adds `len` bytes whose native sum, paired from their own first byte, is `partial`.
+    #[inline]
+    const fn add_partial(&mut self, partial: u64, len: usize) {
+        self.add_native(partial);
+        self.odd ^= len % 2 == 1;
+    }
+
     /// Adds the bytes of `data`, which follow the bytes added so far.
     #[inline]
     pub fn add_bytes(&mut self, data: &[u8]) {
@@ -501,52 +547,91 @@ impl PieceSums {
 /// The sums are empty ([`PieceSums::NONE`]) when there would be more than [`MAX_PIECES`]
 /// pieces (the data is copied all the same), or more than 4 GiB of data.
 pub fn copy_pieces(parts: &[&[u8]], size: usize, dst: &mut Vec<u8>) -> PieceSums {
-    let len: usize = parts.iter().map(|p| p.len()).sum();
+    let len = parts.iter().map(|p| p.len()).sum();
+    copy_in_pieces(parts.iter().map(|p| Span::Bytes(p)), len, size, dst)
+}
+
+/// One run of data to copy into a segment ([`copy_spans`]): bytes to sum as they are copied,
+/// or a range of a [`SummedBytes`], whose sums are looked up.
+#[derive(Clone, Debug)]
+pub enum Span<'a> {
+    /// Bytes summed as they are copied.
+    Bytes(&'a [u8]),
+    /// `.1` of the bytes of `.0`: copied, their sums taken from its table.
+    Summed(&'a SummedBytes, Range<usize>),
+}
+
+impl Span<'_> {
+    /// How many bytes the span holds (an out-of-range [`Span::Summed`] holds none).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        match self {
+            Span::Bytes(b) => b.len(),
+            Span::Summed(s, r) => s.get(r.clone()).map_or(0, <[u8]>::len),
+        }
+    }
+
+    /// Whether the span holds no bytes.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// [`copy_pieces`] over spans of which some are [`SummedBytes`]: those are copied without
+/// being summed again. The same bytes and sums as `copy_pieces` over the spans' bytes (a sum
+/// may be `0xFFFF` where that gives `0`: the same number in one's complement).
+pub fn copy_spans(spans: &[Span<'_>], size: usize, dst: &mut Vec<u8>) -> PieceSums {
+    let len = spans.iter().map(Span::len).sum();
+    copy_in_pieces(spans.iter().cloned(), len, size, dst)
+}
+
+/// The loop of [`copy_pieces`] and [`copy_spans`]: `len` bytes in `spans`.
+fn copy_in_pieces<'a>(
+    spans: impl Iterator<Item = Span<'a>>,
+    len: usize,
+    size: usize,
+    dst: &mut Vec<u8>,
+) -> PieceSums {
     let pieces = if size == 0 {
         1
     } else {
         len.div_ceil(size).max(1)
     };
     let (Ok(size32), Ok(len32)) = (u32::try_from(size), u32::try_from(len)) else {
-        parts.iter().for_each(|p| dst.extend_from_slice(p));
+        spans.for_each(|s| s.copy_to(dst));
         return PieceSums::NONE;
     };
     if pieces > MAX_PIECES {
-        parts.iter().for_each(|p| dst.extend_from_slice(p));
+        spans.for_each(|s| s.copy_to(dst));
         return PieceSums::NONE;
     }
-    if len < 128 && (size == 0 || size >= len) {
-        // One short piece (a request, an answer): no vector loop to gain from.
-        let mut c = Checksum::new();
-        for part in parts {
-            c.add_bytes(part);
-            dst.extend_from_slice(part);
-        }
-        let mut out = PieceSums {
-            size: size32,
-            len: len32,
-            count: 1,
-            sums: [0; MAX_PIECES],
-        };
-        out.sums[0] = c.sum();
-        return out;
-    }
-    let step = if size == 0 { len.max(1) } else { size };
     let mut out = PieceSums {
         size: size32,
         len: len32,
         count: 0,
         sums: [0; MAX_PIECES],
     };
+    if len < 128 && (size == 0 || size >= len) {
+        // One short piece (a request, an answer): no vector loop to gain from.
+        let mut c = Checksum::new();
+        for span in spans {
+            span.copy_summed(&mut c, dst, false);
+        }
+        out.count = 1;
+        out.sums[0] = c.sum();
+        return out;
+    }
+    let step = if size == 0 { len.max(1) } else { size };
     dst.reserve(len);
     let mut c = Checksum::new();
     let mut in_piece = 0;
-    for part in parts {
-        let mut part = *part;
-        while !part.is_empty() {
-            let take = part.len().min(step - in_piece);
-            c.add_copied(&part[..take], dst);
-            part = &part[take..];
+    for mut span in spans {
+        while !span.is_empty() {
+            let take = span.len().min(step - in_piece);
+            let (head, rest) = span.split_at(take);
+            head.copy_summed(&mut c, dst, true);
+            span = rest;
             in_piece += take;
             if in_piece == step {
                 out.sums[usize::from(out.count)] = c.sum();
@@ -562,6 +647,177 @@ pub fn copy_pieces(parts: &[&[u8]], size: usize, dst: &mut Vec<u8>) -> PieceSums
     }
     debug_assert_eq!(usize::from(out.count), pieces);
     out
+}
+
+impl<'a> Span<'a> {
+    /// Appends the span's bytes to `dst`.
+    fn copy_to(&self, dst: &mut Vec<u8>) {
+        match self {
+            Span::Bytes(b) => dst.extend_from_slice(b),
+            Span::Summed(s, r) => dst.extend_from_slice(s.get(r.clone()).unwrap_or_default()),
+        }
+    }
+
+    /// Appends the span's bytes to `dst` and adds them to `c`: summed in the copy
+    /// (`vector`: in the vector loop), or looked up.
+    fn copy_summed(&self, c: &mut Checksum, dst: &mut Vec<u8>, vector: bool) {
+        match self {
+            Span::Bytes(b) if vector => c.add_copied(b, dst),
+            Span::Bytes(b) => {
+                c.add_bytes(b);
+                dst.extend_from_slice(b);
+            }
+            Span::Summed(s, r) => {
+                self.copy_to(dst);
+                s.add_range(c, r.clone());
+            }
+        }
+    }
+
+    /// The first `at` bytes of the span and the rest.
+    fn split_at(&self, at: usize) -> (Span<'a>, Span<'a>) {
+        match self {
+            Span::Bytes(b) => {
+                let (x, y) = b.split_at(at.min(b.len()));
+                (Span::Bytes(x), Span::Bytes(y))
+            }
+            Span::Summed(s, r) => {
+                let mid = r.start.saturating_add(at).min(r.end);
+                (Span::Summed(s, r.start..mid), Span::Summed(s, mid..r.end))
+            }
+        }
+    }
+}
+
+/// The bytes between two entries of a [`SummedBytes`] table.
+const SUMMED_BLOCK: usize = 64;
+
+/// Bytes that never change, with their running one's-complement sum at every 64th byte:
+/// the sum of any range of them is two table entries and at most 126 bytes summed, however
+/// long the range. For data sent again and again (a file's contents served from a cache, a
+/// fixed payload), summed once when made instead of once per segment that carries it, as
+/// Cheetah and XIO did with the checksums of cached files. Clones share the bytes and the
+/// table (8 bytes per 64 of data).
+///
+/// ```
+/// use prolac_runtime::checksum::{Checksum, SummedBytes, checksum};
+///
+/// let data: Vec<u8> = (0..5000u32).map(|i| (i * 7 + 3) as u8).collect();
+/// let summed = SummedBytes::new(data.clone());
+/// let mut c = Checksum::new();
+/// summed.add_range(&mut c, 1001..4321);
+/// assert_eq!(c.finish(), checksum(&data[1001..4321]));
+/// ```
+#[derive(Clone)]
+pub struct SummedBytes(Arc<Summed>);
+
+struct Summed {
+    data: Box<[u8]>,
+    /// `prefix[i]`: the native-order sum of `data[..64 * i]`, modulo 2⁶⁴ − 1.
+    prefix: Box<[u64]>,
+}
+
+impl fmt::Debug for SummedBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SummedBytes")
+            .field("len", &self.0.data.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SummedBytes {
+    /// Takes `data` and sums it, 64 bytes at a time.
+    #[must_use]
+    pub fn new(data: impl Into<Box<[u8]>>) -> SummedBytes {
+        let data = data.into();
+        let mut prefix = Vec::with_capacity(data.len() / SUMMED_BLOCK + 1);
+        let mut sum = 0;
+        prefix.push(sum);
+        for block in data.chunks_exact(SUMMED_BLOCK) {
+            sum = add_carry(sum, sum_native(block));
+            prefix.push(sum);
+        }
+        SummedBytes(Arc::new(Summed {
+            data,
+            prefix: prefix.into_boxed_slice(),
+        }))
+    }
+
+    /// Adds the bytes of `range` to `c`, as [`Checksum::add_bytes`] of them would. A range
+    /// reaching past the end adds the bytes up to it.
+    pub fn add_range(&self, c: &mut Checksum, range: Range<usize>) {
+        let len = self.0.data.len();
+        let end = range.end.min(len);
+        let start = range.start.min(end);
+        // The whole blocks inside the range, from their table entries.
+        let (first, last) = (start.div_ceil(SUMMED_BLOCK), end / SUMMED_BLOCK);
+        if first >= last {
+            c.add_bytes(&self.0.data[start..end]);
+            return;
+        }
+        let (from, to) = (first * SUMMED_BLOCK, last * SUMMED_BLOCK);
+        // Everything paired as in the buffer (its blocks start at even positions), then
+        // re-paired from the range's own first byte.
+        let mut sum = self.blocks(first, last);
+        // Each edge is summed, or its block less the rest of the block, whichever is fewer
+        // bytes: at most 32 of each edge.
+        sum = add_carry(
+            sum,
+            if from - start <= SUMMED_BLOCK / 2 {
+                self.paired_sum(start, from)
+            } else {
+                ones_sub(
+                    self.blocks(first - 1, first),
+                    self.paired_sum(from - SUMMED_BLOCK, start),
+                )
+            },
+        );
+        sum = add_carry(
+            sum,
+            if end - to <= SUMMED_BLOCK / 2 || to + SUMMED_BLOCK > len {
+                self.paired_sum(to, end)
+            } else {
+                ones_sub(
+                    self.blocks(last, last + 1),
+                    self.paired_sum(end, to + SUMMED_BLOCK),
+                )
+            },
+        );
+        c.add_partial(
+            if start % 2 == 1 {
+                sum.rotate_left(8)
+            } else {
+                sum
+            },
+            end - start,
+        );
+    }
+
+    /// The native sum of blocks `first..last`, paired as in the buffer.
+    fn blocks(&self, first: usize, last: usize) -> u64 {
+        let (a, b) = (self.0.prefix[first], self.0.prefix[last]);
+        if a == b { 0 } else { ones_sub(b, a) }
+    }
+
+    /// The native sum of `data[a..b]`, paired as in the buffer (from an even position).
+    fn paired_sum(&self, a: usize, b: usize) -> u64 {
+        let sum = sum_native(&self.0.data[a..b]);
+        if a % 2 == 1 { sum.rotate_left(8) } else { sum }
+    }
+}
+
+/// One's-complement subtraction modulo 2⁶⁴ − 1: adding the complement.
+#[inline]
+const fn ones_sub(a: u64, b: u64) -> u64 {
+    add_carry(a, !b)
+}
+
+impl Deref for SummedBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.0.data
+    }
 }
 
 /// The Internet checksum of `data`, as a host-order value to store big-endian.

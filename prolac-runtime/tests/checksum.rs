@@ -1,8 +1,8 @@
 //! Property tests of the fast Internet checksum against a plain byte-pair reference.
 
 use prolac_runtime::checksum::{
-    Checksum, MAX_PIECES, PieceSums, checksum, copy_pieces, pseudo_header_ipv4, update_u16,
-    update_u32,
+    Checksum, MAX_PIECES, PieceSums, Span, SummedBytes, checksum, copy_pieces, copy_spans,
+    pseudo_header_ipv4, update_u16, update_u32,
 };
 use proptest::prelude::*;
 
@@ -103,8 +103,127 @@ fn copied_pieces_of_a_large_segment_match() {
     assert_eq!(sums.piece(100, data.len(), 0), None);
 }
 
+#[test]
+fn every_short_length_at_every_alignment_matches() {
+    // Headers, ACKs and the edges of summed ranges are short: every length across the
+    // switch between the word loop and the vector blocks, with carries.
+    let data: Vec<u8> = (0..200u32).map(|i| (i * 151 + 7) as u8).collect();
+    let ones = [0xffu8; 200];
+    for off in 0..8 {
+        for len in 0..=130 {
+            for d in [&data[off..off + len], &ones[off..off + len]] {
+                assert_eq!(checksum(d), reference(d), "{off}+{len}");
+            }
+        }
+    }
+}
+
+#[test]
+fn summed_ranges_of_a_large_buffer_match() {
+    // Every alignment of both ends against the 64-byte table, long ranges (many blocks),
+    // all-0xff data (carries, negative zero) and all-zero data (zero sums).
+    let data: Vec<u8> = (0..70_001u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    for data in [data, vec![0xff; 9_000], vec![0; 9_000]] {
+        let summed = SummedBytes::new(data.clone());
+        assert_eq!(&summed[..], &data[..]);
+        for start in (0..200).chain([4_095, 4_096, 4_097]) {
+            for end in [
+                start,
+                start + 1,
+                start + 63,
+                start + 64,
+                start + 129,
+                8_191,
+                8_999,
+            ] {
+                let end = end.max(start);
+                let mut c = Checksum::new();
+                summed.add_range(&mut c, start..end);
+                let want = reference_sum(&data[start..end]);
+                assert!(
+                    ones_eq(c.sum(), want),
+                    "{start}..{end}: {:#x} {want:#x}",
+                    c.sum()
+                );
+            }
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn summed_ranges_add_like_bytes(
+        prefix in bytes(9),
+        data in bytes(3000),
+        a in any::<prop::sample::Index>(),
+        b in any::<prop::sample::Index>(),
+    ) {
+        let summed = SummedBytes::new(data.clone());
+        let (mut start, mut end) = (a.index(data.len() + 1), b.index(data.len() + 1));
+        if start > end {
+            std::mem::swap(&mut start, &mut end);
+        }
+        // After bytes of either parity: the range's own pairing is kept.
+        let mut c = Checksum::new();
+        c.add_bytes(&prefix);
+        summed.add_range(&mut c, start..end);
+        let mut all = prefix.clone();
+        all.extend_from_slice(&data[start..end]);
+        prop_assert!(ones_eq(c.finish(), reference(&all)));
+        // Past the end: up to it.
+        let mut c = Checksum::new();
+        summed.add_range(&mut c, start..data.len() + 5);
+        prop_assert!(ones_eq(c.sum(), reference_sum(&data[start..])));
+    }
+
+    #[test]
+    fn copied_spans_match_copied_pieces(
+        data in bytes(5000),
+        cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..6),
+        summed in prop::collection::vec(any::<bool>(), 7),
+        size in 0usize..1500,
+    ) {
+        // The data split into spans, some of them ranges of a summed buffer that holds more
+        // than the span (the span starts anywhere in it).
+        let mut cuts: Vec<usize> = cuts.iter().map(|i| i.index(data.len() + 1)).collect();
+        cuts.sort_unstable();
+        cuts.push(data.len());
+        let mut buffers = Vec::new();
+        let mut start = 0;
+        for (i, &cut) in cuts.iter().enumerate() {
+            let part = &data[start..cut];
+            let lead = (i * 37) % 101;
+            let mut held = vec![0xa5u8; lead];
+            held.extend_from_slice(part);
+            held.extend_from_slice(&[0x5a; 7]);
+            buffers.push((summed[i], SummedBytes::new(held), lead, part));
+            start = cut;
+        }
+        let spans: Vec<Span<'_>> = buffers
+            .iter()
+            .map(|(s, b, lead, part)| if *s {
+                Span::Summed(b, *lead..lead + part.len())
+            } else {
+                Span::Bytes(part)
+            })
+            .collect();
+        let mut got = vec![9u8];
+        let sums = copy_spans(&spans, size, &mut got);
+        let mut want = vec![9u8];
+        let want_sums = copy_pieces(&[&data], size, &mut want);
+        prop_assert_eq!(&got, &want);
+        let pieces = if size == 0 { 1 } else { data.len().div_ceil(size).max(1) };
+        for i in 0..=pieces {
+            match (sums.piece(size, data.len(), i), want_sums.piece(size, data.len(), i)) {
+                (Some(x), Some(y)) => prop_assert!(ones_eq(x, y), "piece {}: {:#x} {:#x}", i, x, y),
+                (x, y) => prop_assert_eq!(x, y),
+            }
+        }
+    }
 
     #[test]
     fn copied_pieces_match_reference(

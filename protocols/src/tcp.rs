@@ -18,11 +18,15 @@
 #![allow(unsafe_code)]
 
 use std::collections::{BTreeMap, VecDeque};
+use std::ops::Range;
 
-use prolac_runtime::checksum::PieceSums;
+use send_queue::SendQueue;
+
+use prolac_runtime::checksum::{PieceSums, SummedBytes};
 
 #[cfg(feature = "jit")]
 pub mod jit;
+mod send_queue;
 pub mod stack;
 #[cfg(feature = "jit")]
 pub use jit::Jit;
@@ -67,9 +71,7 @@ macro_rules! generated_variant {
                 host(tcb).send_copy(offset as usize, dst, n as usize);
             }
             pub(crate) extern "C" fn tcp_send_acked(tcb: *mut TcbRef, n: u32) {
-                let h = host(tcb);
-                let n = (n as usize).min(h.send_buffer.len());
-                h.send_buffer.drain(..n);
+                host(tcb).send_buffer.drain(n as usize);
             }
             pub(crate) extern "C" fn tcp_receive_space(tcb: *mut TcbRef) -> u32 {
                 u32::try_from(host(tcb).receive_space()).unwrap_or(u32::MAX)
@@ -836,7 +838,7 @@ const SPARE_FRAMES: usize = 64;
 struct Host {
     initial_seq: u32,
     send_capacity: usize,
-    send_buffer: VecDeque<u8>,
+    send_buffer: SendQueue,
     receive_capacity: usize,
     receive_buffer: VecDeque<u8>,
     /// The user closed: arriving data is acknowledged and dropped.
@@ -911,27 +913,20 @@ impl Host {
         });
     }
 
-    /// Appends `n` queued bytes from `offset` after SND.UNA (at most two slices of the ring)
-    /// to the frame being built at `dst`, the TCP's pointer into it (just after the header),
-    /// summing them as they are copied: per wire segment when the segment is to be cut.
+    /// Appends `n` queued bytes from `offset` after SND.UNA to the frame being built at
+    /// `dst`, the TCP's pointer into it (just after the header), summing them as they are
+    /// copied (shared data: looked up), per wire segment when the segment is to be cut.
     fn send_copy(&mut self, offset: usize, dst: *mut u8, n: usize) {
         let at = (dst as usize).wrapping_sub(self.building.as_ptr() as usize);
-        let (front, back) = self.send_buffer.as_slices();
-        let from_front = front.len().saturating_sub(offset).min(n);
-        let back_at = offset.saturating_sub(front.len());
-        let front = &front[offset.min(front.len())..][..from_front];
-        let back = &back[back_at..back_at + (n - from_front)];
         if at > self.building.len() {
             // Not a pointer into the frame being built: nothing sensible to copy to.
             debug_assert!(false, "send_copy outside the segment buffer");
             return;
         }
         self.building.truncate(at);
-        self.building_sums = prolac_runtime::checksum::copy_pieces(
-            &[front, back],
-            self.split_next,
-            &mut self.building,
-        );
+        self.building_sums =
+            self.send_buffer
+                .copy_into(offset, n, self.split_next, &mut self.building);
     }
 
     fn receive_space(&self) -> usize {
@@ -999,7 +994,7 @@ impl<V: Variant> Connection<V> {
         let mut host = Box::new(Host {
             initial_seq: config.initial_seq,
             send_capacity: config.send_capacity,
-            send_buffer: VecDeque::new(),
+            send_buffer: SendQueue::default(),
             receive_capacity: config.receive_capacity,
             receive_buffer: VecDeque::new(),
             discard: false,
@@ -1066,8 +1061,8 @@ impl<V: Variant> Connection<V> {
         n
     }
 
-    /// Appends what fits of `data` to the send buffer.
-    fn queue(&mut self, data: &[u8]) -> usize {
+    /// Room in the send buffer, if data may be queued at all.
+    fn open_room(&self) -> usize {
         // §3.10.2: data is accepted only until the user closes (queued before the handshake
         // completes); afterwards SEND is "connection closing" or "does not exist".
         let open = matches!(
@@ -1077,12 +1072,31 @@ impl<V: Variant> Connection<V> {
         if !open || self.closing {
             return 0;
         }
-        let room = self
-            .host
+        self.host
             .send_capacity
-            .saturating_sub(self.host.send_buffer.len());
-        let n = room.min(data.len());
-        self.host.send_buffer.extend(&data[..n]);
+            .saturating_sub(self.host.send_buffer.len())
+    }
+
+    /// Appends what fits of `data` to the send buffer.
+    fn queue(&mut self, data: &[u8]) -> usize {
+        let n = self.open_room().min(data.len());
+        self.host.send_buffer.push_copied(&data[..n]);
+        n
+    }
+
+    /// SEND without a copy: queues as much of `range` of `data` as the send buffer takes
+    /// (a range past its end is cut at it) and returns how much. The queue holds a reference
+    /// to `data` until the bytes are acknowledged; segments copy them from it, their checksums
+    /// taken from its table instead of summed again — for data sent many times, such as a
+    /// file served from a cache. The same stream, and the same segments, as
+    /// [`send`](Self::send) of those bytes.
+    pub fn send_shared(&mut self, data: &SummedBytes, range: Range<usize>, now: u64) -> usize {
+        let end = range.end.min(data.len());
+        let start = range.start.min(end);
+        let room = self.open_room();
+        let n = room.min(end - start);
+        self.host.send_buffer.push_shared(data, start..start + n);
+        V::send(&mut self.tcb, now);
         n
     }
 

@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use prolac_runtime::checksum::SummedBytes;
 use smoltcp::wire::EthernetAddress;
 
 use crate::device::SmoltcpDevice;
@@ -46,6 +47,11 @@ pub enum Direction {
 pub enum Contender {
     /// The Prolac TCP on the library-OS stack.
     Prolac,
+    /// The Prolac TCP, its application sending without a copy into the send buffer
+    /// ([`crate::prolac_tcp::ProlacStack::prolac_send_shared`]
+    /// of one 64 KiB buffer, summed once), as a server sends a file from its cache; receiving,
+    /// the same as [`Contender::Prolac`].
+    ProlacShared,
     /// smoltcp's TCP.
     Smoltcp,
     /// The do-nothing endpoint ([`null_tcp`]).
@@ -116,7 +122,8 @@ impl TapBench {
         let kernel = self.ns.spawn(move || kernel_bulk(dir, bytes))?;
         let tap = self.take();
         let (tap, last) = match who {
-            Contender::Prolac => prolac_serve(tap, dir, bytes, &kernel),
+            Contender::Prolac => prolac_serve(tap, dir, bytes, &kernel, false),
+            Contender::ProlacShared => prolac_serve(tap, dir, bytes, &kernel, true),
             Contender::Smoltcp => smoltcp_serve(tap, dir, bytes, &kernel),
             Contender::Ceiling => ceiling_serve(tap, dir, bytes),
         };
@@ -230,13 +237,14 @@ fn prolac_serve<T>(
     dir: Direction,
     bytes: u64,
     kernel: &JoinHandle<T>,
+    shared: bool,
 ) -> (TapDevice, io::Result<Option<Instant>>) {
     let mut stack = match prolac_stack() {
         Ok(s) => s,
         Err(e) => return (tap, Err(e)),
     };
     let mut runner = Runner::new(tap);
-    let result = prolac_bulk_loop(&mut runner, &mut stack, dir, bytes, kernel);
+    let result = prolac_bulk_loop(&mut runner, &mut stack, (dir, bytes, shared), kernel);
     // Let the last ACKs and FINs go before the device is reused.
     let until = Instant::now() + Duration::from_millis(20);
     while Instant::now() < until {
@@ -250,13 +258,13 @@ fn prolac_serve<T>(
 fn prolac_bulk_loop<T>(
     runner: &mut Runner<TapDevice>,
     stack: &mut NetStack<ProlacTcp>,
-    dir: Direction,
-    bytes: u64,
+    (dir, bytes, shared): (Direction, u64, bool),
     kernel: &JoinHandle<T>,
 ) -> io::Result<Option<Instant>> {
     let mut received = 0u64;
     let mut last = None;
     let pattern = vec![0x5a_u8; 64 * 1024];
+    let summed = SummedBytes::new(pattern.clone());
     let mut sent = 0u64;
     let mut closed = false;
     let start = Instant::now();
@@ -276,7 +284,12 @@ fn prolac_bulk_loop<T>(
             if dir == Direction::FromStack && conn.writable() {
                 while sent < bytes {
                     let n = (bytes - sent).min(pattern.len() as u64) as usize;
-                    let taken = stack.prolac_send(&key, &pattern[..n], now).unwrap_or(0);
+                    let taken = if shared {
+                        stack.prolac_send_shared(&key, &summed, 0..n, now)
+                    } else {
+                        stack.prolac_send(&key, &pattern[..n], now)
+                    }
+                    .unwrap_or(0);
                     sent += taken as u64;
                     // Out at once, while the data is in the cache.
                     runner.send(stack);

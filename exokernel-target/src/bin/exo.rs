@@ -12,8 +12,8 @@ use std::io::BufWriter;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -24,6 +24,7 @@ use exokernel_target::prolac_tcp::{ProlacConfig, ProlacStack, ProlacTcp};
 use exokernel_target::realtime::{Runner, WaitDevice};
 use exokernel_target::tap::TapDevice;
 use exokernel_target::wire::{FaultyDevice, LinkConfig};
+use prolac_runtime::checksum::SummedBytes;
 use protocols::tcp::{Event, Full, Jit, State, Variant};
 use smoltcp::wire::EthernetAddress;
 
@@ -220,8 +221,35 @@ fn parse_endpoint(s: &str) -> Result<(Ipv4Addr, u16), String> {
 /// A seeded byte pattern: `len` bytes from offset `from`.
 fn pattern(from: u64, len: usize) -> Vec<u8> {
     (from..from + len as u64)
-        .map(|i| b"0123456789abcdefghijklmnopqrstuvwxyz\n"[(i % 37) as usize])
+        .map(|i| b"0123456789abcdefghijklmnopqrstuvwxyz\n"[(i % PERIOD as u64) as usize])
         .collect()
+}
+
+/// The pattern's period.
+const PERIOD: usize = 37;
+
+/// The pattern as shared data: whole periods, 64 KiB and one more long, summed once (the
+/// stack copies sent data from it, its checksums looked up, instead of a copy and a sum per
+/// write).
+fn shared_pattern() -> &'static SummedBytes {
+    static PATTERN: OnceLock<SummedBytes> = OnceLock::new();
+    PATTERN.get_or_init(|| SummedBytes::new(pattern(0, (64 * 1024 / PERIOD + 2) * PERIOD)))
+}
+
+/// Queues up to `n` (at most 64 KiB) bytes of the pattern from offset `from` on `key`'s
+/// connection, without copying them into the send buffer; returns how many were taken.
+fn send_pattern<V: Variant>(
+    stack: &mut NetStack<ProlacTcp<V>>,
+    key: &FourTuple,
+    from: u64,
+    n: usize,
+    now: u64,
+) -> usize {
+    let at = (from % PERIOD as u64) as usize;
+    let n = n.min(64 * 1024);
+    stack
+        .prolac_send_shared(key, shared_pattern(), at..at + n, now)
+        .unwrap_or(0)
 }
 
 /// One served connection's state.
@@ -524,9 +552,7 @@ fn step_session<V: Variant, D: WaitDevice>(
         let limit = bytes.unwrap_or(u64::MAX);
         while s.sourced < limit {
             let n = (limit - s.sourced).min(64 * 1024) as usize;
-            let taken = stack
-                .prolac_send(key, &pattern(s.sourced, n), now)
-                .unwrap_or(0);
+            let taken = send_pattern(stack, key, s.sourced, n, now);
             s.sourced += taken as u64;
             runner.send(stack);
             if taken < n {
@@ -619,7 +645,7 @@ fn connect<V: Variant, D: WaitDevice>(
         if direction == Direction::Send && established_at.is_some() && conn.writable() {
             while sent < bytes {
                 let n = (bytes - sent).min(64 * 1024) as usize;
-                let taken = stack.prolac_send(&key, &pattern(sent, n), now).unwrap_or(0);
+                let taken = send_pattern(stack, &key, sent, n, now);
                 sent += taken as u64;
                 // Out at once, while the data is in the cache.
                 runner.send(stack);

@@ -69,6 +69,9 @@ struct Args {
 }
 
 fn cell(v: &[f64], digits: usize) -> String {
+    if v.is_empty() {
+        return "—".to_string();
+    }
     let (m, lo, hi) = exokernel_target::bench::median_min_max(v);
     format!("{m:.digits$} ({lo:.digits$}–{hi:.digits$})")
 }
@@ -104,7 +107,12 @@ fn run(args: &Args) -> Result<String, String> {
     let mut tap = TapBench::new().map_err(|e| e.to_string())?;
     let mut tap_offloaded = TapBench::offloaded().map_err(|e| e.to_string())?;
     let mut offloaded = vec![Vec::new(); 2];
-    let contenders = [Contender::Ceiling, Contender::Prolac, Contender::Smoltcp];
+    let contenders = [
+        Contender::Ceiling,
+        Contender::Prolac,
+        Contender::ProlacShared,
+        Contender::Smoltcp,
+    ];
     let dirs = [Direction::ToStack, Direction::FromStack];
     let mut bulk = vec![vec![Vec::new(); contenders.len()]; dirs.len()];
     let veth_on = VethBench::new(true).map_err(|e| e.to_string())?;
@@ -123,7 +131,19 @@ fn run(args: &Args) -> Result<String, String> {
         let (mut t_on, mut t_off) = (Duration::ZERO, Duration::ZERO);
         for _ in 0..slices {
             for (d, dir) in dirs.iter().enumerate() {
-                for (c, who) in contenders.iter().enumerate() {
+                // Every other round in the reverse order: no contender always runs first
+                // (or right after another), so that an effect of the position in the round
+                // hits them alike.
+                let order: Vec<usize> = if round % 2 == 0 {
+                    (0..contenders.len()).collect()
+                } else {
+                    (0..contenders.len()).rev().collect()
+                };
+                for (c, who) in order.into_iter().map(|c| (c, &contenders[c])) {
+                    if (*who, *dir) == (Contender::ProlacShared, Direction::ToStack) {
+                        // Receiving, it is the Prolac TCP.
+                        continue;
+                    }
                     t_bulk[d][c] += tap
                         .bulk(*who, *dir, slice)
                         .map_err(|e| format!("{who:?} {dir:?}: {e}"))?;
@@ -140,7 +160,9 @@ fn run(args: &Args) -> Result<String, String> {
         if round > 0 {
             for d in 0..dirs.len() {
                 for c in 0..contenders.len() {
-                    bulk[d][c].push(gbits(moved, t_bulk[d][c]));
+                    if !t_bulk[d][c].is_zero() {
+                        bulk[d][c].push(gbits(moved, t_bulk[d][c]));
+                    }
                 }
                 offloaded[d].push(gbits(moved, t_offloaded[d]));
             }
@@ -168,8 +190,8 @@ fn run(args: &Args) -> Result<String, String> {
     let mut out = String::new();
     out.push_str(&format!(
         "Measured by `prolac-bench` (`cargo run --release -p exokernel-target --bin prolac-bench`) \
-         on {}: {rounds} rounds of {} MiB per bulk figure (after a warm-up round), {}; medians \
-         with min–max; Gbit/s of TCP payload.\n\n",
+         on {}: {rounds} rounds of {} MiB per bulk figure (after a warm-up round), {} (in \
+         reverse order every other round); medians with min–max; Gbit/s of TCP payload.\n\n",
         described,
         args.mib,
         match args.slices.clamp(1, 64) {
@@ -201,7 +223,12 @@ fn run(args: &Args) -> Result<String, String> {
         _ => out.push_str("\nInstructions per segment: not measured (valgrind is not installed).\n\n"),
     }
     out.push_str("| over TAP, against the kernel's TCP | kernel → stack | stack → kernel |\n|---|---:|---:|\n");
-    let names = ["do-nothing endpoint (ceiling)", "Prolac TCP", "smoltcp"];
+    let names = [
+        "do-nothing endpoint (ceiling)",
+        "Prolac TCP",
+        "Prolac TCP, sending shared data (`send_shared`)",
+        "smoltcp",
+    ];
     for (c, name) in names.iter().enumerate() {
         out.push_str(&format!(
             "| {name} | {} | {} |\n",
@@ -218,11 +245,12 @@ fn run(args: &Args) -> Result<String, String> {
         cell(&r, 3)
     };
     out.push_str(&format!(
-        "| Prolac / ceiling, per round | {} | {} |\n| smoltcp / ceiling, per round | {} | {} |\n",
+        "| Prolac / ceiling, per round | {} | {} |\n| Prolac sending shared data / ceiling, per round | — | {} |\n| smoltcp / ceiling, per round | {} | {} |\n",
         ratio(1, 0),
         ratio(1, 1),
-        ratio(2, 0),
-        ratio(2, 1)
+        ratio(2, 1),
+        ratio(3, 0),
+        ratio(3, 1)
     ));
     out.push_str(&format!(
         "\n| kernel ↔ kernel over veth | Gbit/s |\n|---|---:|\n| with offloads (TSO, GSO, GRO, checksums) | {} |\n| without offloads | {} |\n",

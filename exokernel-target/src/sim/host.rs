@@ -58,6 +58,11 @@ pub struct HostConfig {
     /// Whether smoltcp's sockets offer and accept timestamps (RFC 7323; off by default, as in
     /// smoltcp).
     pub smol_timestamps: bool,
+    /// Whether the application hands its data to the Prolac TCP without a copy
+    /// ([`ProlacStack::prolac_send_shared`], each chunk made a
+    /// [`SummedBytes`](prolac_runtime::checksum::SummedBytes)) instead of copying it in (a
+    /// Prolac host; off by default).
+    pub prolac_shared_send: bool,
 }
 
 impl HostConfig {
@@ -76,6 +81,7 @@ impl HostConfig {
             smol_buffer: 64 * 1024,
             smol_seed: seed ^ 0x5eed ^ ((end.index() as u64) << 32),
             smol_timestamps: false,
+            prolac_shared_send: false,
         }
     }
 }
@@ -546,7 +552,14 @@ impl<V: Variant> Host<V> {
                 if n == 0 {
                     return 0;
                 }
-                stack.prolac_send(key, &data[..n], now).unwrap_or(0)
+                if self.config.prolac_shared_send {
+                    let shared = prolac_runtime::checksum::SummedBytes::new(&data[..n]);
+                    stack
+                        .prolac_send_shared(key, &shared, 0..n, now)
+                        .unwrap_or(0)
+                } else {
+                    stack.prolac_send(key, &data[..n], now).unwrap_or(0)
+                }
             }
             _ => 0,
         }
