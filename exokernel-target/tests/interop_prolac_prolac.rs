@@ -197,23 +197,7 @@ fn aborts_and_zero_windows_over_every_loss_rate() {
 fn segmentation_offload_each_way_clean_and_lossy() {
     let runs = std::iter::once((3900, clean_link()))
         .chain(common::interop::seeds(3901, 20).map(|seed| (seed, lossy_link(0.05))));
-    for (seed, link) in runs {
-        let mut t = Transfer::new(
-            "segmentation offload",
-            seed,
-            PROLAC_PROLAC.kinds,
-            PROLAC_PROLAC.client,
-            [MIB, MIB],
-        );
-        for host in &mut t.hosts {
-            host.prolac.segmentation = 16;
-            host.prolac.send_capacity = 256 * KIB;
-            host.prolac.receive_capacity = 256 * KIB;
-        }
-        t.link = link;
-        let out = try_run(t).unwrap_or_else(|e| panic!("{e}"));
-        println!("{}", out.summary());
-    }
+    segmented_transfers("segmentation offload", runs, false);
 }
 
 /// Data handed over without a copy (`prolac_send_shared`: the send queue holds the
@@ -227,16 +211,27 @@ fn segmentation_offload_each_way_clean_and_lossy() {
 fn shared_sends_each_way_clean_and_lossy() {
     let runs = std::iter::once((3950, clean_link()))
         .chain(common::interop::seeds(3951, 10).map(|seed| (seed, faulty_link(0.05))));
+    segmented_transfers("shared sends", runs, true);
+}
+
+/// 1 MiB each way at once for each (seed, link) of `runs`, both ends with segmentation
+/// offload (up to 16 wire segments) and 256 KiB buffers, handing their data over with
+/// `prolac_send_shared` if `shared`.
+fn segmented_transfers(
+    name: &'static str,
+    runs: impl Iterator<Item = (u64, exokernel_target::wire::LinkConfig)>,
+    shared: bool,
+) {
     for (seed, link) in runs {
         let mut t = Transfer::new(
-            "shared sends",
+            name,
             seed,
             PROLAC_PROLAC.kinds,
             PROLAC_PROLAC.client,
             [MIB, MIB],
         );
         for host in &mut t.hosts {
-            host.prolac_shared_send = true;
+            host.prolac_shared_send = shared;
             host.prolac.segmentation = 16;
             host.prolac.send_capacity = 256 * KIB;
             host.prolac.receive_capacity = 256 * KIB;
