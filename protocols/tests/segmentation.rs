@@ -216,3 +216,48 @@ fn a_close_sends_the_short_last_piece_with_the_fin() {
     );
     assert_ne!(out[0].0.flags & FIN, 0, "the FIN rides on it");
 }
+
+/// `send_shared` is `send` without the copy: two connections in the same state, one handed
+/// the data by copy and one as ranges of a shared buffer (ranges that start anywhere in it
+/// and segments that span two of them), send the same segments, cut at the same sizes, with
+/// the same sums of each wire segment's data — new data and a retransmission alike.
+#[test]
+fn shared_sends_make_the_segments_and_sums_of_copied_ones() {
+    use prolac_runtime::checksum::SummedBytes;
+    let data: Vec<u8> = (0..30_000u32).map(|i| (i * 7 + i / 300) as u8).collect();
+    let shared = SummedBytes::new(data.clone());
+    let mut copied = open(&[TcpOption::Segmentation(8)]);
+    let mut by_ref = open(&[TcpOption::Segmentation(8)]);
+    // In chunks of 3,333 bytes: the 8,000-byte segments span chunks.
+    for start in (0..data.len()).step_by(3_333) {
+        let end = (start + 3_333).min(data.len());
+        assert_eq!(copied.send(&data[start..end], 0), end - start);
+        assert_eq!(by_ref.send_shared(&shared, start..end, 0), end - start);
+    }
+    let sent = |c: &mut Connection| {
+        std::iter::from_fn(|| c.transmit_summed())
+            .map(|o| (o.frame, o.cut, o.data_sums))
+            .collect::<Vec<_>>()
+    };
+    let (a, b) = (sent(&mut copied), sent(&mut by_ref));
+    assert!(
+        a.iter().any(|(_, cut, _)| *cut > 0),
+        "large segments: {}",
+        a.len()
+    );
+    assert_eq!(a, b);
+    // An ACK of the first segment lets more go; no ACK after that: the retransmission of
+    // the oldest unacknowledged data comes from the queue again.
+    for c in [&mut copied, &mut by_ref] {
+        arrive(c, peer_ack(IRS + 1, ISS + 1 + 8000).window(60_000));
+    }
+    let (a, b) = (sent(&mut copied), sent(&mut by_ref));
+    assert!(!a.is_empty());
+    assert_eq!(a, b);
+    copied.poll(5_000);
+    by_ref.poll(5_000);
+    let (a, b) = (sent(&mut copied), sent(&mut by_ref));
+    assert!(!a.is_empty(), "a retransmission");
+    assert_eq!(a, b);
+    assert_eq!(copied.send_queued(), by_ref.send_queued());
+}

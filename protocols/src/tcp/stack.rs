@@ -10,7 +10,10 @@
 //! announced by [`Stack::accept`] once established.
 
 use core::net::{Ipv4Addr, SocketAddrV4};
+use core::ops::Range;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use prolac_runtime::checksum::SummedBytes;
 
 use super::{Config, Connection, Event, Full, State, TcpInfo, TcpOption, Variant};
 
@@ -324,6 +327,22 @@ impl<V: Variant> Stack<V> {
     /// [`StackError::NoConnection`].
     pub fn send(&mut self, key: &FourTuple, data: &[u8], now: u64) -> Result<usize, StackError> {
         self.with(key, |c| c.send(data, now))
+    }
+
+    /// SEND without a copy ([`Connection::send_shared`]) on a connection; returns how much
+    /// the send buffer took.
+    ///
+    /// # Errors
+    ///
+    /// [`StackError::NoConnection`].
+    pub fn send_shared(
+        &mut self,
+        key: &FourTuple,
+        data: &SummedBytes,
+        range: Range<usize>,
+        now: u64,
+    ) -> Result<usize, StackError> {
+        self.with(key, |c| c.send_shared(data, range, now))
     }
 
     /// RECEIVE on a connection; returns how many bytes were copied into `buf`.
