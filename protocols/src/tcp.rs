@@ -1091,11 +1091,8 @@ impl<V: Variant> Connection<V> {
     /// file served from a cache. The same stream, and the same segments, as
     /// [`send`](Self::send) of those bytes.
     pub fn send_shared(&mut self, data: &SummedBytes, range: Range<usize>, now: u64) -> usize {
-        let end = range.end.min(data.len());
-        let start = range.start.min(end);
         let room = self.open_room();
-        let n = room.min(end - start);
-        self.host.send_buffer.push_shared(data, start..start + n);
+        let n = self.host.send_buffer.push_shared(data, range, room);
         V::send(&mut self.tcb, now);
         n
     }

@@ -264,7 +264,7 @@ fn prolac_bulk_loop<T>(
     let mut received = 0u64;
     let mut last = None;
     let pattern = vec![0x5a_u8; 64 * 1024];
-    let summed = SummedBytes::new(pattern.clone());
+    let summed = shared.then(|| SummedBytes::new(pattern.clone()));
     let mut sent = 0u64;
     let mut closed = false;
     let start = Instant::now();
@@ -284,10 +284,9 @@ fn prolac_bulk_loop<T>(
             if dir == Direction::FromStack && conn.writable() {
                 while sent < bytes {
                     let n = (bytes - sent).min(pattern.len() as u64) as usize;
-                    let taken = if shared {
-                        stack.prolac_send_shared(&key, &summed, 0..n, now)
-                    } else {
-                        stack.prolac_send(&key, &pattern[..n], now)
+                    let taken = match &summed {
+                        Some(summed) => stack.prolac_send_shared(&key, summed, 0..n, now),
+                        None => stack.prolac_send(&key, &pattern[..n], now),
                     }
                     .unwrap_or(0);
                     sent += taken as u64;

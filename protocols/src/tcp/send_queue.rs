@@ -65,19 +65,26 @@ impl SendQueue {
         }
     }
 
-    /// Appends `range` of `data` without copying it (a range past the end of `data` is cut
-    /// at it).
-    pub(super) fn push_shared(&mut self, data: &SummedBytes, range: Range<usize>) {
+    /// Appends up to `max` bytes of `range` of `data` without copying them (a range past the
+    /// end of `data` is cut at it); returns how many.
+    pub(super) fn push_shared(
+        &mut self,
+        data: &SummedBytes,
+        range: Range<usize>,
+        max: usize,
+    ) -> usize {
         let end = range.end.min(data.len());
         let start = range.start.min(end);
+        let end = end.min(start.saturating_add(max));
         if start == end {
-            return;
+            return 0;
         }
         if self.runs.is_empty() && !self.ring.is_empty() {
             self.runs.push_back(Run::Copied(self.ring.len()));
         }
         self.runs.push_back(Run::Shared(data.clone(), start..end));
         self.len += end - start;
+        end - start
     }
 
     /// Drops the first `n` bytes (acknowledged).
@@ -187,9 +194,9 @@ mod tests {
         let (a, c) = (bytes(1_001, 1), bytes(333, 3));
         let mut q = SendQueue::default();
         q.push_copied(&a);
-        q.push_shared(&shared, 17..6_017);
+        q.push_shared(&shared, 17..6_017, usize::MAX);
         q.push_copied(&c);
-        q.push_shared(&shared, 9_990..20_000); // cut at the end: 10 bytes
+        q.push_shared(&shared, 9_990..20_000, usize::MAX); // cut at the end: 10 bytes
         let mut all = a.clone();
         all.extend_from_slice(&shared[17..6_017]);
         all.extend_from_slice(&c);
@@ -229,7 +236,7 @@ mod tests {
         let mut q = SendQueue::default();
         q.push_copied(&a);
         assert!(q.runs.is_empty());
-        q.push_shared(&shared, 0..100);
+        q.push_shared(&shared, 0..100, usize::MAX);
         q.push_copied(&b);
         assert_eq!(q.runs.len(), 3);
         q.drain(149);
@@ -240,7 +247,7 @@ mod tests {
         let _ = q.copy_into(0, 70, 0, &mut got);
         assert_eq!(got, b);
         // Empty ranges add nothing.
-        q.push_shared(&shared, 100..200);
+        q.push_shared(&shared, 100..200, usize::MAX);
         assert!(q.runs.is_empty());
         assert_eq!(q.len(), 70);
     }
