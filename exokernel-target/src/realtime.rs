@@ -7,8 +7,8 @@
 //! until a frame arrives or the next timer is due, and reads that frame for the next turn (on
 //! a TAP device the wait is the read itself: [`WaitDevice::wait_recv`]). The in-order data
 //! frames of a batch are coalesced into one segment before the stack sees them
-//! ([`crate::offload`]), as the kernel's GRO does. Frames are read straight into one buffer of the device's
-//! [`max_recv_len`](FrameDevice::max_recv_len), allocated and cleared once.
+//! ([`crate::offload`]), as the kernel's GRO does. Frames are read straight into one buffer
+//! of the device's [`max_recv_len`](FrameDevice::max_recv_len), allocated and cleared once.
 //!
 //! `send` may be called as often as the application likes: one that writes much (a bulk
 //! sender, 64 KiB at a time) calls it after each write, so that the segments leave while
