@@ -6,13 +6,14 @@
 //! into a [`smoltcp::phy::Device`] so that a smoltcp `Interface` can run on the same wire as
 //! the library-OS stack. Three provided methods carry what a network card's offloads do, with
 //! defaults that need none: [`FrameDevice::send_segmented`] (a large TCP segment cut into
-//! wire segments; in software by default), [`FrameDevice::flush`] (frames held back to be
+//! wire segments, its data perhaps left in shared buffers to be gathered; in software, each
+//! piece copied together, by default), [`FrameDevice::flush`] (frames held back to be
 //! merged go out) and [`FrameDevice::rx_checksum_trusted`] (the device vouches for a received
 //! frame's checksum); [`crate::tap::TapDevice`] with offloads implements all three.
 
 use core::fmt;
 
-use prolac_runtime::checksum::PieceSums;
+use prolac_runtime::checksum::{Gathered, PieceSums};
 
 use smoltcp::phy::{self, DeviceCapabilities, Medium};
 use smoltcp::time::Instant;
@@ -100,7 +101,10 @@ pub trait FrameDevice {
     /// segments; [`crate::tap::TapDevice`] writes the pieces without copying their data, or,
     /// with offloads, the whole segment for the kernel to take. `sums` are the sums of each
     /// piece's data when the TCP made them as it copied the data in (a piece's checksum then
-    /// reads only its headers), or [`PieceSums::NONE`].
+    /// reads only its headers), or [`PieceSums::NONE`]. The segment's data may be partly or
+    /// wholly in shared buffers, the second part of the segment (its frame then ends at the
+    /// TCP header): a device that gathers its writes sends it from there
+    /// ([`crate::offload::cut_gathered`]), the default copies each piece together.
     ///
     /// # Errors
     ///
@@ -108,25 +112,30 @@ pub trait FrameDevice {
     /// that cannot be cut is sent as it is.
     fn send_segmented(
         &mut self,
-        frame: &[u8],
+        (frame, gathered): (&[u8], &Gathered),
         size: usize,
         sums: &PieceSums,
         now_us: u64,
     ) -> Result<(), DeviceError> {
         let mut piece = Vec::new();
         let mut result = Ok(());
-        let cut = crate::offload::cut(frame, size, sums, |headers, data| {
+        let cut = crate::offload::cut_gathered(frame, gathered, size, sums, |headers, data| {
             piece.clear();
             piece.extend_from_slice(headers);
-            piece.extend_from_slice(data);
+            data.iter().for_each(|d| piece.extend_from_slice(d));
             if let Err(e) = self.send_frame(&piece, now_us) {
                 result = Err(e);
             }
         });
         if cut {
             result
-        } else {
+        } else if gathered.is_empty() {
             self.send_frame(frame, now_us)
+        } else {
+            piece.clear();
+            piece.extend_from_slice(frame);
+            gathered.copy_to(&mut piece);
+            self.send_frame(&piece, now_us)
         }
     }
 
@@ -166,12 +175,12 @@ impl<D: FrameDevice + ?Sized> FrameDevice for &mut D {
 
     fn send_segmented(
         &mut self,
-        frame: &[u8],
+        segment: (&[u8], &Gathered),
         size: usize,
         sums: &PieceSums,
         now_us: u64,
     ) -> Result<(), DeviceError> {
-        (**self).send_segmented(frame, size, sums, now_us)
+        (**self).send_segmented(segment, size, sums, now_us)
     }
 
     fn max_frame_len(&self) -> usize {

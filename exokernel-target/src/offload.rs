@@ -11,7 +11,9 @@
 //! The other way, [`cut`] cuts a large segment the TCP built (`TcpOption::Segmentation`) into
 //! wire segments in software, for a device without segmentation offload: each piece's
 //! headers are the large segment's with the lengths, sequence number, identification and
-//! checksums redone, PSH and FIN on the last piece only.
+//! checksums redone, PSH and FIN on the last piece only. [`cut_gathered`] does it for a
+//! segment whose data stayed in the application's shared buffers (`Gathered`), handing
+//! each piece's data over as the slices it lies in, for a gathering write.
 //!
 //! Two users of the coalescer: [`crate::tap::TapDevice`] with offloads merges the stack's outgoing frames into
 //! segmentation-offload frames the kernel takes whole (PSH may sit anywhere: the kernel
@@ -20,7 +22,7 @@
 //! segments instead of once per frame (a PSH ends the run, as in the kernel's GRO). Each
 //! frame's checksum is checked before it is merged.
 
-use prolac_runtime::checksum::{Checksum, PieceSums};
+use prolac_runtime::checksum::{Checksum, Gathered, PieceSums};
 
 use crate::wire::ETHERNET_HEADER_LEN;
 
@@ -224,18 +226,23 @@ impl Coalescer {
 /// The longest headers [`cut`] writes: Ethernet, IPv4 without options, TCP with options.
 pub const MAX_HEADERS: usize = ETHERNET_HEADER_LEN + IPV4_HEADER + 60;
 
-/// How many wire segments [`cut`] makes of `frame` at `size` (1 for a frame it cannot cut).
+/// How many wire segments [`cut`] makes of `frame` at `size` (1 for a frame it cannot cut),
+/// its data followed by `gathered` more bytes ([`cut_gathered`]).
 #[must_use]
-pub fn pieces(frame: &[u8], size: usize) -> u64 {
+pub fn pieces(frame: &[u8], gathered: usize, size: usize) -> u64 {
     let t = ETHERNET_HEADER_LEN + IPV4_HEADER;
     match frame.get(t + 12) {
         Some(b) if size > 0 => {
-            let data = frame.len().saturating_sub(t + usize::from(b >> 4) * 4);
+            let data = frame.len().saturating_sub(t + usize::from(b >> 4) * 4) + gathered;
             data.div_ceil(size).max(1) as u64
         }
         _ => 1,
     }
 }
+
+/// The most slices [`cut_gathered`] hands over for one piece's data: a piece whose data lies
+/// in more is copied into one.
+pub const PIECE_PARTS: usize = 4;
 
 /// Cuts `frame` — Ethernet, a 20-byte IPv4 header, TCP — into wire segments of `size` data
 /// bytes (the last may be shorter) and hands each to `each` as its headers and its data (a
@@ -250,6 +257,49 @@ pub fn cut(
     size: usize,
     sums: &PieceSums,
     mut each: impl FnMut(&[u8], &[u8]),
+) -> bool {
+    // Data in one slice comes out in one slice.
+    cut_gathered(frame, &Gathered::new(), size, sums, |h, d| {
+        each(h, d.first().copied().unwrap_or_default());
+    })
+}
+
+/// Asks the CPU to bring `data` into its first-level cache (a hint: nothing is read).
+#[inline]
+fn prefetch(data: &[u8]) {
+    #[cfg(target_arch = "x86_64")]
+    for at in (0..data.len()).step_by(64) {
+        // SAFETY: SSE is part of every x86-64 CPU; a prefetch reads nothing and cannot fault,
+        // and the address is within `data`.
+        #[allow(unsafe_code)]
+        unsafe {
+            core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(
+                data.as_ptr().add(at).cast(),
+            );
+        }
+    }
+}
+
+/// A piece [`cut_gathered`] handed over, in one buffer: its headers, then its data.
+#[must_use]
+pub fn joined(headers: &[u8], data: &[&[u8]]) -> Vec<u8> {
+    let mut piece = Vec::with_capacity(headers.len() + data.iter().map(|d| d.len()).sum::<usize>());
+    piece.extend_from_slice(headers);
+    data.iter().for_each(|d| piece.extend_from_slice(d));
+    piece
+}
+
+/// [`cut`] for a segment whose data, after what `frame` holds of it, continues in
+/// `gathered` (a segment whose data stayed in shared buffers: `frame` ends at the TCP
+/// header). Each piece's data comes as the slices it lies in — of `frame`, or of the shared
+/// buffers: nothing is copied (unless a piece lies in more than [`PIECE_PARTS`] slices) — for
+/// a gathering write.
+pub fn cut_gathered(
+    frame: &[u8],
+    gathered: &Gathered,
+    size: usize,
+    sums: &PieceSums,
+    mut each: impl FnMut(&[u8], &[&[u8]]),
 ) -> bool {
     let ip = ETHERNET_HEADER_LEN;
     if size == 0
@@ -266,13 +316,13 @@ pub fn cut(
         return false;
     }
     let head = t + tcp_len;
-    let data = &frame[head..];
+    let total = frame.len() - head + gathered.len();
     let seq = u32::from_be_bytes([frame[t + 4], frame[t + 5], frame[t + 6], frame[t + 7]]);
     let ident = u16::from_be_bytes([frame[ip + 4], frame[ip + 5]]);
     let flags = frame[t + 13];
     let mut h = [0u8; MAX_HEADERS];
     h[..head].copy_from_slice(&frame[..head]);
-    let pieces = data.len().div_ceil(size).max(1);
+    let pieces = total.div_ceil(size).max(1);
     // What every piece's checksums share: the IPv4 header but its length, identification
     // and checksum; the pseudo header's addresses and protocol; the TCP header but its
     // sequence number, flags and checksum (the options included).
@@ -287,16 +337,58 @@ pub fn cut(
     tcp_base.add_bytes(&h[ip + 12..ip + 20]);
     tcp_base.add_u16(6);
     tcp_base.add_bytes(&h[t..head]);
-    for (i, piece) in data
-        .chunks(size)
-        .chain(
-            // A segment without data still goes, once.
-            core::iter::once(&data[..0]).filter(|_| data.is_empty()),
-        )
-        .enumerate()
-    {
+    // The data, slice by slice: the frame's, then the gathered ranges.
+    let mut source = core::iter::once(&frame[head..])
+        .chain(gathered.slices())
+        .filter(|s| !s.is_empty());
+    let mut current: &[u8] = &[];
+    let mut spilled = Vec::new();
+    for i in 0..pieces {
+        let len = size.min(total - i * size);
+        // The piece's data: the slices it lies in, or, in more than PIECE_PARTS, a copy.
+        let mut parts: [&[u8]; PIECE_PARTS] = [&[]; PIECE_PARTS];
+        let (mut count, mut need, mut spill) = (0, len, false);
+        spilled.clear();
+        if current.is_empty() {
+            current = source.next().unwrap_or_default();
+        }
+        if current.len() >= len {
+            // Most pieces: in the slice at hand.
+            let (part, rest) = current.split_at(len);
+            parts[0] = part;
+            count = usize::from(len > 0);
+            current = rest;
+            need = 0;
+        }
+        while need > 0 {
+            if current.is_empty() {
+                match source.next() {
+                    Some(next) => current = next,
+                    None => break,
+                }
+            }
+            let (part, rest) = current.split_at(need.min(current.len()));
+            if !spill && count == PIECE_PARTS {
+                spill = true;
+                parts.iter().for_each(|p| spilled.extend_from_slice(p));
+            }
+            if spill {
+                spilled.extend_from_slice(part);
+            } else {
+                parts[count] = part;
+                count += 1;
+            }
+            current = rest;
+            need -= part.len();
+        }
+        let one = [spilled.as_slice()];
+        let data: &[&[u8]] = if spill { &one } else { &parts[..count] };
+        // The next piece's data on its way into the cache while this one is written: the
+        // kernel's copy of it then reads the first-level cache (the data of a segment from
+        // shared buffers was last touched long ago).
+        prefetch(&current[..current.len().min(size)]);
         let last = i + 1 == pieces;
-        let ip_len = u16::try_from(IPV4_HEADER + tcp_len + piece.len()).unwrap_or(u16::MAX);
+        let ip_len = u16::try_from(IPV4_HEADER + tcp_len + len).unwrap_or(u16::MAX);
         let ident = ident.wrapping_add(i as u16);
         let mut c = ip_base;
         c.add_u16(ip_len);
@@ -311,15 +403,15 @@ pub fn cut(
         h[t + 13] = piece_flags;
         let mut c = tcp_base;
         // The pseudo header's TCP length, then the fields left out of the base.
-        c.add_u16(u16::try_from(tcp_len + piece.len()).unwrap_or(u16::MAX));
+        c.add_u16(u16::try_from(tcp_len + len).unwrap_or(u16::MAX));
         c.add_u32(piece_seq);
         c.add_u16(u16::from(piece_flags));
-        match sums.piece(size, data.len(), i) {
-            Some(sum) => c.add_sum(sum, piece.len()),
-            None => c.add_bytes(piece),
+        match sums.piece(size, total, i) {
+            Some(sum) => c.add_sum(sum, len),
+            None => data.iter().for_each(|d| c.add_bytes(d)),
         }
         h[t + 16..t + 18].copy_from_slice(&c.finish().to_be_bytes());
-        each(&h[..head], piece);
+        each(&h[..head], data);
     }
     true
 }
@@ -479,6 +571,63 @@ mod tests {
         let mut other = big[..head].to_vec();
         let wrong = prolac_runtime::checksum::copy_pieces(&[&data], 1000, &mut other);
         assert_eq!(pieces(&wrong), by_sums);
+    }
+
+    /// A segment whose data stayed in shared buffers — after a part in the frame, in ranges
+    /// of two buffers, some shorter than a piece, some so short that a piece lies in more
+    /// slices than a write gathers — is cut into the same wire segments as the segment with
+    /// all its data in the frame, with the tables' sums or without, the data handed over in
+    /// place (except a piece of too many slices, copied together).
+    #[test]
+    fn a_gathered_segment_is_cut_like_the_whole_one() {
+        use prolac_runtime::checksum::{Gathered, SummedBytes};
+        let a = SummedBytes::new(bytes(20_000, 11));
+        let b = SummedBytes::new(bytes(5_000, 99));
+        let in_frame = bytes(700, 1);
+        let mut g = Gathered::new();
+        g.push(&a, 3..9_003);
+        g.push(&b, 17..1_017);
+        // Seven ranges of 2 bytes: one piece lies in more than PIECE_PARTS slices.
+        for i in 0..7 {
+            g.push(&a, 10_001 + 7 * i..10_003 + 7 * i);
+        }
+        g.push(&a, 12_000..19_999);
+        let mut data = in_frame.clone();
+        g.copy_to(&mut data);
+        assert_eq!(g.len() + in_frame.len(), data.len());
+        let whole = frame(4_000, 9, ACK | PSH, &data, 5);
+        let head = 34 + 32;
+        let headers = &whole[..head + in_frame.len()];
+        let mut want = Vec::new();
+        assert!(cut(&whole, 1448, &PieceSums::NONE, |h, d| {
+            want.push([h, d].concat());
+        }));
+        let total_sums = {
+            let mut sums_of = Vec::new();
+            prolac_runtime::checksum::copy_pieces(&[&data], 1448, &mut sums_of)
+        };
+        for sums in [PieceSums::NONE, total_sums] {
+            let (mut got, mut in_place, mut most) = (Vec::new(), 0, 0);
+            assert!(cut_gathered(headers, &g, 1448, &sums, |h, d| {
+                most = most.max(d.len());
+                let shared = |s: &[u8]| {
+                    [&a[..], &b[..]]
+                        .iter()
+                        .any(|buf| buf.as_ptr_range().contains(&s.as_ptr()))
+                };
+                in_place += usize::from(d.iter().any(|s| shared(s)));
+                got.push(joined(h, d));
+            }));
+            assert_eq!(got, want);
+            assert!(most <= PIECE_PARTS);
+            // Every piece but the first (in the frame and the first range) and the one of
+            // many short ranges is handed over from the shared buffers themselves.
+            assert!(in_place + 1 >= want.len(), "{in_place} of {}", want.len());
+        }
+        assert_eq!(pieces(headers, g.len(), 1448), want.len() as u64);
+        for p in &want {
+            assert!(verify_tcp_checksum(SRC, DST, &p[34..]));
+        }
     }
 
     #[test]

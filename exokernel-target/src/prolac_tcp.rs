@@ -18,10 +18,15 @@
 //!
 //! - **Reading.** By default ([`ProlacConfig::auto_read`]) arriving data is moved out of the
 //!   connection into its inbox right after every call, as an application that always reads
-//!   at once would, and [`ProlacConnection::take_received`] hands the inbox over. Without
+//!   at once would, and [`ProlacConnection::take_received`] hands the inbox over
+//!   ([`ProlacConnection::consume_received`] lends it, keeping its buffer). Without
 //!   `auto_read` the data waits in the TCP's receive buffer (and the offered window shrinks)
 //!   until [`ProlacStack::prolac_recv`]; the read that reopens the window makes the TCP send a
 //!   window update (its Window layer), and its persist timer probes a zero window.
+//! - **Sending without a copy.** Every connection gathers ([`Connection::set_gather`]):
+//!   a large segment whose data the application handed over as shared buffers
+//!   ([`ProlacStack::prolac_send_shared`]) leaves with that data by reference, for the
+//!   device to write from where it is.
 //! - **TIME-WAIT and cleanup.** The TCP's own TIME-WAIT timer is set to
 //!   [`ProlacConfig::time_wait_us`] (an MSL of half that); a connection that reaches TIME-WAIT
 //!   stays registered that long (answering what still arrives, so that a retransmitted FIN is
@@ -107,6 +112,9 @@ pub struct ConnectionStats {
     pub segments_out: u64,
     /// Data bytes the connection sent (retransmissions included).
     pub data_bytes_out: u64,
+    /// Of those, bytes sent without a copy: left in the application's shared buffers
+    /// ([`ProlacStack::prolac_send_shared`]) and gathered by the device as it wrote them.
+    pub gathered_bytes_out: u64,
     /// Sent segments occupying sequence space that had been sent before (a SYN, data or a
     /// FIN sent again).
     pub retransmitted_segments: u64,
@@ -194,13 +202,14 @@ struct SegmentCounts {
 
 /// The sequence number, flags, data length and sequence length of a segment (`None` if it is
 /// shorter than a header).
-fn segment_counts(segment: &[u8]) -> Option<SegmentCounts> {
+fn segment_counts(segment: &[u8], gathered: usize) -> Option<SegmentCounts> {
     let header = segment.get(..20)?;
     let seq = u32::from_be_bytes([header[4], header[5], header[6], header[7]]);
     let flags = header[13];
     let data = segment
         .len()
-        .saturating_sub(usize::from(header[12] >> 4) * 4);
+        .saturating_sub(usize::from(header[12] >> 4) * 4)
+        + gathered;
     let seqlen = data as u32 + u32::from(flags & 0x02 != 0) + u32::from(flags & 0x01 != 0);
     Some(SegmentCounts {
         seq,
@@ -226,6 +235,9 @@ impl<V: Variant> ProlacConnection<V> {
         if config.segmentation > 1 {
             tcp.set_option(TcpOption::Segmentation(config.segmentation.min(64)));
         }
+        // The stack passes gathered data down to the device, which writes it from the
+        // application's shared buffers (`prolac_send_shared`) without a copy.
+        tcp.set_gather(true);
         Self {
             key,
             config,
@@ -285,6 +297,16 @@ impl<V: Variant> ProlacConnection<V> {
     /// [`ProlacStack::prolac_recv`].
     pub fn take_received(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.inbox)
+    }
+
+    /// Hands the bytes in the inbox to `f` where they are and empties it, keeping its buffer
+    /// for the next ones: reading without a copy or an allocation, for a sink that looks at
+    /// the data once. Returns how many bytes `f` was given.
+    pub fn consume_received(&mut self, f: impl FnOnce(&[u8])) -> usize {
+        f(&self.inbox);
+        let n = self.inbox.len();
+        self.inbox.clear();
+        n
     }
 
     /// Moves the bytes in the inbox to the end of `out`, as
@@ -363,7 +385,8 @@ impl<V: Variant> ProlacConnection<V> {
             if cut == 0 {
                 let _ = fill_tcp_checksum_summed(src, dst, segment, &out.data_sums);
             }
-            let counts = segment_counts(segment);
+            let counts = segment_counts(segment, out.gathered.len());
+            self.stats.gathered_bytes_out += out.gathered.len() as u64;
             // Counted as the wire segments it becomes (retransmissions are never cut).
             let pieces = match counts {
                 Some(c) if cut > 0 => c.data.div_ceil(cut).max(1) as u64,
@@ -476,8 +499,14 @@ impl ProlacListener {
         let mut errors = 0;
         conn.after_call(now_us, |o| {
             errors += u64::from(
-                ctx.send_tcp_summed(key.local_ip, key.remote_ip, o.frame, o.cut, &o.data_sums)
-                    .is_err(),
+                ctx.send_tcp_gathered(
+                    key.local_ip,
+                    key.remote_ip,
+                    (o.frame, o.gathered),
+                    o.cut,
+                    &o.data_sums,
+                )
+                .is_err(),
             );
         });
         conn.stats.send_errors += errors;
@@ -550,7 +579,7 @@ fn finish_in_context<V: Variant>(
     let mut errors = 0;
     let remove = conn.after_call(now_us, |o| {
         errors += u64::from(
-            ctx.send_tcp_summed(src, dst, o.frame, o.cut, &o.data_sums)
+            ctx.send_tcp_gathered(src, dst, (o.frame, o.gathered), o.cut, &o.data_sums)
                 .is_err(),
         );
     });
@@ -688,10 +717,10 @@ fn send_now<V: Variant>(
     o: Outgoing,
     now_us: u64,
 ) -> Result<(), SendError> {
-    stack.send_tcp_summed(
+    stack.send_tcp_gathered(
         key.local_ip,
         key.remote_ip,
-        o.frame,
+        (o.frame, o.gathered),
         o.cut,
         &o.data_sums,
         now_us,

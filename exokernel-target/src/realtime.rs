@@ -278,11 +278,12 @@ impl<D: WaitDevice> Runner<D> {
         let now = self.now_us();
         stack.flush(now);
         while let Some(out) = stack.pop_segment() {
-            let sent = if out.cut == 0 {
+            let sent = if out.cut == 0 && out.gathered().is_empty() {
                 self.device.send_frame(&out.frame, now)
             } else {
+                let segment = (out.frame.as_slice(), out.gathered());
                 self.device
-                    .send_segmented(&out.frame, out.cut, &out.sums, now)
+                    .send_segmented(segment, out.cut, out.sums(), now)
             };
             if sent.is_err() {
                 self.refused += 1;

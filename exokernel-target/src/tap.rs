@@ -33,7 +33,7 @@ use std::io::{self, IoSlice, IoSliceMut};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::time::Duration;
 
-use prolac_runtime::checksum::PieceSums;
+use prolac_runtime::checksum::{Gathered, PieceSums};
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
 use rustix::io::ReadWriteFlags;
 
@@ -71,6 +71,9 @@ pub struct TapStats {
 /// The virtio-net header (`struct virtio_net_hdr`, 10 bytes, native byte order) before each
 /// frame of an offloading device.
 const VNET_HDR_LEN: usize = 10;
+/// The most parts one write gathers after the virtio-net header: a piece's headers and
+/// the slices its data lies in ([`crate::offload::PIECE_PARTS`]), or more.
+const WRITE_PARTS: usize = 6;
 /// virtio-net header flags: the checksum is left to the device (`csum_start`,
 /// `csum_offset`), or already checked.
 const VNET_NEEDS_CSUM: u8 = 1;
@@ -265,8 +268,9 @@ impl TapDevice {
 
     /// Writes one frame made of `parts`, behind `header` when the offloads are on.
     fn write_parts(&mut self, header: VnetHeader, parts: &[&[u8]]) {
+        debug_assert!(parts.len() <= WRITE_PARTS);
         let h = header.encode();
-        let mut slices = [IoSlice::new(&[]); 4];
+        let mut slices = [IoSlice::new(&[]); 1 + WRITE_PARTS];
         let mut n = 0;
         if self.offloaded {
             slices[0] = IoSlice::new(&h);
@@ -502,17 +506,24 @@ impl FrameDevice for TapDevice {
 
     fn send_segmented(
         &mut self,
-        frame: &[u8],
+        (frame, gathered): (&[u8], &Gathered),
         size: usize,
         sums: &PieceSums,
-        _now_us: u64,
+        now_us: u64,
     ) -> Result<(), DeviceError> {
         const T: usize = ETHERNET_HEADER_LEN + 20;
         let head = frame.get(T + 12).map_or(0, |b| T + usize::from(b >> 4) * 4);
+        if size == 0 && !gathered.is_empty() {
+            // Not to be cut: one frame, its data copied together.
+            let mut whole = frame.to_vec();
+            gathered.copy_to(&mut whole);
+            return self.send_frame(&whole, now_us);
+        }
         if frame.len() < head.max(T + 20) || frame[12..14] != [0x08, 0x00] || size == 0 {
             return Err(DeviceError::FrameTooShort { len: frame.len() });
         }
-        if head + size > self.max_frame_len() || frame.len() > LARGE_FRAME {
+        let total = frame.len() + gathered.len();
+        if head + size > self.max_frame_len() || total > LARGE_FRAME {
             return Err(DeviceError::FrameTooLong {
                 len: head + size,
                 max: self.max_frame_len(),
@@ -530,7 +541,7 @@ impl FrameDevice for TapDevice {
                 addr(ETHERNET_HEADER_LEN + 12),
                 addr(ETHERNET_HEADER_LEN + 16),
                 6,
-                u16::try_from(frame.len() - T).unwrap_or(u16::MAX),
+                u16::try_from(total - T).unwrap_or(u16::MAX),
             );
             headers[T + 16..T + 18].copy_from_slice(&pseudo.sum().to_be_bytes());
             let header = VnetHeader {
@@ -542,13 +553,30 @@ impl FrameDevice for TapDevice {
                 csum_offset: 16,
             };
             self.stats.tx_large_segments += 1;
-            self.stats.tx_merged_frames += crate::offload::pieces(frame, size);
-            self.write_parts(header, &[&headers[..head], &frame[head..]]);
+            self.stats.tx_merged_frames += crate::offload::pieces(frame, gathered.len(), size);
+            if gathered.ranges() + 2 <= WRITE_PARTS {
+                let mut parts: [&[u8]; WRITE_PARTS] = [&[]; WRITE_PARTS];
+                parts[0] = &headers[..head];
+                parts[1] = &frame[head..];
+                for (part, slice) in parts[2..].iter_mut().zip(gathered.slices()) {
+                    *part = slice;
+                }
+                self.write_parts(header, &parts[..2 + gathered.ranges()]);
+            } else {
+                let mut data = frame[head..].to_vec();
+                gathered.copy_to(&mut data);
+                self.write_parts(header, &[&headers[..head], &data]);
+            }
             return Ok(());
         }
-        // Cut here: each piece's headers, then its data straight from the segment.
-        crate::offload::cut(frame, size, sums, |h, d| {
-            self.write_parts(VnetHeader::default(), &[h, d]);
+        // Cut here: each piece's headers, then its data straight from the segment or the
+        // shared buffers it stayed in.
+        crate::offload::cut_gathered(frame, gathered, size, sums, |h, d| {
+            let mut parts: [&[u8]; 1 + crate::offload::PIECE_PARTS] =
+                [&[]; 1 + crate::offload::PIECE_PARTS];
+            parts[0] = h;
+            parts[1..=d.len()].copy_from_slice(d);
+            self.write_parts(VnetHeader::default(), &parts[..=d.len()]);
         });
         Ok(())
     }

@@ -690,14 +690,15 @@ impl<'a> Span<'a> {
 }
 
 /// The bytes between two entries of a [`SummedBytes`] table.
-const SUMMED_BLOCK: usize = 64;
+const SUMMED_BLOCK: usize = 32;
 
-/// Bytes that never change, with their running one's-complement sum at every 64th byte:
-/// the sum of any range of them is two table entries and at most 126 bytes summed, however
-/// long the range. For data sent again and again (a file's contents served from a cache, a
-/// fixed payload), summed once when made instead of once per segment that carries it, as
-/// Cheetah and XIO did with the checksums of cached files. Clones share the bytes and the
-/// table (8 bytes per 64 of data).
+/// Bytes that never change, with their running one's-complement sum at every 32nd byte:
+/// the sum of any range of them is two table entries and two edges of fewer than 32 bytes,
+/// each read as one masked 16-byte window (an edge of more than 16 bytes is its block less
+/// the rest), however long the range. For data sent again and again (a file's contents
+/// served from a cache, a fixed payload), summed once when made instead of once per segment
+/// that carries it, as Cheetah and XIO did with the checksums of cached files. Clones share
+/// the bytes and the table (4 bytes per 32 of data).
 ///
 /// ```
 /// use prolac_runtime::checksum::{Checksum, SummedBytes, checksum};
@@ -713,8 +714,9 @@ pub struct SummedBytes(Arc<Summed>);
 
 struct Summed {
     data: Box<[u8]>,
-    /// `prefix[i]`: the native-order sum of `data[..64 * i]`, modulo 2⁶⁴ − 1.
-    prefix: Box<[u64]>,
+    /// `prefix[i]`: the native-order sum of `data[..32 * i]`, modulo 2³² − 1 (which 2¹⁶ − 1
+    /// divides: the same checksum).
+    prefix: Box<[u32]>,
 }
 
 impl fmt::Debug for SummedBytes {
@@ -725,16 +727,35 @@ impl fmt::Debug for SummedBytes {
     }
 }
 
+/// `BELOW[k]`: the bits of a 16-byte little-endian number's first `k` bytes.
+const BELOW: [u128; 17] = {
+    let mut masks = [0u128; 17];
+    let mut k = 1;
+    while k <= 16 {
+        masks[k] = u128::MAX >> (128 - 8 * k);
+        k += 1;
+    }
+    masks
+};
+
+/// Adds modulo 2³² − 1 (end-around carry).
+#[inline]
+const fn add_carry32(a: u32, b: u32) -> u32 {
+    let (sum, carry) = a.overflowing_add(b);
+    sum + carry as u32
+}
+
 impl SummedBytes {
-    /// Takes `data` and sums it, 64 bytes at a time.
+    /// Takes `data` and sums it, 32 bytes at a time.
     #[must_use]
     pub fn new(data: impl Into<Box<[u8]>>) -> SummedBytes {
         let data = data.into();
         let mut prefix = Vec::with_capacity(data.len() / SUMMED_BLOCK + 1);
-        let mut sum = 0;
+        let mut sum = 0u32;
         prefix.push(sum);
         for block in data.chunks_exact(SUMMED_BLOCK) {
-            sum = add_carry(sum, sum_native(block));
+            let s = sum_native(block);
+            sum = add_carry32(sum, add_carry32(s as u32, (s >> 32) as u32));
             prefix.push(sum);
         }
         SummedBytes(Arc::new(Summed {
@@ -746,63 +767,214 @@ impl SummedBytes {
     /// Adds the bytes of `range` to `c`, as [`Checksum::add_bytes`] of them would. A range
     /// reaching past the end adds the bytes up to it.
     pub fn add_range(&self, c: &mut Checksum, range: Range<usize>) {
-        let len = self.0.data.len();
-        let end = range.end.min(len);
+        let end = range.end.min(self.0.data.len());
         let start = range.start.min(end);
-        // The whole blocks inside the range, from their table entries.
-        let (first, last) = (start.div_ceil(SUMMED_BLOCK), end / SUMMED_BLOCK);
-        if first >= last {
+        if end - start < SUMMED_BLOCK {
             c.add_bytes(&self.0.data[start..end]);
             return;
         }
-        let (from, to) = (first * SUMMED_BLOCK, last * SUMMED_BLOCK);
-        // Everything paired as in the buffer (its blocks start at even positions), then
-        // re-paired from the range's own first byte.
-        let mut sum = self.blocks(first, last);
-        // Each edge is summed, or its block less the rest of the block, whichever is fewer
-        // bytes: at most 32 of each edge.
-        sum = add_carry(
-            sum,
-            if from - start <= SUMMED_BLOCK / 2 {
-                self.paired_sum(start, from)
-            } else {
-                ones_sub(
-                    self.blocks(first - 1, first),
-                    self.paired_sum(from - SUMMED_BLOCK, start),
-                )
-            },
-        );
-        sum = add_carry(
-            sum,
-            if end - to <= SUMMED_BLOCK / 2 || to + SUMMED_BLOCK > len {
-                self.paired_sum(to, end)
-            } else {
-                ones_sub(
-                    self.blocks(last, last + 1),
-                    self.paired_sum(end, to + SUMMED_BLOCK),
-                )
-            },
-        );
-        c.add_partial(
-            if start % 2 == 1 {
-                sum.rotate_left(8)
-            } else {
-                sum
-            },
-            end - start,
-        );
+        let sum = self.between(self.prefix_at(start), self.prefix_at(end), start);
+        c.add_partial(sum, end - start);
     }
 
-    /// The native sum of blocks `first..last`, paired as in the buffer.
-    fn blocks(&self, first: usize, last: usize) -> u64 {
-        let (a, b) = (self.0.prefix[first], self.0.prefix[last]);
-        if a == b { 0 } else { ones_sub(b, a) }
+    /// The native sum of the bytes between two positions, from their
+    /// [`prefix_at`](Self::prefix_at) sums, paired from `from` (the first position).
+    #[inline]
+    const fn between(&self, at_from: u64, at_to: u64, from: usize) -> u64 {
+        let sum = ones_sub(at_to, at_from);
+        if from % 2 == 1 {
+            sum.rotate_left(8)
+        } else {
+            sum
+        }
     }
 
-    /// The native sum of `data[a..b]`, paired as in the buffer (from an even position).
-    fn paired_sum(&self, a: usize, b: usize) -> u64 {
-        let sum = sum_native(&self.0.data[a..b]);
-        if a % 2 == 1 { sum.rotate_left(8) } else { sum }
+    /// The native sum of `data[..x]` (`x` at most the length), paired from the start: its
+    /// block's table entry and the rest of the way — fewer than 32 bytes, summed, or the next
+    /// entry less what is left of the block, whichever is at most 16 bytes.
+    #[inline]
+    fn prefix_at(&self, x: usize) -> u64 {
+        const B: usize = SUMMED_BLOCK;
+        let (block, len) = (x / B, self.0.data.len());
+        let base = block * B;
+        let entry = u64::from(self.0.prefix[block]);
+        if x == base {
+            entry
+        } else if x - base <= B / 2 {
+            add_carry(entry, self.window(base, base, x))
+        } else if base + B <= len {
+            let next = u64::from(self.0.prefix[block + 1]);
+            ones_sub(next, self.window(base + B / 2, x, base + B))
+        } else {
+            // In the short last block: summed.
+            let head = self.window(base, base, base + B / 2);
+            add_carry(
+                entry,
+                add_carry(head, self.window(base + B / 2, base + B / 2, x)),
+            )
+        }
+    }
+
+    /// The native sum of `data[lo..hi]`, paired as in the buffer, where `lo..hi` lies in the
+    /// 16 bytes from `w` (an even position): one 16-byte read with the bytes outside the
+    /// range masked off, when the 16 bytes are all in the buffer.
+    #[inline]
+    fn window(&self, w: usize, lo: usize, hi: usize) -> u64 {
+        debug_assert!(w <= lo && lo <= hi && hi <= w + 16 && w.is_multiple_of(2));
+        if lo == hi {
+            return 0;
+        }
+        #[cfg(target_endian = "little")]
+        if let Some(bytes) = self
+            .0
+            .data
+            .get(w..w + 16)
+            .and_then(|b| b.first_chunk::<16>())
+        {
+            // Little-endian: the byte at w + i is bits 8i..8i + 8 of the number, and every
+            // 8-byte half keeps its 16-bit pairs.
+            let v = u128::from_le_bytes(*bytes) & BELOW[hi - w] & !BELOW[lo - w];
+            return add_carry(v as u64, (v >> 64) as u64);
+        }
+        let sum = sum_native(&self.0.data[lo..hi]);
+        if lo % 2 == 1 { sum.rotate_left(8) } else { sum }
+    }
+}
+
+/// Data left where it is: ranges of [`SummedBytes`], in order. A segment's data sent
+/// without a copy — the write that sends it gathers the bytes from the shared buffers, as
+/// XIO sent cached files — with its sums looked up in their tables ([`sums`](Self::sums)).
+/// Clones share the bytes.
+///
+/// ```
+/// use prolac_runtime::checksum::{Gathered, SummedBytes, copy_pieces};
+///
+/// let a = SummedBytes::new(vec![7u8; 3000]);
+/// let b = SummedBytes::new((0..=255u8).collect::<Vec<_>>());
+/// let mut g = Gathered::new();
+/// g.push(&a, 1000..2999);
+/// g.push(&b, 5..200);
+/// let mut bytes = Vec::new();
+/// g.copy_to(&mut bytes);
+/// assert_eq!(g.len(), bytes.len());
+/// let mut copy = Vec::new();
+/// assert_eq!(g.sums(1448), copy_pieces(&[&bytes], 1448, &mut copy));
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Gathered {
+    ranges: Vec<(SummedBytes, Range<usize>)>,
+    len: usize,
+}
+
+impl Gathered {
+    /// No data.
+    #[must_use]
+    pub const fn new() -> Gathered {
+        Gathered {
+            ranges: Vec::new(),
+            len: 0,
+        }
+    }
+
+    /// Appends `range` of `data` (cut at its end; an empty range adds nothing). A range that
+    /// continues the last one in the same buffer extends it.
+    pub fn push(&mut self, data: &SummedBytes, range: Range<usize>) {
+        let end = range.end.min(data.len());
+        let start = range.start.min(end);
+        if start == end {
+            return;
+        }
+        self.len += end - start;
+        match self.ranges.last_mut() {
+            Some((last, r)) if Arc::ptr_eq(&last.0, &data.0) && r.end == start => r.end = end,
+            _ => self.ranges.push((data.clone(), start..end)),
+        }
+    }
+
+    /// How many bytes.
+    #[must_use]
+    pub const fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub const fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// How many ranges hold them.
+    #[must_use]
+    pub fn ranges(&self) -> usize {
+        self.ranges.len()
+    }
+
+    /// The bytes, range by range.
+    pub fn slices(&self) -> impl Iterator<Item = &[u8]> + Clone {
+        self.ranges
+            .iter()
+            .map(|(d, r)| d.get(r.clone()).unwrap_or_default())
+    }
+
+    /// Appends the bytes to `dst`.
+    pub fn copy_to(&self, dst: &mut Vec<u8>) {
+        dst.reserve(self.len);
+        for slice in self.slices() {
+            dst.extend_from_slice(slice);
+        }
+    }
+
+    /// The one's-complement sums of the bytes in pieces of `size` (0: one piece), from the
+    /// tables: what [`copy_spans`] gives for them, without reading them.
+    #[must_use]
+    pub fn sums(&self, size: usize) -> PieceSums {
+        let len = self.len;
+        let pieces = if size == 0 {
+            1
+        } else {
+            len.div_ceil(size).max(1)
+        };
+        let (Ok(size32), Ok(len32)) = (u32::try_from(size), u32::try_from(len)) else {
+            return PieceSums::NONE;
+        };
+        if pieces > MAX_PIECES {
+            return PieceSums::NONE;
+        }
+        let mut out = PieceSums {
+            size: size32,
+            len: len32,
+            count: 0,
+            sums: [0; MAX_PIECES],
+        };
+        // Piece by piece, each range's part of it from the range's table.
+        let step = if size == 0 { len.max(1) } else { size };
+        let mut c = Checksum::new();
+        let mut in_piece = 0;
+        for (data, r) in &self.ranges {
+            // Each cut's running sum is looked up once: a piece's sum is its end's less its
+            // start's.
+            let mut at = r.start;
+            let mut at_sum = data.prefix_at(at);
+            while at < r.end {
+                let take = (r.end - at).min(step - in_piece);
+                let next_sum = data.prefix_at(at + take);
+                c.add_partial(data.between(at_sum, next_sum, at), take);
+                (at, at_sum) = (at + take, next_sum);
+                in_piece += take;
+                if in_piece == step {
+                    out.sums[usize::from(out.count)] = c.sum();
+                    out.count += 1;
+                    c = Checksum::new();
+                    in_piece = 0;
+                }
+            }
+        }
+        if in_piece > 0 || len == 0 {
+            out.sums[usize::from(out.count)] = c.sum();
+            out.count += 1;
+        }
+        debug_assert_eq!(usize::from(out.count), pieces);
+        out
     }
 }
 

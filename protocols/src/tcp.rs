@@ -22,7 +22,7 @@ use std::ops::Range;
 
 use send_queue::SendQueue;
 
-use prolac_runtime::checksum::{PieceSums, SummedBytes};
+use prolac_runtime::checksum::{Gathered, PieceSums, SummedBytes};
 
 #[cfg(feature = "jit")]
 pub mod jit;
@@ -824,6 +824,10 @@ pub struct Outgoing {
     /// data was copied in ([`PieceSums::piece`] with `cut` and the data's length); empty for
     /// a segment without data.
     pub data_sums: PieceSums,
+    /// The segment's data when it stays in the application's shared buffers
+    /// ([`Connection::send_shared`], with [`Connection::set_gather`] on): the frame then
+    /// ends at the TCP header, and the data follows from these ranges. Empty otherwise.
+    pub gathered: Gathered,
 }
 
 /// The capacity of a frame the host allocates at least: an Ethernet frame of MTU 1500 and
@@ -852,6 +856,10 @@ struct Host {
     out: VecDeque<Outgoing>,
     /// The sums of the data copied into the frame being built.
     building_sums: PieceSums,
+    /// Segments to cut may carry shared data by reference ([`Connection::set_gather`]).
+    gather: bool,
+    /// The data of the frame being built, when gathered instead of copied.
+    building_gathered: Gathered,
     /// The cut size of the segment being built (`tcp_split`).
     split_next: usize,
     /// The frame being built (from `segment_buffer` to `transmit`), or a spare one.
@@ -884,6 +892,7 @@ impl Host {
         self.building.resize(headers, 0);
         self.building.reserve(need - headers);
         self.building_sums = PieceSums::NONE;
+        self.building_gathered = Gathered::new();
         // SAFETY: `headers >= headroom`, so the offset is within the allocation.
         #[allow(unsafe_code)]
         unsafe {
@@ -904,18 +913,22 @@ impl Host {
     /// The segment in the buffer last handed out is complete: `len` bytes.
     fn transmit(&mut self, len: usize) {
         let mut frame = core::mem::take(&mut self.building);
-        // Bytes the TCP asked for but did not write (it always copies its data) stay zero.
-        frame.resize(self.headroom + len, 0);
+        let gathered = core::mem::take(&mut self.building_gathered);
+        // Bytes the TCP asked for but did not write (it always copies its data) stay zero;
+        // gathered data is not in the frame.
+        frame.resize(self.headroom + len.saturating_sub(gathered.len()), 0);
         self.out.push_back(Outgoing {
             frame,
             cut: core::mem::take(&mut self.split_next),
             data_sums: self.building_sums,
+            gathered,
         });
     }
 
     /// Appends `n` queued bytes from `offset` after SND.UNA to the frame being built at
     /// `dst`, the TCP's pointer into it (just after the header), summing them as they are
-    /// copied (shared data: looked up), per wire segment when the segment is to be cut.
+    /// copied (shared data: looked up), per wire segment when the segment is to be cut. With
+    /// gathering on, a segment to cut whose data is all shared takes it by reference instead.
     fn send_copy(&mut self, offset: usize, dst: *mut u8, n: usize) {
         let at = (dst as usize).wrapping_sub(self.building.as_ptr() as usize);
         if at > self.building.len() {
@@ -924,9 +937,24 @@ impl Host {
             return;
         }
         self.building.truncate(at);
+        if self.split_next > 0 && self.gather && self.gather_from(offset, n) {
+            return;
+        }
         self.building_sums =
             self.send_buffer
                 .copy_into(offset, n, self.split_next, &mut self.building);
+    }
+
+    /// Takes the `n` queued bytes from `offset` by reference, with their sums per wire
+    /// segment, if they are all shared data: whether it did.
+    #[inline(never)]
+    fn gather_from(&mut self, offset: usize, n: usize) -> bool {
+        let Some(gathered) = self.send_buffer.gather(offset, n) else {
+            return false;
+        };
+        self.building_sums = gathered.sums(self.split_next);
+        self.building_gathered = gathered;
+        true
     }
 
     fn receive_space(&self) -> usize {
@@ -1002,6 +1030,8 @@ impl<V: Variant> Connection<V> {
             early: BTreeMap::new(),
             out: VecDeque::new(),
             building_sums: PieceSums::NONE,
+            gather: false,
+            building_gathered: Gathered::new(),
             split_next: 0,
             building: Vec::new(),
             spare: Vec::new(),
@@ -1095,6 +1125,15 @@ impl<V: Variant> Connection<V> {
         let n = self.host.send_buffer.push_shared(data, range, room);
         V::send(&mut self.tcb, now);
         n
+    }
+
+    /// Whether segments to cut ([`TcpOption::Segmentation`]) whose data is all shared
+    /// ([`send_shared`](Self::send_shared)) carry it by reference, in
+    /// [`Outgoing::gathered`], instead of a copy in their frame: for a caller of
+    /// [`transmit_summed`](Self::transmit_summed) whose device gathers the data as it writes
+    /// (zero-copy sending). Off by default.
+    pub fn set_gather(&mut self, on: bool) {
+        self.host.gather = on;
     }
 
     /// SEND with the urgent flag (RFC 9293 §3.10.2): queues `data` as [`Connection::send`]
@@ -1241,14 +1280,19 @@ impl<V: Variant> Connection<V> {
     /// same headers on each: sequence numbers, lengths and checksums redone; PSH and FIN on
     /// the last only).
     pub fn transmit_segment(&mut self) -> Option<(Vec<u8>, usize)> {
-        self.host.out.pop_front().map(|o| (o.frame, o.cut))
+        self.host.out.pop_front().map(|mut o| {
+            // Gathered data is copied in: this frame is the whole segment.
+            o.gathered.copy_to(&mut o.frame);
+            (o.frame, o.cut)
+        })
     }
 
     /// The next segment to send, as [`transmit_segment`](Self::transmit_segment), with the
     /// one's-complement sums of its data made while it was copied in: one per wire segment
     /// it is cut into (one for all of it when it is not cut). The checksum of each wire
     /// segment then needs only its pseudo header and header added
-    /// ([`prolac_runtime::checksum::Checksum::add_sum`]).
+    /// ([`prolac_runtime::checksum::Checksum::add_sum`]). With [`set_gather`](Self::set_gather)
+    /// on, its data may be in [`Outgoing::gathered`] instead of its frame.
     pub fn transmit_summed(&mut self) -> Option<Outgoing> {
         self.host.out.pop_front()
     }

@@ -217,10 +217,12 @@ fn a_close_sends_the_short_last_piece_with_the_fin() {
     assert_ne!(out[0].0.flags & FIN, 0, "the FIN rides on it");
 }
 
-/// `send_shared` is `send` without the copy: two connections in the same state, one handed
-/// the data by copy and one as ranges of a shared buffer (ranges that start anywhere in it
-/// and segments that span two of them), send the same segments, cut at the same sizes, with
-/// the same sums of each wire segment's data — new data and a retransmission alike.
+/// `send_shared` is `send` without the copy: connections in the same state, one handed the
+/// data by copy and two as ranges of a shared buffer (ranges that start anywhere in it and
+/// segments that span two of them), send the same segments, cut at the same sizes, with the
+/// same sums of each wire segment's data — new data and a retransmission alike. The third
+/// gathers ([`Connection::set_gather`]): its large segments carry the data as references to
+/// the shared buffer, not in their frames, and are the same segments once it is copied in.
 #[test]
 fn shared_sends_make_the_segments_and_sums_of_copied_ones() {
     use prolac_runtime::checksum::SummedBytes;
@@ -228,36 +230,64 @@ fn shared_sends_make_the_segments_and_sums_of_copied_ones() {
     let shared = SummedBytes::new(data.clone());
     let mut copied = open(&[TcpOption::Segmentation(8)]);
     let mut by_ref = open(&[TcpOption::Segmentation(8)]);
+    let mut gathering = open(&[TcpOption::Segmentation(8)]);
+    gathering.set_gather(true);
     // In chunks of 3,333 bytes: the 8,000-byte segments span chunks.
     for start in (0..data.len()).step_by(3_333) {
         let end = (start + 3_333).min(data.len());
         assert_eq!(copied.send(&data[start..end], 0), end - start);
         assert_eq!(by_ref.send_shared(&shared, start..end, 0), end - start);
+        assert_eq!(gathering.send_shared(&shared, start..end, 0), end - start);
     }
+    // The segments, with gathered data copied in after the headers; and how many were
+    // gathered.
     let sent = |c: &mut Connection| {
-        std::iter::from_fn(|| c.transmit_summed())
-            .map(|o| (o.frame, o.cut, o.data_sums))
-            .collect::<Vec<_>>()
+        let mut gathered = 0;
+        let segments = std::iter::from_fn(|| c.transmit_summed())
+            .map(|mut o| {
+                if !o.gathered.is_empty() {
+                    assert!(o.cut > 0, "only segments to cut are gathered");
+                    gathered += 1;
+                }
+                o.gathered.copy_to(&mut o.frame);
+                (o.frame, o.cut, o.data_sums)
+            })
+            .collect::<Vec<_>>();
+        (segments, gathered)
     };
-    let (a, b) = (sent(&mut copied), sent(&mut by_ref));
+    let all = |c: &mut [&mut Connection; 3]| c.each_mut().map(|c| sent(c));
+    let mut conns = [&mut copied, &mut by_ref, &mut gathering];
+    let [(a, 0), (b, 0), (g, gathered)] = all(&mut conns) else {
+        panic!("only the gathering connection gathers");
+    };
     assert!(
         a.iter().any(|(_, cut, _)| *cut > 0),
         "large segments: {}",
         a.len()
     );
     assert_eq!(a, b);
+    assert_eq!(a, g);
+    assert_eq!(
+        gathered,
+        a.iter().filter(|(_, cut, _)| *cut > 0).count(),
+        "every large segment gathered"
+    );
     // An ACK of the first segment lets more go; no ACK after that: the retransmission of
     // the oldest unacknowledged data comes from the queue again.
-    for c in [&mut copied, &mut by_ref] {
+    for c in &mut conns {
         arrive(c, peer_ack(IRS + 1, ISS + 1 + 8000).window(60_000));
     }
-    let (a, b) = (sent(&mut copied), sent(&mut by_ref));
+    let [(a, _), (b, _), (g, _)] = all(&mut conns);
     assert!(!a.is_empty());
     assert_eq!(a, b);
-    copied.poll(5_000);
-    by_ref.poll(5_000);
-    let (a, b) = (sent(&mut copied), sent(&mut by_ref));
+    assert_eq!(a, g);
+    for c in &mut conns {
+        c.poll(5_000);
+    }
+    let [(a, _), (b, _), (g, _)] = all(&mut conns);
     assert!(!a.is_empty(), "a retransmission");
     assert_eq!(a, b);
+    assert_eq!(a, g);
     assert_eq!(copied.send_queued(), by_ref.send_queued());
+    assert_eq!(copied.send_queued(), gathering.send_queued());
 }

@@ -212,7 +212,7 @@ fn prolac_echo(
     done: impl Fn() -> bool,
 ) -> (TapDevice, io::Result<()>) {
     tap.set_wait_in_read(in_read);
-    let mut stack = match super::prolac_stack() {
+    let mut stack = match super::prolac_stack(true) {
         Ok(s) => s,
         Err(e) => return (tap, Err(e)),
     };

@@ -12,6 +12,7 @@ pub mod null_tcp;
 
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -52,6 +53,9 @@ pub enum Contender {
     /// of one 64 KiB buffer, summed once), as a server sends a file from its cache; receiving,
     /// the same as [`Contender::Prolac`].
     ProlacShared,
+    /// [`Contender::ProlacShared`] with TCP timestamps off: the frames the ceiling and smoltcp
+    /// send (1,460 bytes of data, no options), and no timestamp work in the kernel's TCP.
+    ProlacSharedPlain,
     /// smoltcp's TCP.
     Smoltcp,
     /// The do-nothing endpoint ([`null_tcp`]).
@@ -122,8 +126,9 @@ impl TapBench {
         let kernel = self.ns.spawn(move || kernel_bulk(dir, bytes))?;
         let tap = self.take();
         let (tap, last) = match who {
-            Contender::Prolac => prolac_serve(tap, dir, bytes, &kernel, false),
-            Contender::ProlacShared => prolac_serve(tap, dir, bytes, &kernel, true),
+            Contender::Prolac => prolac_serve(tap, dir, bytes, &kernel, (false, true)),
+            Contender::ProlacShared => prolac_serve(tap, dir, bytes, &kernel, (true, true)),
+            Contender::ProlacSharedPlain => prolac_serve(tap, dir, bytes, &kernel, (true, false)),
             Contender::Smoltcp => smoltcp_serve(tap, dir, bytes, &kernel),
             Contender::Ceiling => ceiling_serve(tap, dir, bytes),
         };
@@ -215,13 +220,25 @@ fn connect_retrying(addr: SocketAddr) -> io::Result<TcpStream> {
     }
 }
 
-fn prolac_stack() -> io::Result<NetStack<ProlacTcp>> {
+/// The Prolac TCP's stack, its connections with the Linux profile's options — without
+/// timestamps unless `timestamps`.
+fn prolac_stack(timestamps: bool) -> io::Result<NetStack<ProlacTcp>> {
+    static PLAIN: OnceLock<Vec<protocols::tcp::TcpOption>> = OnceLock::new();
     let mut stack = NetStack::new(NetConfig::new(EthernetAddress(MAC), STACK))
         .map_err(|e| io::Error::other(e.to_string()))?;
+    let linux = protocols::tcp::Profile::Linux.options();
     let config = ProlacConfig {
         send_capacity: 1 << 20,
         receive_capacity: 1 << 20,
-        options: protocols::tcp::Profile::Linux.options(),
+        options: if timestamps {
+            linux
+        } else {
+            PLAIN.get_or_init(|| {
+                let mut options = linux.to_vec();
+                options.push(protocols::tcp::TcpOption::Timestamps(false));
+                options
+            })
+        },
         // Segments of up to 44 wire segments (63,712 bytes of data at an MSS of 1448), cut
         // by the device: in software over a plain TAP, by the kernel with offloads.
         segmentation: 44,
@@ -231,15 +248,16 @@ fn prolac_stack() -> io::Result<NetStack<ProlacTcp>> {
     Ok(stack)
 }
 
-/// Runs the Prolac TCP until the kernel's side is done.
+/// Runs the Prolac TCP until the kernel's side is done: its application sending shared data
+/// or copying it in, with timestamps or without.
 fn prolac_serve<T>(
     tap: TapDevice,
     dir: Direction,
     bytes: u64,
     kernel: &JoinHandle<T>,
-    shared: bool,
+    (shared, timestamps): (bool, bool),
 ) -> (TapDevice, io::Result<Option<Instant>>) {
-    let mut stack = match prolac_stack() {
+    let mut stack = match prolac_stack(timestamps) {
         Ok(s) => s,
         Err(e) => return (tap, Err(e)),
     };
@@ -275,7 +293,7 @@ fn prolac_bulk_loop<T>(
             let Some(conn) = stack.prolac_connection_mut(&key) else {
                 continue;
             };
-            received += conn.take_received().len() as u64;
+            received += conn.consume_received(|_| {}) as u64;
             if received >= bytes && last.is_none() {
                 last = Some(Instant::now());
             }

@@ -24,8 +24,9 @@ Measures, in one run, on this machine:
 
 - over a TAP device against the kernel's TCP (in a private network namespace): bulk \
 throughput each way for the Prolac TCP, smoltcp and the do-nothing endpoint (the ceiling for \
-any user-space TCP at one system call per frame), and 1-byte round trips for the Prolac TCP \
-and smoltcp with both ends pinned to CPU 0;
+any user-space TCP at one system call per frame) — the Prolac TCP sending also from shared \
+buffers without a copy, with timestamps and without (the ceiling's and smoltcp's frames) — \
+and 1-byte round trips for the Prolac TCP and smoltcp with both ends pinned to CPU 0;
 - the Prolac TCP over a TAP device with its offloads on (64 KiB segments both ways);
 - the kernel against itself over a veth pair, with and without offloads, and its round trip.
 
@@ -111,6 +112,7 @@ fn run(args: &Args) -> Result<String, String> {
         Contender::Ceiling,
         Contender::Prolac,
         Contender::ProlacShared,
+        Contender::ProlacSharedPlain,
         Contender::Smoltcp,
     ];
     let dirs = [Direction::ToStack, Direction::FromStack];
@@ -140,7 +142,9 @@ fn run(args: &Args) -> Result<String, String> {
                     (0..contenders.len()).rev().collect()
                 };
                 for (c, who) in order.into_iter().map(|c| (c, &contenders[c])) {
-                    if (*who, *dir) == (Contender::ProlacShared, Direction::ToStack) {
+                    if matches!(who, Contender::ProlacShared | Contender::ProlacSharedPlain)
+                        && *dir == Direction::ToStack
+                    {
                         // Receiving, it is the Prolac TCP.
                         continue;
                     }
@@ -227,6 +231,7 @@ fn run(args: &Args) -> Result<String, String> {
         "do-nothing endpoint (ceiling)",
         "Prolac TCP",
         "Prolac TCP, sending shared data (`send_shared`)",
+        "Prolac TCP, sending shared data, timestamps off (the ceiling's frames)",
         "smoltcp",
     ];
     for (c, name) in names.iter().enumerate() {
@@ -245,12 +250,13 @@ fn run(args: &Args) -> Result<String, String> {
         cell(&r, 3)
     };
     out.push_str(&format!(
-        "| Prolac / ceiling, per round | {} | {} |\n| Prolac sending shared data / ceiling, per round | — | {} |\n| smoltcp / ceiling, per round | {} | {} |\n",
+        "| Prolac / ceiling, per round | {} | {} |\n| Prolac sending shared data / ceiling, per round | — | {} |\n| Prolac sending shared data, timestamps off / ceiling, per round | — | {} |\n| smoltcp / ceiling, per round | {} | {} |\n",
         ratio(1, 0),
         ratio(1, 1),
         ratio(2, 1),
-        ratio(3, 0),
-        ratio(3, 1)
+        ratio(3, 1),
+        ratio(4, 0),
+        ratio(4, 1)
     ));
     out.push_str(&format!(
         "\n| kernel ↔ kernel over veth | Gbit/s |\n|---|---:|\n| with offloads (TSO, GSO, GRO, checksums) | {} |\n| without offloads | {} |\n",

@@ -22,7 +22,11 @@
 //! - **TCP**: verifies the checksum (with the pseudo header) and the lengths, then calls the
 //!   [`TcpHandler`] registered for the segment's [`FourTuple`], or else the listener on its
 //!   destination port. Unclaimed segments are counted and dropped (a reset is the TCP's
-//!   business). [`send_tcp`](NetStack::send_tcp) wraps a segment in IPv4 and Ethernet.
+//!   business). [`send_tcp`](NetStack::send_tcp) wraps a segment in IPv4 and Ethernet; a
+//!   large one is cut on its way out (by [`pop_frame`](NetStack::pop_frame), or by the
+//!   device, [`pop_segment`](NetStack::pop_segment)), its data perhaps still in the
+//!   application's shared buffers ([`NetStack::send_tcp_gathered`]) until the device's write
+//!   gathers it.
 //!
 //! Every drop is counted in [`NetStats`]. No input makes it panic, and every queue it has
 //! is bounded by its [`NetConfig`].
@@ -49,7 +53,7 @@ pub use tcp::{
     verify_tcp_checksum,
 };
 
-use prolac_runtime::checksum::PieceSums;
+use prolac_runtime::checksum::{Gathered, PieceSums};
 
 use crate::device::FrameDevice;
 use crate::wire::ETHERNET_HEADER_LEN;
@@ -120,11 +124,12 @@ pub(crate) fn check_tcp_segmented(
     mtu: usize,
     src: Ipv4Addr,
     dst: Ipv4Addr,
-    segment: &[u8],
+    (segment, gathered): (&[u8], usize),
     cut: usize,
 ) -> Result<(), SendError> {
     if cut == 0 {
-        return check_tcp_send(local, mtu, src, dst, segment);
+        check_tcp_send(local, mtu, src, dst, segment)?;
+        return check_len(IPV4_HEADER_LEN + segment.len() + gathered, mtu);
     }
     let header = segment
         .get(12)
@@ -136,7 +141,13 @@ pub(crate) fn check_tcp_segmented(
         dst,
         &segment[..segment.len().min(header + cut)],
     )?;
-    check_len(IPV4_HEADER_LEN + segment.len(), usize::from(u16::MAX))
+    // The first wire segment, the rest of its data gathered.
+    let first = (segment.len() + gathered).min(header + cut);
+    check_len(IPV4_HEADER_LEN + first, mtu)?;
+    check_len(
+        IPV4_HEADER_LEN + segment.len() + gathered,
+        usize::from(u16::MAX),
+    )
 }
 
 pub(crate) fn check_tcp_send(
@@ -242,24 +253,66 @@ pub struct TxFrame {
     /// 0 for a frame that goes as it is, or the size of each wire segment's data of a large
     /// TCP segment (see [`crate::device::FrameDevice::send_segmented`]).
     pub cut: usize,
-    /// The sums of each wire segment's data, when the TCP made them as it copied the data in
-    /// ([`PieceSums::NONE`] otherwise).
-    pub sums: PieceSums,
+    large: Option<Box<Large>>,
 }
 
-/// How a frame is to be cut on its way out (size 0: as it is), and its pieces' data sums.
-#[derive(Clone, Copy)]
+impl TxFrame {
+    /// The sums of each wire segment's data, when the TCP made them as it copied the data in
+    /// ([`PieceSums::NONE`] otherwise).
+    #[must_use]
+    pub fn sums(&self) -> &PieceSums {
+        self.large.as_ref().map_or(&PieceSums::NONE, |l| &l.sums)
+    }
+
+    /// The data that follows the frame's headers when it stayed in shared buffers (see
+    /// [`FrameDevice::send_segmented`]); empty when the frame holds it all.
+    #[must_use]
+    pub fn gathered(&self) -> &Gathered {
+        static NONE: Gathered = Gathered::new();
+        self.large.as_ref().map_or(&NONE, |l| &l.gathered)
+    }
+}
+
+/// What a segment to cut carries besides its frame, boxed where it travels (most frames have
+/// none of it): its pieces' data sums, and the data that follows it from shared buffers.
+#[derive(Clone, Debug)]
+pub(crate) struct Large {
+    pub(crate) sums: PieceSums,
+    pub(crate) gathered: Gathered,
+}
+
+impl Large {
+    /// What a segment cut at `cut` with `sums`, its data continued by `gathered`, needs carried:
+    /// nothing for a segment that goes as it is.
+    #[inline]
+    pub(crate) fn of(cut: usize, sums: &PieceSums, gathered: Gathered) -> Option<Box<Large>> {
+        (cut > 0 || !gathered.is_empty()).then(|| {
+            Box::new(Large {
+                sums: *sums,
+                gathered,
+            })
+        })
+    }
+}
+
+/// How a frame is to be cut on its way out (size 0: as it is), with what it carries for that.
 struct Cut {
     size: usize,
-    sums: PieceSums,
+    large: Option<Box<Large>>,
 }
 
 impl Cut {
     /// A frame that goes as it is.
     const NONE: Cut = Cut {
         size: 0,
-        sums: PieceSums::NONE,
+        large: None,
     };
+
+    /// The data that follows the frame from shared buffers.
+    fn gathered(&self) -> &Gathered {
+        static NONE: Gathered = Gathered::new();
+        self.large.as_ref().map_or(&NONE, |l| &l.gathered)
+    }
 }
 
 /// Sent frames a stack keeps for reuse at most.
@@ -399,7 +452,7 @@ impl<H: TcpHandler> NetStack<H> {
             // Checked when queued; the stack's address and MTU have not changed since.
             let cut = Cut {
                 size: out.cut,
-                sums: out.sums,
+                large: out.large,
             };
             self.send_framed_cut(out.dst, IpProtocol::Tcp, out.frame, cut, now_us);
         }
@@ -486,11 +539,32 @@ impl<H: TcpHandler> NetStack<H> {
         sums: &PieceSums,
         now_us: u64,
     ) -> Result<(), SendError> {
+        self.send_tcp_gathered(src, dst, (frame, Gathered::new()), cut, sums, now_us)
+    }
+
+    /// [`send_tcp_summed`](Self::send_tcp_summed) for a segment whose data (all of it, or
+    /// what follows the part in the frame) stays in shared buffers, `.1` of `segment`: the
+    /// device gathers it as it writes each wire segment
+    /// ([`FrameDevice::send_segmented`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`send_tcp_segmented`](Self::send_tcp_segmented), of the whole segment.
+    pub fn send_tcp_gathered(
+        &mut self,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        (frame, gathered): (Vec<u8>, Gathered),
+        cut: usize,
+        sums: &PieceSums,
+        now_us: u64,
+    ) -> Result<(), SendError> {
         let segment = frame.get(FRAME_HEADROOM..).unwrap_or_default();
-        check_tcp_segmented(self.config.ip, self.config.mtu, src, dst, segment, cut)?;
+        let parts = (segment, gathered.len());
+        check_tcp_segmented(self.config.ip, self.config.mtu, src, dst, parts, cut)?;
         let cut = Cut {
             size: cut,
-            sums: *sums,
+            large: Large::of(cut, sums, gathered),
         };
         self.send_framed_cut(dst, IpProtocol::Tcp, frame, cut, now_us);
         Ok(())
@@ -573,7 +647,8 @@ impl<H: TcpHandler> NetStack<H> {
         cut: Cut,
         now_us: u64,
     ) {
-        let payload_len = frame.len() - ETHERNET_HEADER_LEN - IPV4_HEADER_LEN;
+        let payload_len =
+            frame.len() - ETHERNET_HEADER_LEN - IPV4_HEADER_LEN + cut.gathered().len();
         let mut eth = EthernetFrame::new_unchecked(&mut frame[..]);
         eth.set_src_addr(self.config.mac);
         eth.set_ethertype(EthernetProtocol::Ipv4);
@@ -605,13 +680,18 @@ impl<H: TcpHandler> NetStack<H> {
         if cut.size > 0 {
             // Frames waiting for ARP are whole wire frames: cut this one now.
             let mut pieces = Vec::new();
-            crate::offload::cut(&frame, cut.size, &cut.sums, |h, d| {
-                pieces.push([h, d].concat());
+            let sums = cut.large.as_ref().map_or(&PieceSums::NONE, |l| &l.sums);
+            crate::offload::cut_gathered(&frame, cut.gathered(), cut.size, sums, |h, d| {
+                pieces.push(crate::offload::joined(h, d));
             });
             for piece in pieces {
                 self.route(dst, piece, Cut::NONE, now_us);
             }
             return;
+        }
+        if !cut.gathered().is_empty() {
+            // Not cut (a segment to cut always is, when its data is gathered): whole.
+            cut.gathered().copy_to(&mut frame);
         }
         match self.resolver.enqueue(
             dst,
@@ -660,7 +740,7 @@ impl<H: TcpHandler> NetStack<H> {
             self.outbox.push_back(TxFrame {
                 frame,
                 cut: cut.size,
-                sums: cut.sums,
+                large: cut.large,
             });
         }
     }
@@ -687,18 +767,23 @@ impl<H: TcpHandler> NetStack<H> {
     /// The next frame to transmit: a large segment is cut here, in software (a driver that
     /// can cut it, or hand it to a device that can, takes [`pop_segment`](Self::pop_segment)).
     pub fn pop_frame(&mut self) -> Option<Vec<u8>> {
-        let TxFrame { frame, cut, sums } = self.outbox.pop_front()?;
-        if cut == 0 {
+        let mut out = self.outbox.pop_front()?;
+        if out.cut == 0 {
             self.stats.tx_frames += 1;
-            return Some(frame);
+            if let Some(large) = out.large {
+                large.gathered.copy_to(&mut out.frame);
+            }
+            return Some(out.frame);
         }
         let mut pieces = Vec::new();
-        crate::offload::cut(&frame, cut, &sums, |h, d| pieces.push([h, d].concat()));
+        crate::offload::cut_gathered(&out.frame, out.gathered(), out.cut, out.sums(), |h, d| {
+            pieces.push(crate::offload::joined(h, d));
+        });
         for piece in pieces.into_iter().rev() {
             self.outbox.push_front(TxFrame {
                 frame: piece,
                 cut: 0,
-                sums: PieceSums::NONE,
+                large: None,
             });
         }
         self.pop_frame()
@@ -710,7 +795,7 @@ impl<H: TcpHandler> NetStack<H> {
         self.stats.tx_frames += if out.cut == 0 {
             1
         } else {
-            crate::offload::pieces(&out.frame, out.cut)
+            crate::offload::pieces(&out.frame, out.gathered().len(), out.cut)
         };
         Some(out)
     }

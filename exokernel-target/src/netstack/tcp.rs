@@ -10,7 +10,7 @@
 use core::fmt;
 use core::net::Ipv4Addr;
 
-use prolac_runtime::checksum::{PieceSums, pseudo_header_ipv4};
+use prolac_runtime::checksum::{Gathered, PieceSums, pseudo_header_ipv4};
 
 /// The IP protocol number of TCP.
 pub const TCP_PROTOCOL: u8 = 6;
@@ -246,15 +246,15 @@ pub enum HandlerSlot {
 
 /// A TCP segment a handler asked to send, already placed in its frame: the Ethernet and IPv4
 /// headers before it are left for the stack to write.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub(crate) struct Outgoing {
-    pub(crate) src: Ipv4Addr,
     pub(crate) dst: Ipv4Addr,
     pub(crate) frame: Vec<u8>,
     /// The data size to cut the segment at (0: as it is).
     pub(crate) cut: usize,
-    /// The data sums of the wire segments it becomes, when known.
-    pub(crate) sums: PieceSums,
+    /// The data sums of the wire segments it becomes, when known, and the data that follows
+    /// the frame from shared buffers: for a segment to cut.
+    pub(crate) large: Option<Box<super::Large>>,
 }
 
 /// What a handler can do while the stack calls it: send segments, register connections,
@@ -329,11 +329,10 @@ impl<H> TcpContext<H> {
         frame.resize(headroom, 0);
         frame.extend_from_slice(segment);
         self.outgoing.push(Outgoing {
-            src,
             dst,
             frame,
             cut: 0,
-            sums: PieceSums::NONE,
+            large: None,
         });
         Ok(())
     }
@@ -387,14 +386,33 @@ impl<H> TcpContext<H> {
         cut: usize,
         sums: &PieceSums,
     ) -> Result<(), super::SendError> {
+        self.send_tcp_gathered(src, dst, (frame, Gathered::new()), cut, sums)
+    }
+
+    /// [`send_tcp_summed`](Self::send_tcp_summed) for a segment whose data (all of it, or
+    /// what follows the part in the frame) stays in shared buffers, `.1` of `segment`: the
+    /// device gathers it as it writes each wire segment, never copied
+    /// ([`FrameDevice::send_segmented`](crate::device::FrameDevice::send_segmented)).
+    ///
+    /// # Errors
+    ///
+    /// As [`send_tcp_segmented`](Self::send_tcp_segmented), of the whole segment.
+    pub fn send_tcp_gathered(
+        &mut self,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        (frame, gathered): (Vec<u8>, Gathered),
+        cut: usize,
+        sums: &PieceSums,
+    ) -> Result<(), super::SendError> {
         let segment = frame.get(super::FRAME_HEADROOM..).unwrap_or_default();
-        super::check_tcp_segmented(self.local_ip, self.mtu, src, dst, segment, cut)?;
+        let parts = (segment, gathered.len());
+        super::check_tcp_segmented(self.local_ip, self.mtu, src, dst, parts, cut)?;
         self.outgoing.push(Outgoing {
-            src,
             dst,
             frame,
             cut,
-            sums: *sums,
+            large: super::Large::of(cut, sums, gathered),
         });
         Ok(())
     }

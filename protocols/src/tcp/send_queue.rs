@@ -7,12 +7,17 @@
 //! reference count) and the range. Segments take their data from the queue with
 //! [`SendQueue::copy_into`], which sums what it copies — except shared data, whose sums are
 //! looked up in its buffer's table: data sent from a cache is summed once, not once per
-//! segment (or retransmission) that carries it.
+//! segment (or retransmission) that carries it. A segment whose data is all shared may carry
+//! it by reference instead ([`SendQueue::gather`]): the device's write gathers it, never
+//! copied at all.
 
 use std::collections::VecDeque;
 use std::ops::Range;
 
-use prolac_runtime::checksum::{PieceSums, Span, SummedBytes, copy_pieces, copy_spans};
+use prolac_runtime::checksum::{Gathered, PieceSums, Span, SummedBytes, copy_pieces, copy_spans};
+
+/// The most ranges a gathered segment is made of: data in smaller runs is copied.
+const MAX_GATHERED_RANGES: usize = 16;
 
 /// A run of the queue.
 #[derive(Debug)]
@@ -161,6 +166,37 @@ impl SendQueue {
             }
         }
         copy_spans(&spans, size, dst)
+    }
+
+    /// The `n` bytes from `offset` as references to their shared buffers, when they are all
+    /// shared data (in at most a few ranges); `None` when some were copied in or the queue
+    /// holds fewer.
+    pub(super) fn gather(&self, offset: usize, n: usize) -> Option<Gathered> {
+        if self.runs.is_empty() {
+            return None;
+        }
+        let mut out = Gathered::new();
+        let (mut at, end) = (0usize, offset.checked_add(n)?);
+        for run in &self.runs {
+            let len = run.len();
+            let (from, to) = (offset.max(at), end.min(at + len));
+            if from < to {
+                match run {
+                    Run::Copied(_) => return None,
+                    Run::Shared(data, r) => {
+                        if out.ranges() == MAX_GATHERED_RANGES {
+                            return None;
+                        }
+                        out.push(data, r.start + from - at..r.start + to - at);
+                    }
+                }
+            }
+            at += len;
+            if at >= end {
+                break;
+            }
+        }
+        (out.len() == n).then_some(out)
     }
 }
 
