@@ -593,60 +593,97 @@ fn copy_in_pieces<'a>(
     size: usize,
     dst: &mut Vec<u8>,
 ) -> PieceSums {
-    let pieces = if size == 0 {
-        1
-    } else {
-        len.div_ceil(size).max(1)
-    };
-    let (Ok(size32), Ok(len32)) = (u32::try_from(size), u32::try_from(len)) else {
+    let Some(mut sums) = PieceSumsBuilder::new(len, size) else {
         spans.for_each(|s| s.copy_to(dst));
         return PieceSums::NONE;
-    };
-    if pieces > MAX_PIECES {
-        spans.for_each(|s| s.copy_to(dst));
-        return PieceSums::NONE;
-    }
-    let mut out = PieceSums {
-        size: size32,
-        len: len32,
-        count: 0,
-        sums: [0; MAX_PIECES],
     };
     if len < 128 && (size == 0 || size >= len) {
         // One short piece (a request, an answer): no vector loop to gain from.
-        let mut c = Checksum::new();
         for span in spans {
-            span.copy_summed(&mut c, dst, false);
+            span.copy_summed(&mut sums.sum, dst, false);
         }
-        out.count = 1;
-        out.sums[0] = c.sum();
-        return out;
+        return sums.finish();
     }
-    let step = if size == 0 { len.max(1) } else { size };
     dst.reserve(len);
-    let mut c = Checksum::new();
-    let mut in_piece = 0;
     for mut span in spans {
         while !span.is_empty() {
-            let take = span.len().min(step - in_piece);
+            let take = span.len().min(sums.room());
             let (head, rest) = span.split_at(take);
-            head.copy_summed(&mut c, dst, true);
+            head.copy_summed(&mut sums.sum, dst, true);
             span = rest;
-            in_piece += take;
-            if in_piece == step {
-                out.sums[usize::from(out.count)] = c.sum();
-                out.count += 1;
-                c = Checksum::new();
-                in_piece = 0;
-            }
+            sums.added(take);
         }
     }
-    if in_piece > 0 || len == 0 {
-        out.sums[usize::from(out.count)] = c.sum();
-        out.count += 1;
+    sums.finish()
+}
+
+/// [`PieceSums`] being made, piece after piece, as the bytes are added to `sum`.
+struct PieceSumsBuilder {
+    out: PieceSums,
+    pieces: usize,
+    /// The bytes of a piece.
+    step: usize,
+    /// The sum of the current piece so far.
+    sum: Checksum,
+    /// Its bytes so far.
+    in_piece: usize,
+}
+
+impl PieceSumsBuilder {
+    /// For `len` bytes cut at `size` (0: one piece); `None` when the sums cannot be kept
+    /// (more than [`MAX_PIECES`] pieces, or more than 4 GiB).
+    fn new(len: usize, size: usize) -> Option<PieceSumsBuilder> {
+        let pieces = if size == 0 {
+            1
+        } else {
+            len.div_ceil(size).max(1)
+        };
+        let (Ok(size32), Ok(len32)) = (u32::try_from(size), u32::try_from(len)) else {
+            return None;
+        };
+        (pieces <= MAX_PIECES).then(|| PieceSumsBuilder {
+            out: PieceSums {
+                size: size32,
+                len: len32,
+                count: 0,
+                sums: [0; MAX_PIECES],
+            },
+            pieces,
+            step: if size == 0 { len.max(1) } else { size },
+            sum: Checksum::new(),
+            in_piece: 0,
+        })
     }
-    debug_assert_eq!(usize::from(out.count), pieces);
-    out
+
+    /// How many more bytes the current piece takes.
+    const fn room(&self) -> usize {
+        self.step - self.in_piece
+    }
+
+    /// `n` more bytes of the current piece are in `sum` (at most [`room`](Self::room)): a
+    /// full piece's sum is kept.
+    fn added(&mut self, n: usize) {
+        self.in_piece += n;
+        if self.in_piece == self.step {
+            self.close();
+        }
+    }
+
+    fn close(&mut self) {
+        self.out.sums[usize::from(self.out.count)] = self.sum.sum();
+        self.out.count += 1;
+        self.sum = Checksum::new();
+        self.in_piece = 0;
+    }
+
+    /// The sums, the last piece's (short, or the one piece of no bytes) included.
+    fn finish(mut self) -> PieceSums {
+        if self.in_piece > 0 || self.out.count == 0 {
+            self.close();
+        }
+        debug_assert_eq!(usize::from(self.out.count), self.pieces);
+        self.out
+    }
 }
 
 impl<'a> Span<'a> {
@@ -928,53 +965,24 @@ impl Gathered {
     /// tables: what [`copy_spans`] gives for them, without reading them.
     #[must_use]
     pub fn sums(&self, size: usize) -> PieceSums {
-        let len = self.len;
-        let pieces = if size == 0 {
-            1
-        } else {
-            len.div_ceil(size).max(1)
-        };
-        let (Ok(size32), Ok(len32)) = (u32::try_from(size), u32::try_from(len)) else {
+        let Some(mut sums) = PieceSumsBuilder::new(self.len, size) else {
             return PieceSums::NONE;
         };
-        if pieces > MAX_PIECES {
-            return PieceSums::NONE;
-        }
-        let mut out = PieceSums {
-            size: size32,
-            len: len32,
-            count: 0,
-            sums: [0; MAX_PIECES],
-        };
-        // Piece by piece, each range's part of it from the range's table.
-        let step = if size == 0 { len.max(1) } else { size };
-        let mut c = Checksum::new();
-        let mut in_piece = 0;
         for (data, r) in &self.ranges {
             // Each cut's running sum is looked up once: a piece's sum is its end's less its
             // start's.
             let mut at = r.start;
             let mut at_sum = data.prefix_at(at);
             while at < r.end {
-                let take = (r.end - at).min(step - in_piece);
+                let take = (r.end - at).min(sums.room());
                 let next_sum = data.prefix_at(at + take);
-                c.add_partial(data.between(at_sum, next_sum, at), take);
+                sums.sum
+                    .add_partial(data.between(at_sum, next_sum, at), take);
                 (at, at_sum) = (at + take, next_sum);
-                in_piece += take;
-                if in_piece == step {
-                    out.sums[usize::from(out.count)] = c.sum();
-                    out.count += 1;
-                    c = Checksum::new();
-                    in_piece = 0;
-                }
+                sums.added(take);
             }
         }
-        if in_piece > 0 || len == 0 {
-            out.sums[usize::from(out.count)] = c.sum();
-            out.count += 1;
-        }
-        debug_assert_eq!(usize::from(out.count), pieces);
-        out
+        sums.finish()
     }
 }
 

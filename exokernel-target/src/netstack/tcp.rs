@@ -390,7 +390,7 @@ impl<H> TcpContext<H> {
     }
 
     /// [`send_tcp_summed`](Self::send_tcp_summed) for a segment whose data (all of it, or
-    /// what follows the part in the frame) stays in shared buffers, `.1` of `segment`: the
+    /// what follows the part in `frame`) stays in shared buffers, `gathered`: the
     /// device gathers it as it writes each wire segment, never copied
     /// ([`FrameDevice::send_segmented`](crate::device::FrameDevice::send_segmented)).
     ///
