@@ -11,7 +11,9 @@
 //! pushes its deadline on with every request (a retransmission timer) re-arms once per
 //! expiry, not once per request. A signal that arrives between the check and the read would be
 //! lost, so the timer repeats every [`REPEAT`] until the waiter has seen its deadline pass and
-//! disarms it: a wait ends at most that late.
+//! disarms it: a wait ends at most that late. A device that stops waiting (a runner handing
+//! it back, `Runner::into_device`) disarms it, so that the thread is not interrupted every
+//! millisecond by an alarm nobody waits for.
 //!
 //! The signal is `SIGRTMAX - 2`. If another handler already holds it, or the thread blocks
 //! it, no alarm can be had (and the TAP device waits with `poll` instead).
@@ -180,6 +182,21 @@ impl Alarm {
     }
 }
 
+impl Alarm {
+    /// Disarms the timer, whatever it was set for: the thread is left alone until the next
+    /// [`arm`](Self::arm).
+    ///
+    /// # Errors
+    ///
+    /// The kernel refused to change the timer.
+    pub(crate) fn disarm(&mut self) -> io::Result<()> {
+        if self.armed.take().is_some() {
+            self.set(Duration::ZERO, Duration::ZERO)?;
+        }
+        Ok(())
+    }
+}
+
 impl Drop for Alarm {
     fn drop(&mut self) {
         // SAFETY: the timer was made by `new` and is deleted once, here.
@@ -259,6 +276,27 @@ mod tests {
         // Ended by the 20 ms alarm: not before it, and not at the minute.
         assert!(took >= Duration::from_millis(15), "{took:?}");
         assert!(took < Duration::from_secs(5), "{took:?}");
+    }
+
+    #[test]
+    fn a_disarmed_alarm_leaves_the_thread_alone() {
+        use std::io::Write;
+        let interrupted = on_a_thread(|| {
+            let (mut alarm, _) = armed_in(5);
+            alarm.disarm().expect("disarmed");
+            assert_eq!(alarm.armed, None);
+            // A read that blocks past the deadline and its repeats, until a byte comes.
+            let (mut a, mut b) = UnixStream::pair().expect("a socket pair");
+            let writer = std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(50));
+                b.write_all(&[1]).expect("a byte");
+                b
+            });
+            let read = a.read(&mut [0u8; 1]);
+            let _ = writer.join();
+            read.is_err()
+        });
+        assert!(!interrupted, "a signal after the alarm was disarmed");
     }
 
     #[test]

@@ -54,6 +54,10 @@ pub trait WaitDevice: FrameDevice {
         }
         Ok(self.recv_into(buf, now_us))
     }
+
+    /// The device stops waiting for now (its runner hands it back): whatever a wait left
+    /// set to end the next one early is cancelled. Nothing by default.
+    fn end_waits(&mut self) {}
 }
 
 impl WaitDevice for TapDevice {
@@ -69,6 +73,10 @@ impl WaitDevice for TapDevice {
     ) -> io::Result<Option<usize>> {
         TapDevice::wait_recv(self, buf, timeout)
     }
+
+    fn end_waits(&mut self) {
+        self.disarm_alarm();
+    }
 }
 
 impl<D: WaitDevice> WaitDevice for FaultyDevice<D> {
@@ -81,11 +89,19 @@ impl<D: WaitDevice> WaitDevice for FaultyDevice<D> {
         };
         self.inner_mut().wait(timeout)
     }
+
+    fn end_waits(&mut self) {
+        self.inner_mut().end_waits();
+    }
 }
 
 impl<D: WaitDevice, W: std::io::Write> WaitDevice for Tap<'_, D, W> {
     fn wait(&mut self, timeout: Duration) -> io::Result<bool> {
         self.inner_mut().wait(timeout)
+    }
+
+    fn end_waits(&mut self) {
+        self.inner_mut().end_waits();
     }
 }
 
@@ -189,8 +205,10 @@ impl<D: WaitDevice> Runner<D> {
         &mut self.device
     }
 
-    /// Unwraps the device.
-    pub fn into_device(self) -> D {
+    /// Unwraps the device, its waits ended ([`WaitDevice::end_waits`]: a TAP device's
+    /// thread alarm no longer interrupts the thread).
+    pub fn into_device(mut self) -> D {
+        self.device.end_waits();
         self.device
     }
 

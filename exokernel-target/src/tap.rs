@@ -411,6 +411,16 @@ impl TapDevice {
         read
     }
 
+    /// Disarms the thread alarm the last wait may have left set (armed lazily, it would go
+    /// on interrupting the thread every millisecond past its deadline until the next wait):
+    /// for a device that stops waiting for a while ([`crate::realtime::WaitDevice::end_waits`]).
+    pub fn disarm_alarm(&mut self) {
+        if let Some(alarm) = self.alarm.as_mut().filter(|a| a.owned_here()) {
+            // A timer the kernel will not change is left to the next wait, which settles it.
+            let _ = alarm.disarm();
+        }
+    }
+
     /// This thread's alarm, taken out for a wait (made on the first wait of a thread), or
     /// `None` when waits use `poll`.
     fn take_alarm(&mut self) -> Option<Alarm> {
