@@ -37,6 +37,14 @@ impl Run {
     }
 }
 
+/// A run's part of a window of the queue ([`SendQueue::parts`]).
+enum Part<'a> {
+    /// Copied bytes: this range of the ring.
+    Ring(Range<usize>),
+    /// This range of a shared buffer.
+    Shared(&'a SummedBytes, Range<usize>),
+}
+
 /// The bytes waiting to be sent or acknowledged, in order.
 #[derive(Debug, Default)]
 pub(super) struct SendQueue {
@@ -137,32 +145,15 @@ impl SendQueue {
             let (front, back) = ring_slices(&self.ring, offset, offset.saturating_add(n));
             return copy_pieces(&[front, back], size, dst);
         }
-        // The runs that overlap offset..offset + n, as spans; copied runs are found in the
-        // ring by the copied bytes before them.
+        // The runs that overlap offset..offset + n, as spans.
         let mut spans: Vec<Span<'_>> = Vec::with_capacity(4);
-        let (mut at, mut in_ring) = (0usize, 0usize);
-        let end = offset.saturating_add(n);
-        for run in &self.runs {
-            let len = run.len();
-            let (from, to) = (offset.max(at), end.min(at + len));
-            if from < to {
-                let (a, b) = (from - at, to - at);
-                match run {
-                    Run::Copied(_) => {
-                        let (front, back) = ring_slices(&self.ring, in_ring + a, in_ring + b);
-                        spans.extend([Span::Bytes(front), Span::Bytes(back)]);
-                    }
-                    Run::Shared(data, r) => {
-                        spans.push(Span::Summed(data, r.start + a..r.start + b));
-                    }
+        for part in self.parts(offset, offset.saturating_add(n)) {
+            match part {
+                Part::Ring(r) => {
+                    let (front, back) = ring_slices(&self.ring, r.start, r.end);
+                    spans.extend([Span::Bytes(front), Span::Bytes(back)]);
                 }
-            }
-            if let Run::Copied(k) = run {
-                in_ring += k;
-            }
-            at += len;
-            if at >= end {
-                break;
+                Part::Shared(data, r) => spans.push(Span::Summed(data, r)),
             }
         }
         copy_spans(&spans, size, dst)
@@ -176,27 +167,40 @@ impl SendQueue {
             return None;
         }
         let mut out = Gathered::new();
-        let (mut at, end) = (0usize, offset.checked_add(n)?);
-        for run in &self.runs {
-            let len = run.len();
-            let (from, to) = (offset.max(at), end.min(at + len));
-            if from < to {
-                match run {
-                    Run::Copied(_) => return None,
-                    Run::Shared(data, r) => {
-                        if out.ranges() == MAX_GATHERED_RANGES {
-                            return None;
-                        }
-                        out.push(data, r.start + from - at..r.start + to - at);
-                    }
-                }
-            }
-            at += len;
-            if at >= end {
-                break;
+        for part in self.parts(offset, offset.checked_add(n)?) {
+            match part {
+                Part::Ring(_) => return None,
+                Part::Shared(_, _) if out.ranges() == MAX_GATHERED_RANGES => return None,
+                Part::Shared(data, r) => out.push(data, r),
             }
         }
         (out.len() == n).then_some(out)
+    }
+
+    /// The parts of the runs that overlap `offset..end`, in order: copied bytes by their
+    /// place in the ring (found by the copied bytes before them), shared ones as ranges of
+    /// their buffers.
+    fn parts(&self, offset: usize, end: usize) -> impl Iterator<Item = Part<'_>> {
+        let (mut at, mut in_ring) = (0usize, 0usize);
+        self.runs
+            .iter()
+            .map_while(move |run| {
+                (at < end).then(|| {
+                    let len = run.len();
+                    let (from, to) = (offset.max(at), end.min(at + len));
+                    let (a, b) = (from - at, to - at);
+                    let part = (from < to).then(|| match run {
+                        Run::Copied(_) => Part::Ring(in_ring + a..in_ring + b),
+                        Run::Shared(data, r) => Part::Shared(data, r.start + a..r.start + b),
+                    });
+                    if let Run::Copied(k) = run {
+                        in_ring += k;
+                    }
+                    at += len;
+                    part
+                })
+            })
+            .flatten()
     }
 }
 
