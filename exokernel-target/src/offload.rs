@@ -20,7 +20,10 @@
 //! keeps it on the last segment it cuts); [`crate::realtime::Runner`] merges the frames of a
 //! receive batch before the stack sees them, so that the TCP runs once per run of in-order
 //! segments instead of once per frame (a PSH ends the run, as in the kernel's GRO). Each
-//! frame's checksum is checked before it is merged.
+//! frame's checksum is checked before it is merged. The runner reads each frame after a
+//! run's first straight into the run's buffer ([`Coalescer::read_in_place`]: its headers over
+//! the end of the data so far, which is kept aside and put back), so that a frame that
+//! continues the run is merged without its payload being copied.
 
 use prolac_runtime::checksum::{Checksum, Gathered, PieceSums};
 
@@ -83,8 +86,10 @@ pub fn tcp_data_frame(frame: &[u8]) -> Option<TcpDataFrame> {
 /// What [`Coalescer::take`] gives: a frame and how it was made.
 #[derive(Debug)]
 pub struct Coalesced {
-    /// The frame: the first frame's headers, then every merged frame's payload.
-    pub frame: Vec<u8>,
+    /// The buffer the frame is at the start of (it may be longer: see [`frame`](Self::frame)).
+    buf: Vec<u8>,
+    /// The frame's length.
+    len: usize,
     /// How many frames went into it (1: the frame as it came, checksums untouched).
     pub frames: u64,
     /// The payload length of each merged frame but the last (the segment size to cut at).
@@ -95,18 +100,74 @@ pub struct Coalesced {
     pub headers: usize,
 }
 
+impl Coalesced {
+    /// The frame: the first frame's headers, then every merged frame's payload.
+    #[must_use]
+    pub fn frame(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+/// What [`Coalescer::read_in_place`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InPlace {
+    /// Nothing to read into (no segment open, or too little room left in it): the frame is
+    /// to be read the usual way.
+    Unavailable,
+    /// The read found no frame.
+    Empty,
+    /// The frame continued the segment and is merged; whether it had PSH.
+    Merged(bool),
+    /// A frame of this many bytes that does not continue the segment (or failed the check),
+    /// copied to the caller's buffer; the segment is as it was.
+    Apart(usize),
+}
+
 /// One large segment being grown; see the module's documentation.
 #[derive(Debug, Default)]
 pub struct Coalescer {
     /// A PSH ends the segment (receive side, as the kernel's GRO), or may sit anywhere.
     push_ends: bool,
-    frame: Vec<u8>,
+    /// The segment is `buf[..len]`; the buffer is zeroed once when it grows, and keeps its
+    /// length from segment to segment so that reads in place need no clearing.
+    buf: Vec<u8>,
+    len: usize,
     first: Option<TcpDataFrame>,
     frames: u64,
     /// The sequence number the next frame must start at.
     next_seq: u32,
     /// Nothing more may follow (a short frame, or a PSH with `push_ends`).
     closed: bool,
+}
+
+/// Whether the frame `f` (parsed as `parts`) continues the segment whose first frame's
+/// headers `head` are (parsed as `first`), `len` bytes long so far: the same Ethernet header,
+/// IPv4 header but for length, identification and checksum, and TCP header but for sequence
+/// number, PSH and checksum; the next sequence number; no longer than the first; room left.
+fn continues(
+    head: &[u8],
+    len: usize,
+    (first, next_seq): (TcpDataFrame, u32),
+    f: &[u8],
+    parts: TcpDataFrame,
+) -> bool {
+    let (ip, t, end) = (
+        ETHERNET_HEADER_LEN,
+        first.tcp_at,
+        first.tcp_at + first.tcp_len,
+    );
+    let m = head;
+    parts.tcp_len == first.tcp_len
+        && parts.seq == next_seq
+        && parts.payload <= first.payload
+        && len + parts.payload <= LARGE_FRAME
+        && f[..ip + 2] == m[..ip + 2]
+        && f[ip + 6..ip + 10] == m[ip + 6..ip + 10]
+        && f[ip + 12..t + 4] == m[ip + 12..t + 4]
+        && f[t + 8..t + 13] == m[t + 8..t + 13]
+        && f[t + 13] & !PSH == m[t + 13] & !PSH
+        && f[t + 14..t + 16] == m[t + 14..t + 16]
+        && f[t + 18..end] == m[t + 18..end]
 }
 
 impl Coalescer {
@@ -139,43 +200,100 @@ impl Coalescer {
     pub fn offer_parsed(&mut self, frame: &[u8], parts: TcpDataFrame) -> bool {
         let push = frame[parts.tcp_at + 13] & PSH != 0;
         let Some(first) = self.first.filter(|_| self.frames > 0) else {
-            self.frame.clear();
-            self.frame.extend_from_slice(frame);
+            self.room(frame.len());
+            self.buf[..frame.len()].copy_from_slice(frame);
+            self.len = frame.len();
             self.first = Some(parts);
             self.frames = 1;
             self.next_seq = parts.seq.wrapping_add(parts.payload as u32);
             self.closed = self.push_ends && push;
             return true;
         };
-        let (m, f) = (&self.frame, frame);
-        let (ip, t, head) = (
-            ETHERNET_HEADER_LEN,
-            first.tcp_at,
-            first.tcp_at + first.tcp_len,
-        );
-        let continues = !self.closed
-            && parts.tcp_len == first.tcp_len
-            && parts.seq == self.next_seq
-            && parts.payload <= first.payload
-            && m.len() + parts.payload <= LARGE_FRAME
-            // The same Ethernet header, IPv4 header but for length, identification and
-            // checksum, and TCP header but for sequence number, PSH and checksum.
-            && f[..ip + 2] == m[..ip + 2]
-            && f[ip + 6..ip + 10] == m[ip + 6..ip + 10]
-            && f[ip + 12..t + 4] == m[ip + 12..t + 4]
-            && f[t + 8..t + 13] == m[t + 8..t + 13]
-            && f[t + 13] & !PSH == m[t + 13] & !PSH
-            && f[t + 14..t + 16] == m[t + 14..t + 16]
-            && f[t + 18..head] == m[t + 18..head];
-        if !continues {
+        let end = first.tcp_at + first.tcp_len;
+        if self.closed
+            || !continues(
+                &self.buf[..end],
+                self.len,
+                (first, self.next_seq),
+                frame,
+                parts,
+            )
+        {
             return false;
         }
-        self.frame.extend_from_slice(&f[head..head + parts.payload]);
-        self.frame[t + 13] |= f[t + 13] & PSH;
+        let at = self.len;
+        self.room(at + parts.payload);
+        self.buf[at..at + parts.payload].copy_from_slice(&frame[end..end + parts.payload]);
+        self.merged(first, parts, push);
+        true
+    }
+
+    /// Reads the next frame with `read` (given up to `max` bytes to read into) straight into
+    /// the segment's buffer, where its payload belongs if it continues the segment: its
+    /// headers land over the end of the data merged so far, which is kept aside meanwhile
+    /// and put back. A frame that continues the segment and passes `check` is merged without
+    /// being copied; any other is copied to `apart` (at least `max` bytes) for the caller.
+    /// [`InPlace::Unavailable`] (nothing read) while no segment is open, or when the buffer
+    /// has no room for `max` more bytes.
+    pub fn read_in_place(
+        &mut self,
+        max: usize,
+        apart: &mut [u8],
+        read: impl FnOnce(&mut [u8]) -> Option<usize>,
+        check: impl FnOnce(&[u8]) -> bool,
+    ) -> InPlace {
+        let Some(first) = self.first.filter(|_| self.frames > 0 && !self.closed) else {
+            return InPlace::Unavailable;
+        };
+        let end = first.tcp_at + first.tcp_len;
+        let at = self.len - end;
+        // The first frame's headers must stay out of the way, and a whole frame must fit.
+        if at < end || at + max > LARGE_FRAME || apart.len() < max || end > MAX_HEADERS {
+            return InPlace::Unavailable;
+        }
+        self.room(LARGE_FRAME);
+        let mut saved = [0u8; MAX_HEADERS];
+        saved[..end].copy_from_slice(&self.buf[at..self.len]);
+        let Some(n) = read(&mut self.buf[at..at + max]).map(|n| n.min(max)) else {
+            self.buf[at..self.len].copy_from_slice(&saved[..end]);
+            return InPlace::Empty;
+        };
+        let (head, f) = self.buf.split_at(at);
+        let f = &f[..n];
+        let parts = tcp_data_frame(f).filter(|&p| {
+            p.tcp_at + p.tcp_len == end
+                && continues(&head[..end], self.len, (first, self.next_seq), f, p)
+                && check(f)
+        });
+        let Some(parts) = parts else {
+            apart[..n].copy_from_slice(f);
+            self.buf[at..self.len].copy_from_slice(&saved[..end]);
+            return InPlace::Apart(n);
+        };
+        let push = f[first.tcp_at + 13] & PSH != 0;
+        // The payload is in place already (at + end = len); the bytes under its headers go
+        // back.
+        self.buf[at..self.len].copy_from_slice(&saved[..end]);
+        self.merged(first, parts, push);
+        InPlace::Merged(push)
+    }
+
+    /// Counts in a frame whose payload was put at the segment's end.
+    fn merged(&mut self, first: TcpDataFrame, parts: TcpDataFrame, push: bool) {
+        if push {
+            self.buf[first.tcp_at + 13] |= PSH;
+        }
+        self.len += parts.payload;
         self.frames += 1;
         self.next_seq = parts.seq.wrapping_add(parts.payload as u32);
         self.closed = parts.payload < first.payload || (self.push_ends && push);
-        true
+    }
+
+    /// Makes the buffer at least `n` bytes long (zeroed when it grows).
+    fn room(&mut self, n: usize) {
+        if self.buf.len() < n {
+            self.buf.resize(n.max(LARGE_FRAME), 0);
+        }
     }
 
     /// Ends the segment being grown: `None` if there is none; the one frame as it came; or
@@ -188,11 +306,13 @@ impl Coalescer {
             return None;
         }
         let frames = core::mem::take(&mut self.frames);
-        let mut frame = core::mem::take(&mut self.frame);
+        let len = core::mem::take(&mut self.len);
+        let mut buf = core::mem::take(&mut self.buf);
         let (t, headers) = (first.tcp_at, first.tcp_at + first.tcp_len);
         if frames > 1 {
+            let frame = &mut buf[..len];
             let ip = ETHERNET_HEADER_LEN;
-            let ip_len = u16::try_from(frame.len() - ip).unwrap_or(u16::MAX);
+            let ip_len = u16::try_from(len - ip).unwrap_or(u16::MAX);
             frame[ip + 2..ip + 4].copy_from_slice(&ip_len.to_be_bytes());
             frame[ip + 10..ip + 12].fill(0);
             let sum = prolac_runtime::checksum::checksum(&frame[ip..ip + IPV4_HEADER]);
@@ -202,12 +322,13 @@ impl Coalescer {
                 addr(ip + 12),
                 addr(ip + 16),
                 6,
-                u16::try_from(frame.len() - t).unwrap_or(u16::MAX),
+                u16::try_from(len - t).unwrap_or(u16::MAX),
             );
             frame[t + 16..t + 18].copy_from_slice(&pseudo.sum().to_be_bytes());
         }
         Some(Coalesced {
-            frame,
+            buf,
+            len,
             frames,
             segment: first.payload,
             tcp_at: t,
@@ -216,9 +337,9 @@ impl Coalescer {
     }
 
     /// Takes back the buffer of a frame [`take`](Self::take) gave, for its allocation.
-    pub fn give_back(&mut self, frame: Vec<u8>) {
-        if self.frames == 0 && frame.capacity() > self.frame.capacity() {
-            self.frame = frame;
+    pub fn give_back(&mut self, c: Coalesced) {
+        if self.frames == 0 && c.buf.len() > self.buf.len() {
+            self.buf = c.buf;
         }
     }
 }
@@ -480,7 +601,7 @@ mod tests {
             (got.frames, got.segment, got.tcp_at, got.headers),
             (3, 1448, 34, head)
         );
-        let mut f = got.frame;
+        let mut f = got.frame().to_vec();
         assert_eq!(f[head..], [a, b, c].concat()[..]);
         let ip = &f[ETHERNET_HEADER_LEN..];
         assert_eq!(usize::from(u16::from_be_bytes([ip[2], ip[3]])), ip.len());
@@ -529,7 +650,7 @@ mod tests {
             }
         }
         let merged = m.take().expect("two pieces");
-        assert_eq!(merged.frame[66..], data[..2896]);
+        assert_eq!(merged.frame()[66..], data[..2896]);
         // Not a TCP/IPv4 frame, or no size: nothing.
         assert!(!cut(&big, 0, &PieceSums::NONE, |_, _| panic!("no piece")));
         assert!(!cut(&[0u8; 40], 1448, &PieceSums::NONE, |_, _| {
@@ -630,6 +751,135 @@ mod tests {
         }
     }
 
+    /// Reads `f` in place into `m` (as a device read would), checked by `ok`.
+    fn read_into(m: &mut Coalescer, f: Option<&[u8]>, ok: bool, apart: &mut [u8]) -> InPlace {
+        m.read_in_place(
+            1514,
+            apart,
+            |buf| {
+                f.map(|f| {
+                    buf[..f.len()].copy_from_slice(f);
+                    f.len()
+                })
+            },
+            |_| ok,
+        )
+    }
+
+    #[test]
+    fn frames_read_in_place_merge_as_offered_ones_do() {
+        let payloads: Vec<Vec<u8>> = (0..5).map(|i| bytes(1448, 40 * i)).collect();
+        let frames: Vec<Vec<u8>> = payloads
+            .iter()
+            .enumerate()
+            .map(|(i, p)| frame(1000 + 1448 * i as u32, 9, ACK, p, 5))
+            .collect();
+        let mut apart = vec![0u8; 1514];
+        let mut m = Coalescer::new(true);
+        // Nothing open: the frame is read the usual way.
+        assert_eq!(
+            read_into(&mut m, Some(&frames[0]), true, &mut apart),
+            InPlace::Unavailable
+        );
+        assert!(m.offer(&frames[0]));
+        assert_eq!(
+            read_into(&mut m, Some(&frames[1]), true, &mut apart),
+            InPlace::Merged(false)
+        );
+        // No frame: the segment is as it was (the bytes under the read put back).
+        assert_eq!(read_into(&mut m, None, true, &mut apart), InPlace::Empty);
+        // A frame that does not continue it (a gap), and one that fails the check: handed
+        // back whole, the segment untouched.
+        let gap = frame(1000 + 1448 * 3, 9, ACK, &payloads[3], 5);
+        assert_eq!(
+            read_into(&mut m, Some(&gap), true, &mut apart),
+            InPlace::Apart(gap.len())
+        );
+        assert_eq!(apart[..gap.len()], gap[..]);
+        assert_eq!(
+            read_into(&mut m, Some(&frames[2]), false, &mut apart),
+            InPlace::Apart(frames[2].len())
+        );
+        assert_eq!(apart[..frames[2].len()], frames[2][..]);
+        assert_eq!(
+            read_into(&mut m, Some(&frames[2]), true, &mut apart),
+            InPlace::Merged(false)
+        );
+        let mut psh = frames[3].clone();
+        psh[34 + 13] |= PSH;
+        fill_tcp_checksum(SRC, DST, &mut psh[34..]).expect("a whole header");
+        assert_eq!(
+            read_into(&mut m, Some(&psh), true, &mut apart),
+            InPlace::Merged(true)
+        );
+        // The PSH closed the segment.
+        assert_eq!(
+            read_into(&mut m, Some(&frames[4]), true, &mut apart),
+            InPlace::Unavailable
+        );
+        let got = m.take().expect("a merged segment");
+        // The same segment as offering the frames makes.
+        let mut o = Coalescer::new(true);
+        for f in [&frames[0], &frames[1], &frames[2], &psh] {
+            assert!(o.offer(f));
+        }
+        let want = o.take().expect("a merged segment");
+        assert_eq!(got.frames, 4);
+        assert_eq!(got.frame(), want.frame());
+        assert_eq!(got.frame()[66..], payloads[..4].concat()[..]);
+        // The buffer comes back, and the next segment reads in place from its second frame.
+        m.give_back(got);
+        assert!(m.offer(&frames[0]));
+        assert_eq!(
+            read_into(&mut m, Some(&frames[1]), true, &mut apart),
+            InPlace::Merged(false)
+        );
+        assert_eq!(
+            m.take().expect("two frames").frame()[66..],
+            payloads[..2].concat()[..]
+        );
+    }
+
+    #[test]
+    fn a_read_in_place_needs_room_for_a_whole_frame() {
+        // A first frame shorter than its headers leaves no room in front of the read.
+        let mut m = Coalescer::new(true);
+        assert!(m.offer(&frame(1, 9, ACK, &bytes(10, 0), 5)));
+        let mut apart = vec![0u8; 1514];
+        assert_eq!(
+            read_into(
+                &mut m,
+                Some(&frame(11, 9, ACK, &bytes(10, 0), 5)),
+                true,
+                &mut apart
+            ),
+            InPlace::Unavailable
+        );
+        // A segment near 64 KiB takes its last frames the usual way.
+        let mut m = Coalescer::new(true);
+        let mut seq = 1;
+        assert!(m.offer(&frame(seq, 9, ACK, &bytes(1448, 0), 5)));
+        seq += 1448;
+        let mut merged = 1;
+        while read_into(
+            &mut m,
+            Some(&frame(seq, 9, ACK, &bytes(1448, 0), 5)),
+            true,
+            &mut apart,
+        ) == InPlace::Merged(false)
+        {
+            seq += 1448;
+            merged += 1;
+        }
+        let got = m.take().expect("a merged segment");
+        assert_eq!(got.frames, merged);
+        assert!(
+            got.frame().len() + 1514 - 66 > LARGE_FRAME,
+            "{merged} frames"
+        );
+        assert!(got.frame().len() <= LARGE_FRAME);
+    }
+
     #[test]
     fn a_lone_frame_comes_back_as_it_was() {
         let f = frame(1, 2, ACK | PSH, &bytes(10, 0), 1);
@@ -637,7 +887,7 @@ mod tests {
         assert!(m.offer(&f));
         let got = m.take().expect("the frame");
         assert_eq!(got.frames, 1);
-        assert_eq!(got.frame, f);
+        assert_eq!(got.frame(), f);
     }
 
     #[test]

@@ -481,8 +481,8 @@ impl TapDevice {
                 csum_offset: 16,
             }
         };
-        self.write(header, &c.frame);
-        self.merge.give_back(c.frame);
+        self.write(header, c.frame());
+        self.merge.give_back(c);
     }
 }
 

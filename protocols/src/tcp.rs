@@ -1186,8 +1186,10 @@ impl<V: Variant> Connection<V> {
         n
     }
 
-    /// RECEIVE everything: appends all received bytes to `dst` (one copy, no intermediate
-    /// buffer); returns how many.
+    /// RECEIVE everything: all received bytes to the end of `dst`; returns how many. Into an
+    /// empty `dst` nothing is copied: the connection's buffer and `dst` trade places (the
+    /// connection goes on receiving in `dst`'s allocation); into one that holds bytes, they
+    /// are appended (one copy).
     pub fn recv_to(&mut self, dst: &mut Vec<u8>, now: u64) -> usize {
         let n = self.take_received_to(dst);
         if n > 0 {
@@ -1200,6 +1202,16 @@ impl<V: Variant> Connection<V> {
     /// [`Connection::flush`] (or any other call that sends).
     pub fn take_received_to(&mut self, dst: &mut Vec<u8>) -> usize {
         let n = self.host.receive_buffer.len();
+        if dst.is_empty() {
+            // The buffers trade places: the bytes move without a copy (a ring that has not
+            // wrapped is a vector as it is), and the ring goes on in `dst`'s allocation.
+            let spare = core::mem::take(dst);
+            *dst = Vec::from(core::mem::replace(
+                &mut self.host.receive_buffer,
+                VecDeque::from(spare),
+            ));
+            return n;
+        }
         let (front, back) = self.host.receive_buffer.as_slices();
         dst.extend_from_slice(front);
         dst.extend_from_slice(back);
