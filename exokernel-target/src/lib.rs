@@ -15,9 +15,10 @@
 //!   runs whole transfers and checks them (the interop tests and the `tcp-demo` binary).
 //! - [`tap`]: a Linux TAP device as a frame device, facing the kernel's own TCP;
 //!   [`netns`]: private network namespaces for the kernel's end; [`realtime`]: the stack
-//!   driven by the wall clock over such a device.
+//!   driven by the wall clock over such a device; [`uring`]: the device's writes of a
+//!   segment's pieces batched into one system call.
 //!
-//! Apart from [`tap`], [`netns`] and [`realtime`], nothing here reads a clock or does IO of its own: time
+//! Apart from [`tap`], [`netns`], [`realtime`] and [`uring`], nothing here reads a clock or does IO of its own: time
 //! is passed in as virtual microseconds, and pcap output goes to any `Write` the caller
 //! provides. A scenario on the wire is a function of its seed.
 
@@ -33,4 +34,5 @@ pub mod realtime;
 pub mod rng;
 pub mod sim;
 pub mod tap;
+pub mod uring;
 pub mod wire;

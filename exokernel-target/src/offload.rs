@@ -422,6 +422,31 @@ pub fn cut_gathered(
     sums: &PieceSums,
     mut each: impl FnMut(&[u8], &[&[u8]]),
 ) -> bool {
+    cut_pieces(frame, gathered, size, sums, |h, piece| match piece {
+        Piece::InPlace(d) => each(h, d),
+        Piece::Copied(d) => each(h, &[d]),
+    })
+}
+
+/// A piece's data as [`cut_pieces`] hands it over.
+#[derive(Clone, Copy, Debug)]
+pub enum Piece<'p, 'a> {
+    /// The slices it lies in, of the segment or of its shared buffers: they live as long as
+    /// those do (a write may be queued and submitted later, while they are still borrowed).
+    InPlace(&'p [&'a [u8]]),
+    /// Copied together (it lay in more than [`PIECE_PARTS`] slices): valid during the call.
+    Copied(&'p [u8]),
+}
+
+/// [`cut_gathered`], telling the data that stays where it is ([`Piece::InPlace`], borrowed
+/// for as long as `frame` and `gathered` are) from data copied for the call.
+pub fn cut_pieces<'a>(
+    frame: &'a [u8],
+    gathered: &'a Gathered,
+    size: usize,
+    sums: &PieceSums,
+    mut each: impl FnMut(&[u8], Piece<'_, 'a>),
+) -> bool {
     let ip = ETHERNET_HEADER_LEN;
     if size == 0
         || frame.len() < ip + IPV4_HEADER + 20
@@ -467,7 +492,7 @@ pub fn cut_gathered(
     for i in 0..pieces {
         let len = size.min(total - i * size);
         // The piece's data: the slices it lies in, or, in more than PIECE_PARTS, a copy.
-        let mut parts: [&[u8]; PIECE_PARTS] = [&[]; PIECE_PARTS];
+        let mut parts: [&'a [u8]; PIECE_PARTS] = [&[]; PIECE_PARTS];
         let (mut count, mut need, mut spill) = (0, len, false);
         spilled.clear();
         if current.is_empty() {
@@ -504,6 +529,11 @@ pub fn cut_gathered(
         }
         let one = [spilled.as_slice()];
         let data: &[&[u8]] = if spill { &one } else { &parts[..count] };
+        let piece = if spill {
+            Piece::Copied(&spilled)
+        } else {
+            Piece::InPlace(&parts[..count])
+        };
         // The next piece's data on its way into the cache while this one is written: the
         // kernel's copy of it then reads the first-level cache (the data of a segment from
         // shared buffers was last touched long ago).
@@ -532,7 +562,7 @@ pub fn cut_gathered(
             None => data.iter().for_each(|d| c.add_bytes(d)),
         }
         h[t + 16..t + 18].copy_from_slice(&c.finish().to_be_bytes());
-        each(&h[..head], data);
+        each(&h[..head], piece);
     }
     true
 }

@@ -6,8 +6,11 @@
 //! through [`crate::device::SmoltcpDevice`], pcap recording ([`crate::pcap::Tap`]), fault
 //! injection ([`crate::wire::FaultyDevice`]) — runs on it too. Reads are batched by the
 //! caller: [`crate::realtime::Runner`] drains every frame the device holds before it answers,
-//! so that one ACK covers a batch. The device's time argument is ignored: a real device has
-//! its own clock.
+//! so that one ACK covers a batch. Writes of a large segment the device cuts in software
+//! ([`FrameDevice::send_segmented`]) are batched here: its pieces, up to 44 frames, are queued
+//! on an io_uring and go to the kernel in one system call ([`crate::uring`];
+//! [`TapDevice::set_batched_writes`]), one `writev` each where the kernel has no io_uring.
+//! The device's time argument is ignored: a real device has its own clock.
 //!
 //! Waiting for the next frame is the read itself ([`TapDevice::wait_recv`]), as in a blocking
 //! server: the descriptor blocks, every read that must not passes `RWF_NOWAIT`, and the
@@ -39,7 +42,8 @@ use rustix::io::ReadWriteFlags;
 
 use crate::alarm::Alarm;
 use crate::device::{DeviceError, FrameDevice};
-use crate::offload::{Coalescer, LARGE_FRAME};
+use crate::offload::{Coalescer, LARGE_FRAME, Piece};
+use crate::uring::{Queue, WriteBatch};
 use crate::wire::ETHERNET_HEADER_LEN;
 
 /// Counters of a [`TapDevice`].
@@ -66,6 +70,26 @@ pub struct TapStats {
     pub tx_large_segments: u64,
     /// Frames merged into [`tx_large_segments`](Self::tx_large_segments).
     pub tx_merged_frames: u64,
+    /// Without offloads: frames written in batches, several per system call (the pieces of a
+    /// segment cut here, [`TapDevice::set_batched_writes`]), and the system calls.
+    pub tx_batched: (u64, u64),
+}
+
+impl TapStats {
+    /// Counts a write of `len` bytes that ended with `result`.
+    fn count_write(&mut self, len: usize, result: io::Result<()>) {
+        match result {
+            Ok(()) => {
+                self.tx_frames += 1;
+                self.tx_bytes += len as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.tx_dropped += 1,
+            Err(e) if e.raw_os_error() == Some(rustix::io::Errno::NOBUFS.raw_os_error()) => {
+                self.tx_dropped += 1;
+            }
+            Err(_) => self.errors += 1,
+        }
+    }
 }
 
 /// The virtio-net header (`struct virtio_net_hdr`, 10 bytes, native byte order) before each
@@ -137,6 +161,12 @@ pub struct TapDevice {
     /// The frame read last came with a checksum the kernel vouched for.
     last_trusted: bool,
     merge: Coalescer,
+    /// The pieces of a segment cut here go in batches ([`set_batched_writes`](Self::set_batched_writes)).
+    batched: bool,
+    /// The batch's ring, made on the first cut (`None` before, or when the kernel refused one).
+    batch: Option<WriteBatch>,
+    /// The kernel refused a ring: writes go one by one.
+    no_ring: bool,
 }
 
 impl core::fmt::Debug for TapDevice {
@@ -213,6 +243,9 @@ impl TapDevice {
             offloaded,
             last_trusted: false,
             merge: Coalescer::new(false),
+            batched: true,
+            batch: None,
+            no_ring: false,
         })
     }
 
@@ -282,7 +315,8 @@ impl TapDevice {
         }
         let len: usize = parts.iter().map(|p| p.len()).sum();
         let result = rustix::io::writev(&self.device, &slices[..n]);
-        self.count_write(len, result.map(|_| ()).map_err(io::Error::from));
+        self.stats
+            .count_write(len, result.map(|_| ()).map_err(io::Error::from));
     }
 
     /// Reads one frame into `buf` (at least [`LARGE_FRAME`] bytes with offloads): its
@@ -358,19 +392,13 @@ impl TapDevice {
         }
     }
 
-    /// Counts a write of `len` bytes.
-    fn count_write(&mut self, len: usize, result: io::Result<()>) {
-        match result {
-            Ok(()) => {
-                self.stats.tx_frames += 1;
-                self.stats.tx_bytes += len as u64;
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.stats.tx_dropped += 1,
-            Err(e) if e.raw_os_error() == Some(rustix::io::Errno::NOBUFS.raw_os_error()) => {
-                self.stats.tx_dropped += 1;
-            }
-            Err(_) => self.stats.errors += 1,
-        }
+    /// Whether the pieces of a segment cut here ([`FrameDevice::send_segmented`] without
+    /// offloads) go to the kernel together, queued on an io_uring and submitted in one system
+    /// call ([`crate::uring`]), or with one `writev` each. On by default where the kernel
+    /// has io_uring; returns whether it is now on.
+    pub fn set_batched_writes(&mut self, on: bool) -> bool {
+        self.batched = on && !self.no_ring;
+        self.batched
     }
 
     /// Whether [`wait_recv`](Self::wait_recv) may wait in the read itself (on by
@@ -486,6 +514,36 @@ impl TapDevice {
     }
 }
 
+/// Submits the writes queued on `q`, counting each in `stats` (and the system call).
+fn submit(q: &mut Queue<'_, '_>, stats: &mut TapStats) {
+    let mut frames = 0;
+    let result = q.submit(|len, r| {
+        frames += 1;
+        stats.count_write(len, r.map(|_| ()));
+    });
+    if frames > 0 {
+        stats.tx_batched.0 += frames;
+        stats.tx_batched.1 += 1;
+    }
+    if result.is_err() {
+        // The ring failed: what it wrote is not known (the TCP finds out what was lost).
+        stats.errors += 1;
+    }
+}
+
+/// Writes one frame of a plain device (no virtio-net header): `head`, then `data`.
+fn write_now(device: &tun_rs::SyncDevice, stats: &mut TapStats, head: &[u8], data: &[&[u8]]) {
+    let mut slices = [IoSlice::new(&[]); 1 + WRITE_PARTS];
+    slices[0] = IoSlice::new(head);
+    let n = 1 + data.len().min(WRITE_PARTS);
+    for (slice, d) in slices[1..n].iter_mut().zip(data) {
+        *slice = IoSlice::new(d);
+    }
+    let len = head.len() + data.iter().map(|d| d.len()).sum::<usize>();
+    let result = rustix::io::writev(device, &slices[..n]);
+    stats.count_write(len, result.map(|_| ()).map_err(io::Error::from));
+}
+
 impl FrameDevice for TapDevice {
     fn send_frame(&mut self, frame: &[u8], _now_us: u64) -> Result<(), DeviceError> {
         if frame.len() < ETHERNET_HEADER_LEN {
@@ -580,7 +638,41 @@ impl FrameDevice for TapDevice {
             return Ok(());
         }
         // Cut here: each piece's headers, then its data straight from the segment or the
-        // shared buffers it stayed in.
+        // shared buffers it stayed in — all the pieces in one system call where the kernel
+        // has io_uring.
+        if self.batched && self.batch.is_none() && !self.no_ring {
+            match WriteBatch::new() {
+                Ok(b) => self.batch = Some(b),
+                Err(_) => self.no_ring = true,
+            }
+        }
+        let stats = &mut self.stats;
+        if let Some(mut q) = self
+            .batch
+            .as_mut()
+            .filter(|_| self.batched)
+            .and_then(|b| b.queue(self.device.as_fd()))
+        {
+            let device = &self.device;
+            crate::offload::cut_pieces(frame, gathered, size, sums, |h, piece| match piece {
+                Piece::InPlace(d) => {
+                    // A full batch goes first (and a piece the batch cannot hold, after it).
+                    if !q.push(h, d) {
+                        submit(&mut q, stats);
+                        if !q.push(h, d) {
+                            write_now(device, stats, h, d);
+                        }
+                    }
+                }
+                Piece::Copied(d) => {
+                    // Only for the call: it goes now, after what is queued.
+                    submit(&mut q, stats);
+                    write_now(device, stats, h, &[d]);
+                }
+            });
+            submit(&mut q, stats);
+            return Ok(());
+        }
         crate::offload::cut_gathered(frame, gathered, size, sums, |h, d| {
             let mut parts: [&[u8]; 1 + crate::offload::PIECE_PARTS] =
                 [&[]; 1 + crate::offload::PIECE_PARTS];

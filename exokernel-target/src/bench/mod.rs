@@ -56,6 +56,12 @@ pub enum Contender {
     /// [`Contender::ProlacShared`] with TCP timestamps off: the frames the ceiling and smoltcp
     /// send (1,460 bytes of data, no options), and no timestamp work in the kernel's TCP.
     ProlacSharedPlain,
+    /// [`Contender::Prolac`] writing each frame of a segment cut in software with a system
+    /// call of its own, as the ceiling does (the device's batched writes off:
+    /// [`TapDevice::set_batched_writes`]).
+    ProlacPerFrame,
+    /// [`Contender::ProlacShared`], one system call per frame.
+    ProlacSharedPerFrame,
     /// smoltcp's TCP.
     Smoltcp,
     /// The do-nothing endpoint ([`null_tcp`]).
@@ -124,14 +130,24 @@ impl TapBench {
         self.ns.ip(&["neigh", "flush", "all"])?;
         let start = Instant::now();
         let kernel = self.ns.spawn(move || kernel_bulk(dir, bytes))?;
-        let tap = self.take();
-        let (tap, last) = match who {
-            Contender::Prolac => prolac_serve(tap, dir, bytes, &kernel, (false, true)),
-            Contender::ProlacShared => prolac_serve(tap, dir, bytes, &kernel, (true, true)),
+        let mut tap = self.take();
+        let per_frame = matches!(
+            who,
+            Contender::ProlacPerFrame | Contender::ProlacSharedPerFrame
+        );
+        tap.set_batched_writes(!per_frame);
+        let (mut tap, last) = match who {
+            Contender::Prolac | Contender::ProlacPerFrame => {
+                prolac_serve(tap, dir, bytes, &kernel, (false, true))
+            }
+            Contender::ProlacShared | Contender::ProlacSharedPerFrame => {
+                prolac_serve(tap, dir, bytes, &kernel, (true, true))
+            }
             Contender::ProlacSharedPlain => prolac_serve(tap, dir, bytes, &kernel, (true, false)),
             Contender::Smoltcp => smoltcp_serve(tap, dir, bytes, &kernel),
             Contender::Ceiling => ceiling_serve(tap, dir, bytes),
         };
+        tap.set_batched_writes(true);
         self.tap = Some(tap);
         let kernel = kernel
             .join()

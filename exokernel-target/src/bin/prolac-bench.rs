@@ -113,6 +113,8 @@ fn run(args: &Args) -> Result<String, String> {
         Contender::Prolac,
         Contender::ProlacShared,
         Contender::ProlacSharedPlain,
+        Contender::ProlacPerFrame,
+        Contender::ProlacSharedPerFrame,
         Contender::Smoltcp,
     ];
     let dirs = [Direction::ToStack, Direction::FromStack];
@@ -142,8 +144,10 @@ fn run(args: &Args) -> Result<String, String> {
                     (0..contenders.len()).rev().collect()
                 };
                 for (c, who) in order.into_iter().map(|c| (c, &contenders[c])) {
-                    if matches!(who, Contender::ProlacShared | Contender::ProlacSharedPlain)
-                        && *dir == Direction::ToStack
+                    if !matches!(
+                        who,
+                        Contender::Prolac | Contender::Smoltcp | Contender::Ceiling
+                    ) && *dir == Direction::ToStack
                     {
                         // Receiving, it is the Prolac TCP.
                         continue;
@@ -232,6 +236,8 @@ fn run(args: &Args) -> Result<String, String> {
         "Prolac TCP",
         "Prolac TCP, sending shared data (`send_shared`)",
         "Prolac TCP, sending shared data, timestamps off (the ceiling's frames)",
+        "Prolac TCP, one system call per frame sent (as the ceiling)",
+        "Prolac TCP, sending shared data, one system call per frame sent",
         "smoltcp",
     ];
     for (c, name) in names.iter().enumerate() {
@@ -250,13 +256,15 @@ fn run(args: &Args) -> Result<String, String> {
         cell(&r, 3)
     };
     out.push_str(&format!(
-        "| Prolac / ceiling, per round | {} | {} |\n| Prolac sending shared data / ceiling, per round | — | {} |\n| Prolac sending shared data, timestamps off / ceiling, per round | — | {} |\n| smoltcp / ceiling, per round | {} | {} |\n",
+        "| Prolac / ceiling, per round | {} | {} |\n| Prolac sending shared data / ceiling, per round | — | {} |\n| Prolac sending shared data, timestamps off / ceiling, per round | — | {} |\n| Prolac, one system call per frame / ceiling, per round | — | {} |\n| Prolac sending shared data, one system call per frame / ceiling, per round | — | {} |\n| smoltcp / ceiling, per round | {} | {} |\n",
         ratio(1, 0),
         ratio(1, 1),
         ratio(2, 1),
         ratio(3, 1),
-        ratio(4, 0),
-        ratio(4, 1)
+        ratio(4, 1),
+        ratio(5, 1),
+        ratio(6, 0),
+        ratio(6, 1)
     ));
     out.push_str(&format!(
         "\n| kernel ↔ kernel over veth | Gbit/s |\n|---|---:|\n| with offloads (TSO, GSO, GRO, checksums) | {} |\n| without offloads | {} |\n",
