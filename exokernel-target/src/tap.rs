@@ -42,7 +42,7 @@ use rustix::io::ReadWriteFlags;
 
 use crate::alarm::Alarm;
 use crate::device::{DeviceError, FrameDevice};
-use crate::offload::{Coalescer, LARGE_FRAME, Piece};
+use crate::offload::{Coalescer, LARGE_FRAME, PIECE_PARTS, Piece};
 use crate::uring::{Queue, WriteBatch};
 use crate::wire::ETHERNET_HEADER_LEN;
 
@@ -301,22 +301,9 @@ impl TapDevice {
 
     /// Writes one frame made of `parts`, behind `header` when the offloads are on.
     fn write_parts(&mut self, header: VnetHeader, parts: &[&[u8]]) {
-        debug_assert!(parts.len() <= WRITE_PARTS);
         let h = header.encode();
-        let mut slices = [IoSlice::new(&[]); 1 + WRITE_PARTS];
-        let mut n = 0;
-        if self.offloaded {
-            slices[0] = IoSlice::new(&h);
-            n = 1;
-        }
-        for part in parts.iter().take(slices.len() - n) {
-            slices[n] = IoSlice::new(part);
-            n += 1;
-        }
-        let len: usize = parts.iter().map(|p| p.len()).sum();
-        let result = rustix::io::writev(&self.device, &slices[..n]);
-        self.stats
-            .count_write(len, result.map(|_| ()).map_err(io::Error::from));
+        let vnet = self.offloaded.then_some(&h[..]);
+        write_frame(&self.device, &mut self.stats, vnet, parts);
     }
 
     /// Reads one frame into `buf` (at least [`LARGE_FRAME`] bytes with offloads): its
@@ -531,17 +518,36 @@ fn submit(q: &mut Queue<'_, '_>, stats: &mut TapStats) {
     }
 }
 
-/// Writes one frame of a plain device (no virtio-net header): `head`, then `data`.
-fn write_now(device: &tun_rs::SyncDevice, stats: &mut TapStats, head: &[u8], data: &[&[u8]]) {
+/// Writes one frame made of `parts` (at most [`WRITE_PARTS`]) with one `writev`, behind the
+/// virtio-net header `vnet` if there is one, and counts it in `stats`.
+fn write_frame(
+    device: &tun_rs::SyncDevice,
+    stats: &mut TapStats,
+    vnet: Option<&[u8]>,
+    parts: &[&[u8]],
+) {
+    debug_assert!(parts.len() <= WRITE_PARTS);
     let mut slices = [IoSlice::new(&[]); 1 + WRITE_PARTS];
-    slices[0] = IoSlice::new(head);
-    let n = 1 + data.len().min(WRITE_PARTS);
-    for (slice, d) in slices[1..n].iter_mut().zip(data) {
-        *slice = IoSlice::new(d);
+    let mut n = 0;
+    for (slice, part) in slices
+        .iter_mut()
+        .zip(vnet.into_iter().chain(parts.iter().copied()))
+    {
+        *slice = IoSlice::new(part);
+        n += 1;
     }
-    let len = head.len() + data.iter().map(|d| d.len()).sum::<usize>();
+    let len: usize = parts.iter().map(|p| p.len()).sum();
     let result = rustix::io::writev(device, &slices[..n]);
     stats.count_write(len, result.map(|_| ()).map_err(io::Error::from));
+}
+
+/// A piece's headers and then its data, as the parts of one frame.
+fn headed<'a>(head: &'a [u8], data: &[&'a [u8]]) -> ([&'a [u8]; 1 + PIECE_PARTS], usize) {
+    let mut parts: [&[u8]; 1 + PIECE_PARTS] = [&[]; 1 + PIECE_PARTS];
+    parts[0] = head;
+    let n = 1 + data.len().min(PIECE_PARTS);
+    parts[1..n].copy_from_slice(&data[..n - 1]);
+    (parts, n)
 }
 
 impl FrameDevice for TapDevice {
@@ -660,25 +666,23 @@ impl FrameDevice for TapDevice {
                     if !q.push(h, d) {
                         submit(&mut q, stats);
                         if !q.push(h, d) {
-                            write_now(device, stats, h, d);
+                            let (parts, n) = headed(h, d);
+                            write_frame(device, stats, None, &parts[..n]);
                         }
                     }
                 }
                 Piece::Copied(d) => {
                     // Only for the call: it goes now, after what is queued.
                     submit(&mut q, stats);
-                    write_now(device, stats, h, &[d]);
+                    write_frame(device, stats, None, &[h, d]);
                 }
             });
             submit(&mut q, stats);
             return Ok(());
         }
         crate::offload::cut_gathered(frame, gathered, size, sums, |h, d| {
-            let mut parts: [&[u8]; 1 + crate::offload::PIECE_PARTS] =
-                [&[]; 1 + crate::offload::PIECE_PARTS];
-            parts[0] = h;
-            parts[1..=d.len()].copy_from_slice(d);
-            self.write_parts(VnetHeader::default(), &parts[..=d.len()]);
+            let (parts, n) = headed(h, d);
+            self.write_parts(VnetHeader::default(), &parts[..n]);
         });
         Ok(())
     }

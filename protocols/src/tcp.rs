@@ -1187,8 +1187,8 @@ impl<V: Variant> Connection<V> {
     }
 
     /// RECEIVE everything: all received bytes to the end of `dst`; returns how many. Into an
-    /// empty `dst` nothing is copied: the connection's buffer and `dst` trade places (the
-    /// connection goes on receiving in `dst`'s allocation); into one that holds bytes, they
+    /// empty `dst` with room for them nothing is copied: the connection's buffer and `dst`
+    /// trade places (the connection goes on receiving in `dst`'s allocation); otherwise they
     /// are appended (one copy).
     pub fn recv_to(&mut self, dst: &mut Vec<u8>, now: u64) -> usize {
         let n = self.take_received_to(dst);
@@ -1202,9 +1202,11 @@ impl<V: Variant> Connection<V> {
     /// [`Connection::flush`] (or any other call that sends).
     pub fn take_received_to(&mut self, dst: &mut Vec<u8>) -> usize {
         let n = self.host.receive_buffer.len();
-        if dst.is_empty() {
+        if dst.is_empty() && dst.capacity() >= n {
             // The buffers trade places: the bytes move without a copy (a ring that has not
-            // wrapped is a vector as it is), and the ring goes on in `dst`'s allocation.
+            // wrapped is a vector as it is), and the ring goes on in `dst`'s allocation —
+            // as large as what it held, so that it does not grow again by doubling (into a
+            // vector with less room, the bytes are copied and the ring keeps its own).
             let spare = core::mem::take(dst);
             *dst = Vec::from(core::mem::replace(
                 &mut self.host.receive_buffer,

@@ -203,8 +203,9 @@ fn the_largest_window_offered_is_remembered() {
     assert_eq!(c.poll_at(), Some(RTO), "the persist timer runs instead");
 }
 
-/// Reading everything (`recv_to`) into an empty vector hands the connection's buffer over and
-/// goes on in the vector's allocation; into one that holds bytes, it appends. Either way every
+/// Reading everything (`recv_to`) into an empty vector with room hands the connection's buffer
+/// over and goes on in the vector's allocation; into one that holds bytes (or has too little
+/// room), it appends. Either way every
 /// byte comes out once, in order, after a partial read too (the ring's start moved), and the
 /// window reopens as for any read.
 #[test]
@@ -212,21 +213,21 @@ fn reading_everything_hands_the_bytes_over_in_order() {
     let mut c = receiver(10_000);
     let stream: Vec<u8> = (0..9_000u32).map(|i| (i * 13 + i / 7) as u8).collect();
     let mut seq = IRS + 1;
-    let mut give = |c: &mut Connection, bytes: &[u8]| {
-        arrive(c, peer_ack(seq, ISS + 1).payload(bytes));
-        seq += bytes.len() as u32;
+    let give = |c: &mut Connection, seq: &mut u32, bytes: &[u8]| {
+        arrive(c, peer_ack(*seq, ISS + 1).payload(bytes));
+        *seq += bytes.len() as u32;
     };
-    give(&mut c, &stream[..3_000]);
+    give(&mut c, &mut seq, &stream[..3_000]);
     let mut head = vec![0; 1_000];
     assert_eq!(c.recv(&mut head, 0), 1_000);
-    give(&mut c, &stream[3_000..7_000]);
-    let mut got = Vec::with_capacity(16);
+    give(&mut c, &mut seq, &stream[3_000..7_000]);
+    let mut got = Vec::with_capacity(6_000);
     assert_eq!(c.recv_to(&mut got, 0), 6_000);
     assert_eq!(got, stream[1_000..7_000]);
     let _ = sent(&mut c);
-    // The buffer now lives in the small allocation handed in; it grows as data comes.
-    give(&mut c, &stream[7_000..8_000]);
-    give(&mut c, &stream[8_000..]);
+    // The buffer now lives in the allocation handed in.
+    give(&mut c, &mut seq, &stream[7_000..8_000]);
+    give(&mut c, &mut seq, &stream[8_000..]);
     let after = sent(&mut c);
     assert_eq!(
         after.last().map(|o| o.ack),
@@ -237,6 +238,10 @@ fn reading_everything_hands_the_bytes_over_in_order() {
     assert_eq!(c.recv_to(&mut more, 0), 2_000);
     assert_eq!(more[..4], *b"kept");
     assert_eq!(more[4..], stream[7_000..]);
+    give(&mut c, &mut seq, &stream[..500]);
+    let mut small = Vec::with_capacity(10);
+    assert_eq!(c.recv_to(&mut small, 0), 500);
+    assert_eq!(small, stream[..500]);
     let mut none = Vec::new();
     assert_eq!(c.recv_to(&mut none, 0), 0);
     assert!(none.is_empty());

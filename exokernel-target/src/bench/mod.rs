@@ -102,6 +102,7 @@ impl TapBench {
             COUNT.fetch_add(1, Ordering::Relaxed)
         );
         let ns = Netns::create(&format!("prolac-bench{id}"))?;
+        no_metrics_saved(&ns)?;
         let name = format!("pb{id}");
         let tap = if offloads {
             TapDevice::create_offloaded(&name, 1500)?
@@ -128,6 +129,16 @@ impl TapBench {
         // Every contender starts with the kernel asking for its address (ARP), so that it
         // learns the kernel's: smoltcp drops the answer it cannot address otherwise.
         self.ns.ip(&["neigh", "flush", "all"])?;
+        // The two ends on CPUs of their own, the same for every contender: left to the
+        // scheduler, where it put them depended on the contender before (one that kept its
+        // CPU busy had the next one's transfer run ~20 % slower).
+        pin_to(CONTENDER_CPU);
+        let result = self.bulk_pinned(who, dir, bytes);
+        unpin();
+        result
+    }
+
+    fn bulk_pinned(&mut self, who: Contender, dir: Direction, bytes: u64) -> io::Result<Duration> {
         let start = Instant::now();
         let kernel = self.ns.spawn(move || kernel_bulk(dir, bytes))?;
         let mut tap = self.take();
@@ -162,6 +173,28 @@ impl TapBench {
     }
 }
 
+/// Makes the kernel's TCP in `ns` start every connection afresh: it keeps no metrics of a
+/// closed connection for the next one to the same address (`net.ipv4.tcp_no_metrics_save`).
+/// Every contender talks to the same address; without this a connection would start with the
+/// RTT — and, after losses, the slow-start threshold — that the one before it, another
+/// contender's, left behind.
+fn no_metrics_saved(ns: &Netns) -> io::Result<()> {
+    ns.run(|| std::fs::write("/proc/sys/net/ipv4/tcp_no_metrics_save", "1"))?
+}
+
+/// The CPU of the kernel's application in a bulk transfer (its writes, or its reads).
+pub const KERNEL_CPU: usize = 0;
+/// The CPU of the contender's thread in a bulk transfer (the kernel's work on the frames it
+/// writes runs there too, in its system calls).
+pub const CONTENDER_CPU: usize = 1;
+
+/// Pins the calling thread to `cpu` (nothing happens on a machine without it).
+pub fn pin_to(cpu: usize) {
+    let mut set = rustix::thread::CpuSet::new();
+    set.set(cpu);
+    let _ = rustix::thread::sched_setaffinity(None, &set);
+}
+
 /// Lets the calling thread run on every CPU again.
 pub fn unpin() {
     let mut set = rustix::thread::CpuSet::new();
@@ -182,14 +215,13 @@ pub fn unpin() {
 
 /// Pins the calling thread to CPU 0 (the same-core round trip of the issue).
 pub fn pin_to_cpu0() {
-    let mut set = rustix::thread::CpuSet::new();
-    set.set(0);
-    let _ = rustix::thread::sched_setaffinity(None, &set);
+    pin_to(0);
 }
 
 /// The kernel's side of a bulk transfer: connect, send or receive, until the contender's
 /// FIN; the time from connect to that FIN.
 fn kernel_bulk(dir: Direction, bytes: u64) -> io::Result<Duration> {
+    pin_to(KERNEL_CPU);
     let start = Instant::now();
     let mut s = connect_retrying(SocketAddr::from((STACK, PORT)))?;
     s.set_read_timeout(Some(Duration::from_secs(60)))?;
@@ -489,6 +521,8 @@ impl VethBench {
         );
         let a = Netns::create(&format!("prolac-va{id}"))?;
         let b = Netns::create(&format!("prolac-vb{id}"))?;
+        no_metrics_saved(&a)?;
+        no_metrics_saved(&b)?;
         let (va, vb) = (format!("va{id}"), format!("vb{id}"));
         ip(&["link", "add", &va, "type", "veth", "peer", "name", &vb])?;
         ip(&["link", "set", &va, "netns", a.name()])?;
@@ -524,6 +558,8 @@ impl VethBench {
     pub fn bulk(&self, bytes: u64) -> io::Result<Duration> {
         let (tx, rx) = std::sync::mpsc::channel();
         let server = self.b.spawn(move || -> io::Result<()> {
+            // As over TAP: the sender on the kernel's CPU, the receiver on the other.
+            pin_to(CONTENDER_CPU);
             let l = TcpListener::bind(("198.51.100.2", PORT))?;
             let _ = tx.send(());
             let (mut s, _) = l.accept()?;
@@ -534,6 +570,7 @@ impl VethBench {
         rx.recv()
             .map_err(|_| io::Error::other("the receiver died"))?;
         let client = self.a.spawn(move || -> io::Result<Duration> {
+            pin_to(KERNEL_CPU);
             let start = Instant::now();
             let mut s = TcpStream::connect(("198.51.100.2", PORT))?;
             let buf = vec![0u8; 256 * 1024];
