@@ -30,8 +30,8 @@ pub struct WriteBatch {
     /// Each queued write's length in bytes.
     lens: [usize; BATCH],
     queued: usize,
-    /// `io_uring_enter` failed: writes may be left in the ring, which is never submitted
-    /// again.
+    /// `io_uring_enter` failed, or a queue was forgotten with writes on it: writes may be
+    /// left in the ring, which is never submitted again.
     broken: bool,
 }
 
@@ -84,6 +84,11 @@ impl WriteBatch {
     /// Starts queueing writes to `fd` of data that lives for `'a`; `None` once the ring has
     /// failed (writes go one by one then).
     pub fn queue<'b, 'a>(&'b mut self, fd: BorrowedFd<'b>) -> Option<Queue<'b, 'a>> {
+        // Writes left queued by a queue that was forgotten instead of dropped refer to data
+        // that may be gone: the ring is never submitted again.
+        if self.queued > 0 || !self.ring.submission().is_empty() {
+            self.broken = true;
+        }
         (!self.broken).then(|| Queue {
             batch: self,
             fd,
@@ -254,6 +259,26 @@ mod tests {
                 .map(|(h, d)| h.len() + d.len())
                 .sum()
         );
+    }
+
+    #[test]
+    fn a_forgotten_queue_leaves_the_batch_unusable() {
+        let data = [7u8; 10];
+        let Ok(mut batch) = WriteBatch::new() else {
+            eprintln!("skipped: this kernel gives no io_uring");
+            return;
+        };
+        let (mut rx, tx) = std::io::pipe().expect("a pipe");
+        let mut q = batch.queue(tx.as_fd()).expect("a fresh batch");
+        assert!(q.push(&[1, 2], &[&data]));
+        // Not dropped: its write is never submitted, and the batch takes no more.
+        std::mem::forget(q);
+        assert!(batch.queue(tx.as_fd()).is_none());
+        drop(batch);
+        drop(tx);
+        let mut got = Vec::new();
+        rx.read_to_end(&mut got).expect("read back");
+        assert!(got.is_empty());
     }
 
     #[test]
