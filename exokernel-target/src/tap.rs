@@ -384,8 +384,23 @@ impl TapDevice {
     /// call ([`crate::uring`]), or with one `writev` each. On by default where the kernel
     /// has io_uring; returns whether it is now on.
     pub fn set_batched_writes(&mut self, on: bool) -> bool {
-        self.batched = on && !self.no_ring;
+        self.batched = on;
+        if on {
+            self.make_ring();
+        }
         self.batched
+    }
+
+    /// Makes the batch's ring if it is to be used and not made yet; a kernel that refuses it
+    /// turns batching off for good.
+    fn make_ring(&mut self) {
+        if self.batched && self.batch.is_none() && !self.no_ring {
+            match WriteBatch::new() {
+                Ok(b) => self.batch = Some(b),
+                Err(_) => self.no_ring = true,
+            }
+        }
+        self.batched &= !self.no_ring;
     }
 
     /// Whether [`wait_recv`](Self::wait_recv) may wait in the read itself (on by
@@ -646,12 +661,7 @@ impl FrameDevice for TapDevice {
         // Cut here: each piece's headers, then its data straight from the segment or the
         // shared buffers it stayed in — all the pieces in one system call where the kernel
         // has io_uring.
-        if self.batched && self.batch.is_none() && !self.no_ring {
-            match WriteBatch::new() {
-                Ok(b) => self.batch = Some(b),
-                Err(_) => self.no_ring = true,
-            }
-        }
+        self.make_ring();
         let stats = &mut self.stats;
         if let Some(mut q) = self
             .batch
