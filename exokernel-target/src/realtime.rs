@@ -255,12 +255,18 @@ impl<D: WaitDevice> Runner<D> {
                 // While a segment is being merged, the next frame is read into it, where its
                 // payload goes if it continues the segment: merged without a copy.
                 let device = &mut self.device;
-                let (trusted, largest) = (device.rx_checksum_trusted(), device.max_frame_len());
+                let largest = device.max_frame_len();
+                // What the device says of the frame it has just read.
+                let trusted = core::cell::Cell::new(false);
                 let got = self.gro.read_in_place(
                     need,
                     &mut self.frame,
-                    |buf| device.recv_into(buf, now),
-                    |f| f.len() <= largest && (trusted || checksums_hold(f)),
+                    |buf| {
+                        let n = device.recv_into(buf, now);
+                        trusted.set(device.rx_checksum_trusted());
+                        n
+                    },
+                    |f| f.len() <= largest && (trusted.get() || checksums_hold(f)),
                 );
                 match got {
                     InPlace::Unavailable => {}
@@ -382,6 +388,7 @@ mod tests {
     use smoltcp::wire::EthernetAddress;
 
     use super::*;
+    use crate::device::DeviceError;
     use crate::netstack::{FourTuple, NetConfig, TcpContext, TcpSegment, fill_tcp_checksum};
 
     const US: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
@@ -409,8 +416,6 @@ mod tests {
             Ok(!self.0.is_empty())
         }
     }
-
-    use crate::device::DeviceError;
 
     /// Records each segment it is handed: (flags, sequence number, ACK, data), and the data.
     #[derive(Default)]
