@@ -208,6 +208,13 @@ mod tests {
 
     use super::*;
 
+    /// A batch, or `None` (and why, printed) where the kernel gives no io_uring.
+    fn batch() -> Option<WriteBatch> {
+        WriteBatch::new()
+            .map_err(|e| eprintln!("skipped: this kernel gives no io_uring ({e})"))
+            .ok()
+    }
+
     /// Frame `i`: headers and data that tell it from every other.
     fn frame(i: usize) -> (Vec<u8>, Vec<u8>) {
         let head = vec![i as u8; 20 + i % 7];
@@ -217,10 +224,7 @@ mod tests {
 
     #[test]
     fn writes_go_in_order_in_batches_and_none_is_left_behind() {
-        let Ok(mut batch) = WriteBatch::new() else {
-            eprintln!("skipped: this kernel gives no io_uring");
-            return;
-        };
+        let Some(mut batch) = batch() else { return };
         let (mut rx, tx) = std::io::pipe().expect("a pipe");
         let frames: Vec<_> = (0..150).map(frame).collect();
         let mut want = Vec::new();
@@ -264,10 +268,7 @@ mod tests {
     #[test]
     fn a_forgotten_queue_leaves_the_batch_unusable() {
         let data = [7u8; 10];
-        let Ok(mut batch) = WriteBatch::new() else {
-            eprintln!("skipped: this kernel gives no io_uring");
-            return;
-        };
+        let Some(mut batch) = batch() else { return };
         let (mut rx, tx) = std::io::pipe().expect("a pipe");
         let mut q = batch.queue(tx.as_fd()).expect("a fresh batch");
         assert!(q.push(&[1, 2], &[&data]));
@@ -284,10 +285,7 @@ mod tests {
     #[test]
     fn a_frame_the_batch_cannot_hold_is_refused() {
         let data = [0u8; 10];
-        let Ok(mut batch) = WriteBatch::new() else {
-            eprintln!("skipped: this kernel gives no io_uring");
-            return;
-        };
+        let Some(mut batch) = batch() else { return };
         let (_rx, tx) = std::io::pipe().expect("a pipe");
         let mut q = batch.queue(tx.as_fd()).expect("a fresh batch");
         assert!(!q.push(&[0; MAX_HEADERS + 1], &[&data]), "headers too long");
