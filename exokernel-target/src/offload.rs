@@ -527,8 +527,6 @@ pub fn cut_pieces<'a>(
             current = rest;
             need -= part.len();
         }
-        let one = [spilled.as_slice()];
-        let data: &[&[u8]] = if spill { &one } else { &parts[..count] };
         let piece = if spill {
             Piece::Copied(&spilled)
         } else {
@@ -559,7 +557,10 @@ pub fn cut_pieces<'a>(
         c.add_u16(u16::from(piece_flags));
         match sums.piece(size, total, i) {
             Some(sum) => c.add_sum(sum, len),
-            None => data.iter().for_each(|d| c.add_bytes(d)),
+            None => match piece {
+                Piece::InPlace(data) => data.iter().for_each(|d| c.add_bytes(d)),
+                Piece::Copied(data) => c.add_bytes(data),
+            },
         }
         h[t + 16..t + 18].copy_from_slice(&c.finish().to_be_bytes());
         each(&h[..head], piece);

@@ -23,8 +23,8 @@ pub const BATCH: usize = 64;
 /// The ring and the slots of the writes queued on it; see the module's documentation.
 pub struct WriteBatch {
     ring: IoUring,
-    /// Each queued write's headers (copied) and their length.
-    heads: Box<[([u8; MAX_HEADERS], usize); BATCH]>,
+    /// Each queued write's headers (copied).
+    heads: Box<[[u8; MAX_HEADERS]; BATCH]>,
     /// Each queued write's pieces: its headers, then its data.
     iovecs: Box<[[libc::iovec; 1 + PIECE_PARTS]; BATCH]>,
     /// Each queued write's length in bytes.
@@ -73,7 +73,7 @@ impl WriteBatch {
         };
         Ok(WriteBatch {
             ring,
-            heads: Box::new([([0; MAX_HEADERS], 0); BATCH]),
+            heads: Box::new([[0; MAX_HEADERS]; BATCH]),
             iovecs: Box::new([[empty; 1 + PIECE_PARTS]; BATCH]),
             lens: [0; BATCH],
             queued: 0,
@@ -107,11 +107,10 @@ impl<'a> Queue<'_, 'a> {
         if i == BATCH || head.len() > MAX_HEADERS || data.len() > PIECE_PARTS {
             return false;
         }
-        b.heads[i].0[..head.len()].copy_from_slice(head);
-        b.heads[i].1 = head.len();
+        b.heads[i][..head.len()].copy_from_slice(head);
         let slot = &mut b.iovecs[i];
         slot[0] = libc::iovec {
-            iov_base: b.heads[i].0.as_mut_ptr().cast(),
+            iov_base: b.heads[i].as_mut_ptr().cast(),
             iov_len: head.len(),
         };
         for (iov, d) in slot[1..].iter_mut().zip(data) {

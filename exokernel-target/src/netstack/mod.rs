@@ -282,6 +282,21 @@ pub(crate) struct Large {
 }
 
 impl Large {
+    /// What the TCP segment in `frame` (after the headroom) from `src` to `dst`, cut at `cut`
+    /// with `sums` and its data continued by `gathered`, needs carried — once the stack at
+    /// `local` with `mtu` may send it ([`check_tcp_segmented`]): what both
+    /// `send_tcp_gathered`s queue.
+    pub(crate) fn checked(
+        (local, mtu): (Ipv4Addr, usize),
+        (src, dst): (Ipv4Addr, Ipv4Addr),
+        frame: &[u8],
+        (cut, sums, gathered): (usize, &PieceSums, Gathered),
+    ) -> Result<Option<Box<Large>>, SendError> {
+        let segment = frame.get(FRAME_HEADROOM..).unwrap_or_default();
+        check_tcp_segmented(local, mtu, src, dst, (segment, gathered.len()), cut)?;
+        Ok(Large::of(cut, sums, gathered))
+    }
+
     /// What a segment cut at `cut` with `sums`, its data continued by `gathered`, needs carried:
     /// nothing for a segment that goes as it is.
     #[inline]
@@ -559,13 +574,9 @@ impl<H: TcpHandler> NetStack<H> {
         sums: &PieceSums,
         now_us: u64,
     ) -> Result<(), SendError> {
-        let segment = frame.get(FRAME_HEADROOM..).unwrap_or_default();
-        let parts = (segment, gathered.len());
-        check_tcp_segmented(self.config.ip, self.config.mtu, src, dst, parts, cut)?;
-        let cut = Cut {
-            size: cut,
-            large: Large::of(cut, sums, gathered),
-        };
+        let stack = (self.config.ip, self.config.mtu);
+        let large = Large::checked(stack, (src, dst), &frame, (cut, sums, gathered))?;
+        let cut = Cut { size: cut, large };
         self.send_framed_cut(dst, IpProtocol::Tcp, frame, cut, now_us);
         Ok(())
     }

@@ -405,14 +405,13 @@ impl<H> TcpContext<H> {
         cut: usize,
         sums: &PieceSums,
     ) -> Result<(), super::SendError> {
-        let segment = frame.get(super::FRAME_HEADROOM..).unwrap_or_default();
-        let parts = (segment, gathered.len());
-        super::check_tcp_segmented(self.local_ip, self.mtu, src, dst, parts, cut)?;
+        let stack = (self.local_ip, self.mtu);
+        let large = super::Large::checked(stack, (src, dst), &frame, (cut, sums, gathered))?;
         self.outgoing.push(Outgoing {
             dst,
             frame,
             cut,
-            large: super::Large::of(cut, sums, gathered),
+            large,
         });
         Ok(())
     }
