@@ -10,7 +10,10 @@
 //! ([`FrameDevice::send_segmented`]) are batched here: its pieces, up to 44 frames, are queued
 //! on an io_uring and go to the kernel in one system call ([`crate::uring`];
 //! [`TapDevice::set_batched_writes`]), one `writev` each where the kernel has no io_uring.
-//! The device's time argument is ignored: a real device has its own clock.
+//! Every write, batched or not, tells the kernel not to wait (`RWF_NOWAIT`): it then builds
+//! the frame's buffer around a page fragment it copies into, the cheaper of its two ways in
+//! (`docs/BENCHMARKS.md` has what that is worth). The device's time argument is ignored: a
+//! real device has its own clock.
 //!
 //! Waiting for the next frame is the read itself ([`TapDevice::wait_recv`]), as in a blocking
 //! server: the descriptor blocks, every read that must not passes `RWF_NOWAIT`, and the
@@ -144,7 +147,7 @@ impl VnetHeader {
 /// A TAP interface.
 pub struct TapDevice {
     /// The descriptor blocks, and reads that must not pass `RWF_NOWAIT`: a wait can be the
-    /// read itself ([`wait_recv`](Self::wait_recv)).
+    /// read itself ([`wait_recv`](Self::wait_recv)). Writes pass it too (`write_frame`).
     blocking: bool,
     /// Waits use `poll` (no alarm could be had, or [`set_wait_in_read`](Self::set_wait_in_read)
     /// turned the read-as-wait off).
@@ -303,7 +306,7 @@ impl TapDevice {
     fn write_parts(&mut self, header: VnetHeader, parts: &[&[u8]]) {
         let h = header.encode();
         let vnet = self.offloaded.then_some(&h[..]);
-        write_frame(&self.device, &mut self.stats, vnet, parts);
+        write_frame(&self.device, &mut self.stats, vnet, parts, self.blocking);
     }
 
     /// Reads one frame into `buf` (at least [`LARGE_FRAME`] bytes with offloads): its
@@ -535,11 +538,18 @@ fn submit(q: &mut Queue<'_, '_>, stats: &mut TapStats) {
 
 /// Writes one frame made of `parts` (at most [`WRITE_PARTS`]) with one `writev`, behind the
 /// virtio-net header `vnet` if there is one, and counts it in `stats`.
+///
+/// With `nowait` (a descriptor whose writes can be told not to block) the write passes
+/// `RWF_NOWAIT`, as the batched writes do: the kernel then takes a TAP frame that fits in a
+/// page by building its buffer around a page fragment it copies into (`tun_build_skb`),
+/// which costs it less per frame than allocating one. A frame it would have to wait for
+/// (never with the device's unlimited send buffer) is written again without the flag.
 fn write_frame(
     device: &tun_rs::SyncDevice,
     stats: &mut TapStats,
     vnet: Option<&[u8]>,
     parts: &[&[u8]],
+    nowait: bool,
 ) {
     debug_assert!(parts.len() <= WRITE_PARTS);
     let mut slices = [IoSlice::new(&[]); 1 + WRITE_PARTS];
@@ -552,7 +562,14 @@ fn write_frame(
         n += 1;
     }
     let len: usize = parts.iter().map(|p| p.len()).sum();
-    let result = rustix::io::writev(device, &slices[..n]);
+    let slices = &slices[..n];
+    let result = match nowait {
+        true => match rustix::io::pwritev2(device, slices, u64::MAX, ReadWriteFlags::NOWAIT) {
+            Err(rustix::io::Errno::AGAIN) => rustix::io::writev(device, slices),
+            done => done,
+        },
+        false => rustix::io::writev(device, slices),
+    };
     stats.count_write(len, result.map(|_| ()).map_err(io::Error::from));
 }
 
@@ -669,7 +686,7 @@ impl FrameDevice for TapDevice {
             .filter(|_| self.batched)
             .and_then(|b| b.queue(self.device.as_fd()))
         {
-            let device = &self.device;
+            let (device, nowait) = (&self.device, self.blocking);
             crate::offload::cut_pieces(frame, gathered, size, sums, |h, piece| match piece {
                 Piece::InPlace(d) => {
                     // A full batch goes first (and a piece the batch cannot hold, after it).
@@ -677,14 +694,14 @@ impl FrameDevice for TapDevice {
                         submit(&mut q, stats);
                         if !q.push(h, d) {
                             let (parts, n) = headed(h, d);
-                            write_frame(device, stats, None, &parts[..n]);
+                            write_frame(device, stats, None, &parts[..n], nowait);
                         }
                     }
                 }
                 Piece::Copied(d) => {
                     // Only for the call: it goes now, after what is queued.
                     submit(&mut q, stats);
-                    write_frame(device, stats, None, &[h, d]);
+                    write_frame(device, stats, None, &[h, d], nowait);
                 }
             });
             submit(&mut q, stats);

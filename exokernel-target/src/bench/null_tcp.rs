@@ -1,7 +1,9 @@
 //! The do-nothing TCP endpoint: the ceiling for any user-space TCP over a TAP device at a
 //! given MTU. It speaks just enough TCP to one kernel peer to move bulk data, with one read or
 //! one write system call per frame and nothing else: the handshake, one ACK for each batch of
-//! data frames read (every 64 frames within a long batch; the window never closes), data
+//! data frames read (every 16 frames within a long batch — its best: the kernel's TCP
+//! sending to it went 1.075 times as fast as with one every 64 frames, and no faster with one
+//! every 8; the window never closes), data
 //! segments built from one template (the payload's checksum computed once, each header's
 //! added to it), at most 128 of them between two reads (the kernel's ACKs wait in the
 //! device's queue meanwhile, and would be lost beyond it), a FIN at the end. It keeps no
@@ -25,6 +27,8 @@ const FIN: u8 = 0x01;
 const PSH: u8 = 0x08;
 /// Data frames sent at most between two reads of the device.
 const BURST: usize = 128;
+/// Data frames of a long batch read per ACK (see the module's documentation).
+const ACK_EVERY: u64 = 16;
 /// The window shift offered: 65,535 << 7 bytes, never closed.
 const SHIFT: u8 = 7;
 
@@ -306,9 +310,9 @@ pub fn serve(
                     last = Some(Instant::now());
                 }
                 data_frames += 1;
-                // Within a long batch, an ACK every 64 frames keeps the window moving; the
+                // Within a long batch, an ACK every 16 frames keeps the window moving; the
                 // rest wait for the batch's end.
-                if data_frames % 64 == 0 {
+                if data_frames % ACK_EVERY == 0 {
                     let nxt = c.snd_nxt;
                     c.send_control(dev, nxt, ACK, &[]);
                     acked_to = c.rcv_nxt;
