@@ -252,22 +252,6 @@ fn kernel_bulk(dir: Direction, bytes: u64) -> io::Result<Duration> {
             if got != bytes {
                 return Err(io::Error::other(format!("{got} of {bytes} bytes arrived")));
             }
-            if std::env::var_os("PROBE_VCS").is_some() {
-                let st = std::fs::read_to_string("/proc/thread-self/status").unwrap_or_default();
-                let v = st
-                    .lines()
-                    .find(|l| l.starts_with("voluntary_ctxt_switches"))
-                    .unwrap_or("")
-                    .to_string();
-                eprintln!(
-                    "    reader {v} per MiB {:.0}",
-                    v.split_whitespace()
-                        .nth(1)
-                        .and_then(|x| x.parse::<f64>().ok())
-                        .unwrap_or(0.0)
-                        / (bytes >> 20) as f64
-                );
-            }
         }
     }
     buf.clear();
@@ -293,14 +277,8 @@ fn prolac_stack(timestamps: bool) -> io::Result<NetStack<ProlacTcp>> {
         .map_err(|e| io::Error::other(e.to_string()))?;
     let linux = protocols::tcp::Profile::Linux.options();
     let config = ProlacConfig {
-        send_capacity: std::env::var("PROBE_SNDBUF")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(1 << 20),
-        receive_capacity: std::env::var("PROBE_RCVBUF")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(1 << 20),
+        send_capacity: 1 << 20,
+        receive_capacity: 1 << 20,
         options: if timestamps {
             linux
         } else {
@@ -353,18 +331,11 @@ fn prolac_bulk_loop<T>(
     let mut received = 0u64;
     let mut last = None;
     let pattern = vec![0x5a_u8; 64 * 1024];
-    let small = std::env::var("PROBE_SMALL")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok());
-    let summed =
-        shared.then(|| SummedBytes::new(pattern[..small.unwrap_or(pattern.len())].to_vec()));
+    let summed = shared.then(|| SummedBytes::new(pattern.clone()));
     let mut sent = 0u64;
     let mut closed = false;
     let start = Instant::now();
-    let mut turns = 0u64;
-    let mut tops = 0u64;
     while !kernel.is_finished() {
-        turns += 1;
         let (now, _) = runner.turn(stack);
         let keys: Vec<FourTuple> = stack.connections().map(|(k, _)| *k).collect();
         for key in keys {
@@ -378,9 +349,8 @@ fn prolac_bulk_loop<T>(
             let peer_closed = conn.events().contains(&protocols::tcp::Event::PeerClosed);
             // The buffer is topped up once a third of it is free, as a socket's writer is woken.
             if dir == Direction::FromStack && conn.writable() {
-                tops += 1;
                 while sent < bytes {
-                    let n = (bytes - sent).min(small.unwrap_or(pattern.len()) as u64) as usize;
+                    let n = (bytes - sent).min(pattern.len() as u64) as usize;
                     let taken = match &summed {
                         Some(summed) => stack.prolac_send_shared(&key, summed, 0..n, now),
                         None => stack.prolac_send(&key, &pattern[..n], now),
@@ -388,9 +358,7 @@ fn prolac_bulk_loop<T>(
                     .unwrap_or(0);
                     sent += taken as u64;
                     // Out at once, while the data is in the cache.
-                    if std::env::var_os("PROBE_LATE").is_none() {
-                        runner.send(stack);
-                    }
+                    runner.send(stack);
                     if taken < n {
                         break;
                     }
@@ -412,13 +380,6 @@ fn prolac_bulk_loop<T>(
             ));
         }
         runner.wait(stack, Duration::from_millis(1))?;
-    }
-    if std::env::var_os("PROBE_VCS").is_some() {
-        eprintln!(
-            "    turns per MiB {:.1} top-ups per MiB {:.1}",
-            turns as f64 / (bytes >> 20) as f64,
-            tops as f64 / (bytes >> 20) as f64
-        );
     }
     Ok(last)
 }
