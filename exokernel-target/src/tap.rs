@@ -563,12 +563,13 @@ fn write_frame(
     }
     let len: usize = parts.iter().map(|p| p.len()).sum();
     let slices = &slices[..n];
-    let result = match nowait {
-        true => match rustix::io::pwritev2(device, slices, u64::MAX, ReadWriteFlags::NOWAIT) {
+    let result = if nowait {
+        match rustix::io::pwritev2(device, slices, u64::MAX, ReadWriteFlags::NOWAIT) {
             Err(rustix::io::Errno::AGAIN) => rustix::io::writev(device, slices),
             done => done,
-        },
-        false => rustix::io::writev(device, slices),
+        }
+    } else {
+        rustix::io::writev(device, slices)
     };
     stats.count_write(len, result.map(|_| ()).map_err(io::Error::from));
 }
