@@ -6,8 +6,8 @@
 //! data when it sent some) and sends what the stack queued; [`wait`](Runner::wait) sleeps
 //! until a frame arrives or the next timer is due, and reads that frame for the next turn (on
 //! a TAP device the wait is the read itself: [`WaitDevice::wait_recv`]; after a turn that read
-//! half a batch or more it first spins for a few microseconds, [`Runner::spin`]). The in-order data
-//! frames of a batch are coalesced into one segment before the stack sees them
+//! half a batch or more it first spins for a few microseconds, [`Runner::spin`]). The
+//! in-order data frames of a batch are coalesced into one segment before the stack sees them
 //! ([`crate::offload`]), as the kernel's GRO does. Frames are read straight into one buffer
 //! of the device's [`max_recv_len`](FrameDevice::max_recv_len), allocated and cleared once —
 //! or, while a segment is being coalesced, straight into the segment where their payload
@@ -183,8 +183,8 @@ pub struct Runner<D> {
     /// taken without the thread going to sleep — and without the sender's CPU having to
     /// wake it, which on a virtual machine that halts idle CPUs at once costs the sender
     /// more than the frame. A lone request (a turn of one frame) never spins. Measured
-    /// receiving from the kernel over TAP (`docs/BENCHMARKS.md`): 1.065 times the throughput
-    /// of sleeping at once, the stack's CPU per byte 10 % higher.
+    /// receiving from the kernel over TAP (`docs/BENCHMARKS.md`): 1.047 times the throughput
+    /// of sleeping at once, the stack's CPU per byte 2 % higher; sending, the same.
     pub spin: Duration,
     /// Frames read by the last turn.
     last_read: usize,
