@@ -543,7 +543,8 @@ fn submit(q: &mut Queue<'_, '_>, stats: &mut TapStats) {
 /// `RWF_NOWAIT`, as the batched writes do: the kernel then takes a TAP frame that fits in a
 /// page by building its buffer around a page fragment it copies into (`tun_build_skb`),
 /// which costs it less per frame than allocating one. A frame it would have to wait for
-/// (never with the device's unlimited send buffer) is written again without the flag.
+/// (never with the device's unlimited send buffer), or a flag it refuses, and the frame is
+/// written again without it: nothing is lost to the flag.
 fn write_frame(
     device: &tun_rs::SyncDevice,
     stats: &mut TapStats,
@@ -565,7 +566,11 @@ fn write_frame(
     let slices = &slices[..n];
     let result = if nowait {
         match rustix::io::pwritev2(device, slices, u64::MAX, ReadWriteFlags::NOWAIT) {
-            Err(rustix::io::Errno::AGAIN) => rustix::io::writev(device, slices),
+            // Refused for now (a full send buffer) or not taken at all (a device that takes
+            // the flag for reads only): written plainly.
+            Err(rustix::io::Errno::AGAIN | rustix::io::Errno::OPNOTSUPP) => {
+                rustix::io::writev(device, slices)
+            }
             done => done,
         }
     } else {
