@@ -239,10 +239,10 @@ fn run(args: &Args) -> Result<String, String> {
     out.push_str("| over TAP, against the kernel's TCP | kernel → stack | stack → kernel |\n|---|---:|---:|\n");
     let names = [
         "do-nothing endpoint (ceiling)",
-        "Prolac TCP",
-        "Prolac TCP, sending shared data (`send_shared`)",
+        "Prolac TCP (sending: data copied in with `send`)",
+        "Prolac TCP, sending shared data without a copy (`send_shared`, as `exo` sends)",
         "Prolac TCP, timestamps off as in the ceiling's frames (sending shared data)",
-        "Prolac TCP, one system call per frame sent (as the ceiling)",
+        "Prolac TCP, copied data, one system call per frame sent (as the ceiling)",
         "Prolac TCP, sending shared data, one system call per frame sent",
         "smoltcp",
     ];
@@ -262,7 +262,7 @@ fn run(args: &Args) -> Result<String, String> {
         cell(&r, 3)
     };
     out.push_str(&format!(
-        "| Prolac / ceiling, per round | {} | {} |\n| Prolac sending shared data / ceiling, per round | — | {} |\n| Prolac, timestamps off (sending shared data) / ceiling, per round | {} | {} |\n| Prolac, one system call per frame / ceiling, per round | — | {} |\n| Prolac sending shared data, one system call per frame / ceiling, per round | — | {} |\n| smoltcp / ceiling, per round | {} | {} |\n",
+        "| Prolac (sending copied data) / ceiling, per round | {} | {} |\n| Prolac sending shared data / ceiling, per round | — | {} |\n| Prolac, timestamps off (sending shared data) / ceiling, per round | {} | {} |\n| Prolac copied data, one system call per frame / ceiling, per round | — | {} |\n| Prolac sending shared data, one system call per frame / ceiling, per round | — | {} |\n| smoltcp / ceiling, per round | {} | {} |\n",
         ratio(1, 0),
         ratio(1, 1),
         ratio(2, 1),
